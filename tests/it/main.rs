@@ -1,0 +1,3 @@
+//! The workspace's cross-crate test binary.
+
+mod dependencies;
