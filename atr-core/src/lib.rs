@@ -2,7 +2,9 @@
 //!
 //! Pure: no IO, no clock, no runtime. Validated types ([`types`]), the entities ([`model`]), the
 //! release lifecycle ([`lifecycle`]), roles and permissions ([`auth`]), vote policy ([`policy`]),
-//! tallying ([`tally`]) and mailing-list replies ([`mail`]), the storage ports ([`ports`]) and the
-//! use cases written against them ([`services`]).
+//! tallying and mailing-list replies ([`tally`]), the storage ports ([`ports`]) and the use cases
+//! written against them ([`services`]).
 
+pub mod model;
+pub mod policy;
 pub mod types;

@@ -15,32 +15,16 @@ fn graph() -> Graph {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let manifest = concat!(env!("CARGO_MANIFEST_DIR"), "/../Cargo.toml");
     let out = Command::new(cargo)
-        .args([
-            "metadata",
-            "--format-version",
-            "1",
-            "--locked",
-            "--manifest-path",
-            manifest,
-        ])
+        .args(["metadata", "--format-version", "1", "--locked", "--manifest-path", manifest])
         .output()
         .expect("cargo metadata runs");
-    assert!(
-        out.status.success(),
-        "cargo metadata failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "cargo metadata failed: {}", String::from_utf8_lossy(&out.stderr));
     let meta: Value = serde_json::from_slice(&out.stdout).expect("cargo metadata prints JSON");
     let names = meta["packages"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|p| {
-            (
-                p["id"].as_str().unwrap().to_owned(),
-                p["name"].as_str().unwrap().to_owned(),
-            )
-        })
+        .map(|p| (p["id"].as_str().unwrap().to_owned(), p["name"].as_str().unwrap().to_owned()))
         .collect();
     let normal_deps = meta["resolve"]["nodes"]
         .as_array()
@@ -52,13 +36,7 @@ fn graph() -> Graph {
                 .unwrap()
                 .iter()
                 // Only dependencies used by the library itself: not dev- or build-dependencies.
-                .filter(|d| {
-                    d["dep_kinds"]
-                        .as_array()
-                        .unwrap()
-                        .iter()
-                        .any(|k| k["kind"].is_null())
-                })
+                .filter(|d| d["dep_kinds"].as_array().unwrap().iter().any(|k| k["kind"].is_null()))
                 .map(|d| d["pkg"].as_str().unwrap().to_owned())
                 .collect();
             (node["id"].as_str().unwrap().to_owned(), deps)
@@ -69,11 +47,7 @@ fn graph() -> Graph {
 
 impl Graph {
     fn id_of(&self, name: &str) -> &str {
-        self.names
-            .iter()
-            .find(|(_, n)| *n == name)
-            .map(|(id, _)| id.as_str())
-            .expect("package in workspace")
+        self.names.iter().find(|(_, n)| *n == name).map(|(id, _)| id.as_str()).expect("package in workspace")
     }
 
     /// Names of every package `name` depends on, directly or not, through normal dependencies.
@@ -91,68 +65,36 @@ impl Graph {
     }
 
     fn direct(&self, name: &str) -> BTreeSet<String> {
-        self.normal_deps[self.id_of(name)]
-            .iter()
-            .map(|id| self.names[id].clone())
-            .collect()
+        self.normal_deps[self.id_of(name)].iter().map(|id| self.names[id].clone()).collect()
     }
 }
 
 #[test]
 fn core_has_no_io_dependencies() {
     let closure = graph().closure("atr-core");
-    let forbidden = [
-        "tokio",
-        "sqlx",
-        "sqlx-core",
-        "axum",
-        "hyper",
-        "pyo3",
-        "sequoia-openpgp",
-        "mockall",
-        "reqwest",
-    ];
+    let forbidden = ["tokio", "sqlx", "sqlx-core", "axum", "hyper", "pyo3", "sequoia-openpgp", "mockall", "reqwest"];
     let found: Vec<_> = forbidden.iter().filter(|f| closure.contains(**f)).collect();
-    assert!(
-        found.is_empty(),
-        "atr-core must stay pure, but depends on {found:?} (closure: {closure:?})"
-    );
+    assert!(found.is_empty(), "atr-core must stay pure, but depends on {found:?} (closure: {closure:?})");
     // The closure is not empty: the test really reads the graph.
-    assert!(
-        closure.contains("serde"),
-        "atr-core's closure should contain serde: {closure:?}"
-    );
+    assert!(closure.contains("serde"), "atr-core's closure should contain serde: {closure:?}");
 }
 
 #[test]
 fn arrows_point_one_way() {
     let g = graph();
-    let workspace = [
-        "atr-core",
-        "atr-store",
-        "atr-tasks",
-        "atr-http",
-        "atr-cli",
-        "atr-py",
-    ];
+    let workspace = ["atr-core", "atr-store", "atr-tasks", "atr-http", "atr-cli", "atr-py"];
     let allowed: BTreeMap<&str, &[&str]> = BTreeMap::from([
         ("atr-core", &[][..]),
         ("atr-store", &["atr-core"][..]),
         ("atr-tasks", &["atr-core", "atr-store"][..]),
         ("atr-http", &["atr-core", "atr-store", "atr-tasks"][..]),
-        (
-            "atr-cli",
-            &["atr-core", "atr-store", "atr-tasks", "atr-http"][..],
-        ),
+        ("atr-cli", &["atr-core", "atr-store", "atr-tasks", "atr-http"][..]),
         ("atr-py", &["atr-core", "atr-store", "atr-tasks"][..]),
     ]);
     for krate in workspace {
         for dep in g.direct(krate) {
             if workspace.contains(&dep.as_str()) {
-                assert!(
-                    allowed[krate].contains(&dep.as_str()),
-                    "{krate} must not depend on {dep}"
-                );
+                assert!(allowed[krate].contains(&dep.as_str()), "{krate} must not depend on {dep}");
             }
         }
     }

@@ -114,10 +114,7 @@ fn decode(segment: &str) -> Result<String, CoordinatesError> {
         .decode_utf8()
         .map_err(|_| CoordinatesError::BadEncoding(segment.to_owned()))?
         .into_owned();
-    if decoded
-        .chars()
-        .any(|c| c == '/' || c == '\\' || c.is_control())
-    {
+    if decoded.chars().any(|c| c == '/' || c == '\\' || c.is_control()) {
         return Err(CoordinatesError::EncodedSeparator(segment.to_owned()));
     }
     Ok(decoded)
@@ -132,13 +129,7 @@ impl Coordinates {
         version: VersionRef,
         path: ReleasePath,
     ) -> Self {
-        Self {
-            stage,
-            project,
-            product,
-            version,
-            path,
-        }
+        Self { stage, project, product, version, path }
     }
 
     /// Parses a URL path (still percent-encoded) in one of the four forms.
@@ -151,15 +142,12 @@ impl Coordinates {
         url_path: &str,
         is_product: impl Fn(&ProjectKey, &ProductKey) -> bool,
     ) -> Result<Self, CoordinatesError> {
-        let rest = url_path
-            .strip_prefix('/')
-            .ok_or(CoordinatesError::NotAbsolute)?;
+        let rest = url_path.strip_prefix('/').ok_or(CoordinatesError::NotAbsolute)?;
         let segments = rest.split('/').map(decode).collect::<Result<Vec<_>, _>>()?;
         if segments.len() < 4 {
             return Err(CoordinatesError::TooShort);
         }
-        let stage = Stage::parse(&segments[0])
-            .ok_or_else(|| CoordinatesError::UnknownStage(segments[0].clone()))?;
+        let stage = Stage::parse(&segments[0]).ok_or_else(|| CoordinatesError::UnknownStage(segments[0].clone()))?;
         let project = ProjectKey::parse(&segments[1]).map_err(CoordinatesError::Project)?;
         let mut next = 2;
         let product = match ProductKey::parse(&segments[2]) {
@@ -174,15 +162,8 @@ impl Coordinates {
         } else {
             VersionRef::Exact(Version::parse(&segments[next]).map_err(CoordinatesError::Version)?)
         };
-        let path =
-            ReleasePath::parse(&segments[next + 1..].join("/")).map_err(CoordinatesError::Path)?;
-        Ok(Self {
-            stage,
-            project,
-            product,
-            version,
-            path,
-        })
+        let path = ReleasePath::parse(&segments[next + 1..].join("/")).map_err(CoordinatesError::Path)?;
+        Ok(Self { stage, project, product, version, path })
     }
 
     /// The stage.
@@ -209,10 +190,7 @@ impl Coordinates {
     /// The same coordinates with `latest` replaced by an exact version.
     #[must_use]
     pub fn with_version(&self, version: Version) -> Self {
-        Self {
-            version: VersionRef::Exact(version),
-            ..self.clone()
-        }
+        Self { version: VersionRef::Exact(version), ..self.clone() }
     }
 }
 
@@ -245,14 +223,8 @@ mod tests {
     #[test]
     fn the_four_forms() {
         let c = parse("/current/httpd/2.4.68/httpd-2.4.68.tar.gz").unwrap();
-        assert_eq!(
-            (c.stage(), c.project().as_str(), c.product()),
-            (Stage::Current, "httpd", None)
-        );
-        assert_eq!(
-            c.version(),
-            &VersionRef::Exact(Version::parse("2.4.68").unwrap())
-        );
+        assert_eq!((c.stage(), c.project().as_str(), c.product()), (Stage::Current, "httpd", None));
+        assert_eq!(c.version(), &VersionRef::Exact(Version::parse("2.4.68").unwrap()));
         assert_eq!(c.path().as_str(), "httpd-2.4.68.tar.gz");
 
         let c = parse("/candidate/httpd/latest/httpd.tar.gz").unwrap();
@@ -275,10 +247,7 @@ mod tests {
         assert_eq!(c.path().as_str(), "1.0/a.zip");
         // A product name with nothing after the version is a version with a file.
         let c = parse("/current/tomcat/server/a.zip").unwrap();
-        assert_eq!(
-            (c.product(), c.version().to_string()),
-            (None, "server".to_owned())
-        );
+        assert_eq!((c.product(), c.version().to_string()), (None, "server".to_owned()));
     }
 
     #[test]
@@ -286,38 +255,17 @@ mod tests {
         use CoordinatesError as E;
         assert_eq!(parse("current/httpd/1/a"), Err(E::NotAbsolute));
         assert_eq!(parse("/current/httpd/1"), Err(E::TooShort));
-        assert_eq!(
-            parse("/draft/httpd/1/a"),
-            Err(E::UnknownStage("draft".into()))
-        );
+        assert_eq!(parse("/draft/httpd/1/a"), Err(E::UnknownStage("draft".into())));
         assert!(matches!(parse("/current/HTTPD/1/a"), Err(E::Project(_))));
         assert!(matches!(parse("/current/httpd/1..0/a"), Err(E::Version(_))));
         assert!(matches!(parse("/current/httpd/1.0/../a"), Err(E::Path(_))));
         assert!(matches!(parse("/current/httpd/1.0/a/"), Err(E::Path(_))));
-        assert!(matches!(
-            parse("/current/httpd/1.0/.htaccess"),
-            Err(E::Path(_))
-        ));
-        assert!(matches!(
-            parse("/current/httpd/1.0/a%2f..%2fb"),
-            Err(E::EncodedSeparator(_))
-        ));
-        assert!(matches!(
-            parse("/current/httpd/1.0/a%5cb"),
-            Err(E::EncodedSeparator(_))
-        ));
-        assert!(matches!(
-            parse("/current/httpd/1.0/a%00b"),
-            Err(E::EncodedSeparator(_))
-        ));
-        assert!(matches!(
-            parse("/current/httpd/1.0/%ff"),
-            Err(E::BadEncoding(_))
-        ));
-        assert!(matches!(
-            parse("/current/httpd/1.0/%2e%2e"),
-            Err(E::Path(_))
-        ));
+        assert!(matches!(parse("/current/httpd/1.0/.htaccess"), Err(E::Path(_))));
+        assert!(matches!(parse("/current/httpd/1.0/a%2f..%2fb"), Err(E::EncodedSeparator(_))));
+        assert!(matches!(parse("/current/httpd/1.0/a%5cb"), Err(E::EncodedSeparator(_))));
+        assert!(matches!(parse("/current/httpd/1.0/a%00b"), Err(E::EncodedSeparator(_))));
+        assert!(matches!(parse("/current/httpd/1.0/%ff"), Err(E::BadEncoding(_))));
+        assert!(matches!(parse("/current/httpd/1.0/%2e%2e"), Err(E::Path(_))));
         assert!(matches!(parse("/current//1.0/a"), Err(E::Project(_))));
     }
 

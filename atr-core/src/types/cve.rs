@@ -22,12 +22,7 @@ impl CveId {
         let rest = upper.strip_prefix("CVE-").ok_or_else(err)?;
         let (year, number) = rest.split_once('-').ok_or_else(err)?;
         let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-        if year.len() != 4
-            || !digits(year)
-            || year < "1999"
-            || !digits(number)
-            || !(4..=19).contains(&number.len())
-        {
+        if year.len() != 4 || !digits(year) || year < "1999" || !digits(number) || !(4..=19).contains(&number.len()) {
             return Err(err());
         }
         Ok(Self(upper))
@@ -64,19 +59,9 @@ mod tests {
 
     #[test]
     fn parses() {
-        assert_eq!(
-            CveId::parse("cve-2025-12345").unwrap().as_str(),
-            "CVE-2025-12345"
-        );
+        assert_eq!(CveId::parse("cve-2025-12345").unwrap().as_str(), "CVE-2025-12345");
         assert!(CveId::parse("CVE-2021-44228").is_ok());
-        for bad in [
-            "CVE-21-1234",
-            "CVE-2021-123",
-            "CVE-1998-1234",
-            "CVE-2021-12a4",
-            "2021-1234",
-            "CVE-2021-",
-        ] {
+        for bad in ["CVE-21-1234", "CVE-2021-123", "CVE-1998-1234", "CVE-2021-12a4", "2021-1234", "CVE-2021-"] {
             assert!(CveId::parse(bad).is_err(), "{bad}");
         }
     }

@@ -19,7 +19,7 @@ pub struct DigestError {
 macro_rules! digest_type {
     ($(#[$meta:meta])* $name:ident, $len:literal, $alg:literal) => {
         $(#[$meta])*
-        #[derive(Clone, Copy, Eq, Hash, Serialize, Deserialize)]
+        #[derive(Clone, Copy, Eq, Serialize, Deserialize)]
         #[serde(try_from = "String", into = "String")]
         pub struct $name([u8; $len]);
 
@@ -60,6 +60,12 @@ macro_rules! digest_type {
         impl PartialEq for $name {
             fn eq(&self, other: &Self) -> bool {
                 self.ct_eq(other)
+            }
+        }
+
+        impl std::hash::Hash for $name {
+            fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+                self.0.hash(state);
             }
         }
 
@@ -121,10 +127,7 @@ mod tests {
         assert_eq!(a, Sha512Digest::from_bytes([0xab; 64]));
         assert_ne!(a, Sha512Digest::from_bytes([0xac; 64]));
         let err = Sha512Digest::parse("abc").unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "SHA-512 digest must be 128 hex digits, got 3 characters"
-        );
+        assert_eq!(err.to_string(), "SHA-512 digest must be 128 hex digits, got 3 characters");
         assert!(Sha256Digest::parse(&"0".repeat(64)).is_ok());
         assert!(Sha256Digest::parse(&"0".repeat(128)).is_err());
     }

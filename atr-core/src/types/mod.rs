@@ -14,9 +14,7 @@ mod version;
 pub use coordinates::{Coordinates, CoordinatesError, Stage, VersionRef};
 pub use cve::{CveId, CveIdError};
 pub use digest::{DigestError, Sha3_256Digest, Sha256Digest, Sha512Digest};
-pub use names::{
-    CommitteeKey, MAX_KEY_LEN, NameError, ProductKey, ProjectKey, UserId, UserIdError,
-};
+pub use names::{CommitteeKey, MAX_KEY_LEN, NameError, ProductKey, ProjectKey, UserId, UserIdError};
 pub use openpgp::{Fingerprint, KeyId, KeyIdError};
 pub use path::{MAX_PATH_DEPTH, MAX_PATH_LEN, MAX_SEGMENT_LEN, PathError, ReleasePath};
 pub use time::Timestamp;

@@ -10,19 +10,9 @@ pub enum NameError {
     #[error("{kind} is empty")]
     Empty { kind: &'static str },
     #[error("{kind} {value:?} is longer than {max} characters")]
-    TooLong {
-        kind: &'static str,
-        value: String,
-        max: usize,
-    },
-    #[error(
-        "{kind} {value:?} contains {found:?}; only lowercase ASCII letters, digits and '-' are allowed"
-    )]
-    BadCharacter {
-        kind: &'static str,
-        value: String,
-        found: char,
-    },
+    TooLong { kind: &'static str, value: String, max: usize },
+    #[error("{kind} {value:?} contains {found:?}; only lowercase ASCII letters, digits and '-' are allowed")]
+    BadCharacter { kind: &'static str, value: String, found: char },
     #[error("{kind} {value:?} must start and end with a letter or digit and not contain \"--\"")]
     BadShape { kind: &'static str, value: String },
     #[error("{kind} {value:?} is reserved")]
@@ -40,33 +30,16 @@ fn check_key(kind: &'static str, value: &str) -> Result<(), NameError> {
         return Err(NameError::Empty { kind });
     }
     if value.len() > MAX_KEY_LEN {
-        return Err(NameError::TooLong {
-            kind,
-            value: value.to_owned(),
-            max: MAX_KEY_LEN,
-        });
+        return Err(NameError::TooLong { kind, value: value.to_owned(), max: MAX_KEY_LEN });
     }
-    if let Some(found) = value
-        .chars()
-        .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
-    {
-        return Err(NameError::BadCharacter {
-            kind,
-            value: value.to_owned(),
-            found,
-        });
+    if let Some(found) = value.chars().find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-')) {
+        return Err(NameError::BadCharacter { kind, value: value.to_owned(), found });
     }
     if value.starts_with('-') || value.ends_with('-') || value.contains("--") {
-        return Err(NameError::BadShape {
-            kind,
-            value: value.to_owned(),
-        });
+        return Err(NameError::BadShape { kind, value: value.to_owned() });
     }
     if value == "latest" {
-        return Err(NameError::Reserved {
-            kind,
-            value: value.to_owned(),
-        });
+        return Err(NameError::Reserved { kind, value: value.to_owned() });
     }
     Ok(())
 }
@@ -141,9 +114,7 @@ key_type!(
 pub enum UserIdError {
     #[error("user id {0:?} must be 1 to 64 characters")]
     Length(String),
-    #[error(
-        "user id {0:?} must start with a lowercase letter and use only lowercase letters, digits, '-' and '_'"
-    )]
+    #[error("user id {0:?} must start with a lowercase letter and use only lowercase letters, digits, '-' and '_'")]
     Shape(String),
 }
 
@@ -160,9 +131,7 @@ impl UserId {
         }
         let mut chars = value.chars();
         let first_ok = chars.next().is_some_and(|c| c.is_ascii_lowercase());
-        if !first_ok
-            || !chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
-        {
+        if !first_ok || !chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_') {
             return Err(UserIdError::Shape(value.to_owned()));
         }
         Ok(Self(value.to_owned()))
@@ -199,57 +168,22 @@ mod tests {
 
     #[test]
     fn accepts_real_project_keys() {
-        for key in [
-            "httpd",
-            "commons-lang",
-            "tooling-trusted-releases",
-            "log4j2",
-            "0ad",
-        ] {
+        for key in ["httpd", "commons-lang", "tooling-trusted-releases", "log4j2", "0ad"] {
             assert_eq!(ProjectKey::parse(key).unwrap().as_str(), key);
         }
     }
 
     #[test]
     fn refuses_bad_keys_with_a_reason() {
-        assert_eq!(
-            ProjectKey::parse(""),
-            Err(NameError::Empty {
-                kind: "project key"
-            })
-        );
-        assert!(matches!(
-            ProjectKey::parse("Httpd"),
-            Err(NameError::BadCharacter { found: 'H', .. })
-        ));
-        assert!(matches!(
-            ProjectKey::parse("a_b"),
-            Err(NameError::BadCharacter { found: '_', .. })
-        ));
-        assert!(matches!(
-            ProjectKey::parse("-ab"),
-            Err(NameError::BadShape { .. })
-        ));
-        assert!(matches!(
-            ProjectKey::parse("ab-"),
-            Err(NameError::BadShape { .. })
-        ));
-        assert!(matches!(
-            ProjectKey::parse("a--b"),
-            Err(NameError::BadShape { .. })
-        ));
-        assert!(matches!(
-            ProductKey::parse("latest"),
-            Err(NameError::Reserved { .. })
-        ));
-        assert!(matches!(
-            ProjectKey::parse(&"a".repeat(65)),
-            Err(NameError::TooLong { .. })
-        ));
-        assert!(matches!(
-            ProjectKey::parse(".."),
-            Err(NameError::BadCharacter { found: '.', .. })
-        ));
+        assert_eq!(ProjectKey::parse(""), Err(NameError::Empty { kind: "project key" }));
+        assert!(matches!(ProjectKey::parse("Httpd"), Err(NameError::BadCharacter { found: 'H', .. })));
+        assert!(matches!(ProjectKey::parse("a_b"), Err(NameError::BadCharacter { found: '_', .. })));
+        assert!(matches!(ProjectKey::parse("-ab"), Err(NameError::BadShape { .. })));
+        assert!(matches!(ProjectKey::parse("ab-"), Err(NameError::BadShape { .. })));
+        assert!(matches!(ProjectKey::parse("a--b"), Err(NameError::BadShape { .. })));
+        assert!(matches!(ProductKey::parse("latest"), Err(NameError::Reserved { .. })));
+        assert!(matches!(ProjectKey::parse(&"a".repeat(65)), Err(NameError::TooLong { .. })));
+        assert!(matches!(ProjectKey::parse(".."), Err(NameError::BadCharacter { found: '.', .. })));
     }
 
     #[test]

@@ -18,10 +18,7 @@ pub enum KeyIdError {
 /// Removes spaces and an optional `0x`, as fingerprints are often written in groups.
 fn compact(text: &str) -> String {
     let t = text.trim();
-    let t = t
-        .strip_prefix("0x")
-        .or_else(|| t.strip_prefix("0X"))
-        .unwrap_or(t);
+    let t = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")).unwrap_or(t);
     t.chars().filter(|c| !c.is_whitespace()).collect()
 }
 
@@ -105,9 +102,7 @@ pub struct KeyId([u8; 8]);
 impl KeyId {
     /// Parses 16 hex digits, either case, optional `0x` and spaces.
     pub fn parse(text: &str) -> Result<Self, KeyIdError> {
-        hex::decode::<8>(&compact(text))
-            .map(KeyId)
-            .ok_or_else(|| KeyIdError::KeyId(text.to_owned()))
+        hex::decode::<8>(&compact(text)).map(KeyId).ok_or_else(|| KeyIdError::KeyId(text.to_owned()))
     }
 
     /// Builds a key id from its bytes.
@@ -160,10 +155,7 @@ mod tests {
         let f = Fingerprint::parse("A93D 62EC C3C8 EA12 DB22  0EC9 34EA 76E6 7914 85A8").unwrap();
         assert_eq!(f.to_hex(), "A93D62ECC3C8EA12DB220EC934EA76E6791485A8");
         assert_eq!(f.key_id().to_hex(), "34EA76E6791485A8");
-        assert_eq!(
-            Fingerprint::parse("0xa93d62ecc3c8ea12db220ec934ea76e6791485a8").unwrap(),
-            f
-        );
+        assert_eq!(Fingerprint::parse("0xa93d62ecc3c8ea12db220ec934ea76e6791485a8").unwrap(), f);
         let v6 = Fingerprint::parse(&"ab".repeat(32)).unwrap();
         assert_eq!(v6.key_id().to_hex(), "ABABABABABABABAB");
         assert!(Fingerprint::parse("A93D").is_err());
@@ -172,10 +164,7 @@ mod tests {
 
     #[test]
     fn key_ids() {
-        assert_eq!(
-            KeyId::parse("0x34ea76e6791485a8").unwrap().to_hex(),
-            "34EA76E6791485A8"
-        );
+        assert_eq!(KeyId::parse("0x34ea76e6791485a8").unwrap().to_hex(), "34EA76E6791485A8");
         assert!(KeyId::parse("791485A8").is_err());
     }
 }

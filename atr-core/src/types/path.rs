@@ -26,15 +26,11 @@ pub enum PathError {
     EmptySegment(String),
     #[error("path {0:?} has a '.' or '..' segment")]
     DotSegment(String),
-    #[error(
-        "path {path:?} has a segment starting with a dot ({segment:?}); dotfiles are not allowed"
-    )]
+    #[error("path {path:?} has a segment starting with a dot ({segment:?}); dotfiles are not allowed")]
     Dotfile { path: String, segment: String },
     #[error("path segment {0:?} is longer than {MAX_SEGMENT_LEN} bytes")]
     SegmentTooLong(String),
-    #[error(
-        "path {path:?} contains {found:?}; allowed are ASCII letters, digits and . _ - + ~ @ = ,"
-    )]
+    #[error("path {path:?} contains {found:?}; allowed are ASCII letters, digits and . _ - + ~ @ = ,")]
     BadCharacter { path: String, found: char },
 }
 
@@ -66,10 +62,7 @@ impl ReleasePath {
             return Err(PathError::Absolute(value.to_owned()));
         }
         if let Some(found) = value.chars().find(|c| *c != '/' && !allowed(*c)) {
-            return Err(PathError::BadCharacter {
-                path: value.to_owned(),
-                found,
-            });
+            return Err(PathError::BadCharacter { path: value.to_owned(), found });
         }
         let mut depth = 0;
         for segment in value.split('/') {
@@ -81,10 +74,7 @@ impl ReleasePath {
                 return Err(PathError::DotSegment(value.to_owned()));
             }
             if segment.starts_with('.') {
-                return Err(PathError::Dotfile {
-                    path: value.to_owned(),
-                    segment: segment.to_owned(),
-                });
+                return Err(PathError::Dotfile { path: value.to_owned(), segment: segment.to_owned() });
             }
             if segment.len() > MAX_SEGMENT_LEN {
                 return Err(PathError::SegmentTooLong(segment.to_owned()));
@@ -113,9 +103,7 @@ impl ReleasePath {
 
     /// The path of the parent folder, if the path has more than one segment.
     pub fn parent(&self) -> Option<ReleasePath> {
-        self.0
-            .rsplit_once('/')
-            .map(|(parent, _)| ReleasePath(parent.to_owned()))
+        self.0.rsplit_once('/').map(|(parent, _)| ReleasePath(parent.to_owned()))
     }
 
     /// True if the path is a single segment at the top of the release.
@@ -130,10 +118,7 @@ impl ReleasePath {
 
     /// The path with `suffix` removed from its end, if it ends with it and something is left.
     pub fn strip_suffix(&self, suffix: &str) -> Option<ReleasePath> {
-        self.0
-            .strip_suffix(suffix)
-            .filter(|s| !s.is_empty() && !s.ends_with('/'))
-            .map(|s| ReleasePath(s.to_owned()))
+        self.0.strip_suffix(suffix).filter(|s| !s.is_empty() && !s.ends_with('/')).map(|s| ReleasePath(s.to_owned()))
     }
 
     /// Joins a relative path under this one.
@@ -169,12 +154,7 @@ mod tests {
 
     #[test]
     fn accepts_release_files() {
-        for p in [
-            "httpd-2.4.68.tar.gz",
-            "httpd-2.4.68.tar.gz.asc",
-            "binaries/win64/app-1.0+b1.zip",
-            "a~b@c=d,e",
-        ] {
+        for p in ["httpd-2.4.68.tar.gz", "httpd-2.4.68.tar.gz.asc", "binaries/win64/app-1.0+b1.zip", "a~b@c=d,e"] {
             assert_eq!(ReleasePath::parse(p).unwrap().as_str(), p);
         }
     }
@@ -183,65 +163,23 @@ mod tests {
     fn refuses_escapes() {
         use PathError as E;
         assert_eq!(ReleasePath::parse(""), Err(E::Empty));
-        assert!(matches!(
-            ReleasePath::parse("/etc/passwd"),
-            Err(E::Absolute(_))
-        ));
+        assert!(matches!(ReleasePath::parse("/etc/passwd"), Err(E::Absolute(_))));
         assert!(matches!(ReleasePath::parse("../x"), Err(E::DotSegment(_))));
-        assert!(matches!(
-            ReleasePath::parse("a/../../x"),
-            Err(E::DotSegment(_))
-        ));
+        assert!(matches!(ReleasePath::parse("a/../../x"), Err(E::DotSegment(_))));
         assert!(matches!(ReleasePath::parse("a/./x"), Err(E::DotSegment(_))));
-        assert!(matches!(
-            ReleasePath::parse("a//x"),
-            Err(E::EmptySegment(_))
-        ));
+        assert!(matches!(ReleasePath::parse("a//x"), Err(E::EmptySegment(_))));
         assert!(matches!(ReleasePath::parse("a/"), Err(E::EmptySegment(_))));
-        assert!(matches!(
-            ReleasePath::parse(".htaccess"),
-            Err(E::Dotfile { .. })
-        ));
-        assert!(matches!(
-            ReleasePath::parse("a/.git/config"),
-            Err(E::Dotfile { .. })
-        ));
-        assert!(matches!(
-            ReleasePath::parse("a\\..\\b"),
-            Err(E::BadCharacter { found: '\\', .. })
-        ));
-        assert!(matches!(
-            ReleasePath::parse("a%2f..%2fb"),
-            Err(E::BadCharacter { found: '%', .. })
-        ));
-        assert!(matches!(
-            ReleasePath::parse("a\0b"),
-            Err(E::BadCharacter { found: '\0', .. })
-        ));
-        assert!(matches!(
-            ReleasePath::parse("a\nb"),
-            Err(E::BadCharacter { .. })
-        ));
-        assert!(matches!(
-            ReleasePath::parse("c:x"),
-            Err(E::BadCharacter { found: ':', .. })
-        ));
-        assert!(matches!(
-            ReleasePath::parse("caf\u{e9}"),
-            Err(E::BadCharacter { .. })
-        ));
-        assert!(matches!(
-            ReleasePath::parse(&"a/".repeat(16).add_x()),
-            Err(E::TooDeep)
-        ));
-        assert!(matches!(
-            ReleasePath::parse(&"a".repeat(256)),
-            Err(E::SegmentTooLong(_))
-        ));
-        assert!(matches!(
-            ReleasePath::parse(&"a".repeat(1025)),
-            Err(E::TooLong)
-        ));
+        assert!(matches!(ReleasePath::parse(".htaccess"), Err(E::Dotfile { .. })));
+        assert!(matches!(ReleasePath::parse("a/.git/config"), Err(E::Dotfile { .. })));
+        assert!(matches!(ReleasePath::parse("a\\..\\b"), Err(E::BadCharacter { found: '\\', .. })));
+        assert!(matches!(ReleasePath::parse("a%2f..%2fb"), Err(E::BadCharacter { found: '%', .. })));
+        assert!(matches!(ReleasePath::parse("a\0b"), Err(E::BadCharacter { found: '\0', .. })));
+        assert!(matches!(ReleasePath::parse("a\nb"), Err(E::BadCharacter { .. })));
+        assert!(matches!(ReleasePath::parse("c:x"), Err(E::BadCharacter { found: ':', .. })));
+        assert!(matches!(ReleasePath::parse("caf\u{e9}"), Err(E::BadCharacter { .. })));
+        assert!(matches!(ReleasePath::parse(&"a/".repeat(16).add_x()), Err(E::TooDeep)));
+        assert!(matches!(ReleasePath::parse(&"a".repeat(256)), Err(E::SegmentTooLong(_))));
+        assert!(matches!(ReleasePath::parse(&"a".repeat(1025)), Err(E::TooLong)));
     }
 
     trait AddX {
@@ -261,15 +199,9 @@ mod tests {
         assert_eq!(p.parent().unwrap().as_str(), "dir");
         assert!(!p.is_top_level());
         assert_eq!(p.with_suffix(".asc").unwrap().as_str(), "dir/f.tar.gz.asc");
-        assert_eq!(
-            p.with_suffix(".asc").unwrap().strip_suffix(".asc").unwrap(),
-            p
-        );
+        assert_eq!(p.with_suffix(".asc").unwrap().strip_suffix(".asc").unwrap(), p);
         assert_eq!(ReleasePath::parse(".asc").ok(), None);
-        assert_eq!(
-            ReleasePath::parse("x.asc").unwrap().strip_suffix("x.asc"),
-            None
-        );
+        assert_eq!(ReleasePath::parse("x.asc").unwrap().strip_suffix("x.asc"), None);
     }
 
     proptest! {

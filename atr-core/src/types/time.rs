@@ -48,13 +48,7 @@ impl fmt::Display for Timestamp {
         let day = doy - (153 * mp + 2) / 5 + 1;
         let month = if mp < 10 { mp + 3 } else { mp - 9 };
         let year = yoe + era * 400 + i64::from(month <= 2);
-        write!(
-            f,
-            "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-            secs / 3600,
-            secs % 3600 / 60,
-            secs % 60
-        )
+        write!(f, "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", secs / 3600, secs % 3600 / 60, secs % 60)
     }
 }
 
@@ -65,18 +59,9 @@ mod tests {
     #[test]
     fn formats_rfc3339() {
         assert_eq!(Timestamp::from_unix(0).to_string(), "1970-01-01T00:00:00Z");
-        assert_eq!(
-            Timestamp::from_unix(1_752_156_180).to_string(),
-            "2025-07-10T14:03:00Z"
-        );
-        assert_eq!(
-            Timestamp::from_unix(951_782_400).to_string(),
-            "2000-02-29T00:00:00Z"
-        );
+        assert_eq!(Timestamp::from_unix(1_752_156_180).to_string(), "2025-07-10T14:03:00Z");
+        assert_eq!(Timestamp::from_unix(951_782_400).to_string(), "2000-02-29T00:00:00Z");
         assert_eq!(Timestamp::from_unix(-1).to_string(), "1969-12-31T23:59:59Z");
-        assert_eq!(
-            Timestamp::from_unix(10).plus_hours(72).unix(),
-            10 + 72 * 3600
-        );
+        assert_eq!(Timestamp::from_unix(10).plus_hours(72).unix(), 10 + 72 * 3600);
     }
 }

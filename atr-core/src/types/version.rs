@@ -34,9 +34,7 @@ pub enum VersionError {
     Empty,
     #[error("version {0:?} is longer than {MAX_VERSION_LEN} characters")]
     TooLong(String),
-    #[error(
-        "version {value:?} contains {found:?}; only letters, digits, '.', '+' and '-' are allowed"
-    )]
+    #[error("version {value:?} contains {found:?}; only letters, digits, '.', '+' and '-' are allowed")]
     BadCharacter { value: String, found: char },
     #[error("version {0:?} must start and end with a letter or digit")]
     BadEnds(String),
@@ -62,23 +60,14 @@ impl Version {
         if value.len() > MAX_VERSION_LEN {
             return Err(VersionError::TooLong(value.to_owned()));
         }
-        if let Some(found) = value
-            .chars()
-            .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '+' | '-')))
-        {
-            return Err(VersionError::BadCharacter {
-                value: value.to_owned(),
-                found,
-            });
+        if let Some(found) = value.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '+' | '-'))) {
+            return Err(VersionError::BadCharacter { value: value.to_owned(), found });
         }
         let bytes = value.as_bytes();
         if !bytes[0].is_ascii_alphanumeric() || !bytes[bytes.len() - 1].is_ascii_alphanumeric() {
             return Err(VersionError::BadEnds(value.to_owned()));
         }
-        if bytes
-            .windows(2)
-            .any(|w| !w[0].is_ascii_alphanumeric() && !w[1].is_ascii_alphanumeric())
-        {
+        if bytes.windows(2).any(|w| !w[0].is_ascii_alphanumeric() && !w[1].is_ascii_alphanumeric()) {
             return Err(VersionError::DoubledPunctuation(value.to_owned()));
         }
         if value.eq_ignore_ascii_case("latest") {
@@ -116,18 +105,11 @@ fn tokens(s: &str) -> Vec<Token<'_>> {
         }
         let digit = c.is_ascii_digit();
         let start = i;
-        while i < bytes.len()
-            && bytes[i].is_ascii_alphanumeric()
-            && bytes[i].is_ascii_digit() == digit
-        {
+        while i < bytes.len() && bytes[i].is_ascii_alphanumeric() && bytes[i].is_ascii_digit() == digit {
             i += 1;
         }
         let run = &s[start..i];
-        out.push(if digit {
-            Token::Number(run.trim_start_matches('0'))
-        } else {
-            Token::Word(run)
-        });
+        out.push(if digit { Token::Number(run.trim_start_matches('0')) } else { Token::Word(run) });
     }
     out
 }
@@ -149,10 +131,7 @@ fn word_rank(word: &str) -> u8 {
         ("release", RELEASE_RANK),
         ("sp", 8),
     ];
-    RANKS
-        .iter()
-        .find(|(w, _)| word.eq_ignore_ascii_case(w))
-        .map_or(OTHER_RANK, |(_, r)| *r)
+    RANKS.iter().find(|(w, _)| word.eq_ignore_ascii_case(w)).map_or(OTHER_RANK, |(_, r)| *r)
 }
 const OTHER_RANK: u8 = 6;
 const RELEASE_RANK: u8 = 7;
@@ -169,11 +148,7 @@ fn cmp_tokens(a: Token<'_>, b: Token<'_>) -> Ordering {
         (Token::Word(x), Token::Word(y)) => {
             let (rx, ry) = (word_rank(x), word_rank(y));
             rx.cmp(&ry).then_with(|| {
-                if rx == OTHER_RANK {
-                    x.to_ascii_lowercase().cmp(&y.to_ascii_lowercase())
-                } else {
-                    Ordering::Equal
-                }
+                if rx == OTHER_RANK { x.to_ascii_lowercase().cmp(&y.to_ascii_lowercase()) } else { Ordering::Equal }
             })
         }
     }
@@ -187,20 +162,20 @@ fn cmp_to_end(t: Token<'_>) -> Ordering {
     }
 }
 
-fn cmp_main(a: &str, b: &str) -> Ordering {
-    let (ta, tb) = (tokens(a), tokens(b));
-    let mut i = 0;
+fn cmp_main(left: &str, right: &str) -> Ordering {
+    let (left, right) = (tokens(left), tokens(right));
+    let mut index = 0;
     loop {
-        let ord = match (ta.get(i), tb.get(i)) {
+        let ord = match (left.get(index), right.get(index)) {
             (None, None) => return Ordering::Equal,
-            (Some(x), Some(y)) => cmp_tokens(*x, *y),
-            (Some(x), None) => cmp_to_end(*x),
-            (None, Some(y)) => cmp_to_end(*y).reverse(),
+            (Some(l), Some(r)) => cmp_tokens(*l, *r),
+            (Some(l), None) => cmp_to_end(*l),
+            (None, Some(r)) => cmp_to_end(*r).reverse(),
         };
         if ord != Ordering::Equal {
             return ord;
         }
-        i += 1;
+        index += 1;
     }
 }
 
@@ -208,9 +183,7 @@ impl Ord for Version {
     fn cmp(&self, other: &Self) -> Ordering {
         let (main_a, build_a) = self.split_build();
         let (main_b, build_b) = other.split_build();
-        cmp_main(main_a, main_b)
-            .then_with(|| cmp_main(build_a, build_b))
-            .then_with(|| self.0.cmp(&other.0))
+        cmp_main(main_a, main_b).then_with(|| cmp_main(build_a, build_b)).then_with(|| self.0.cmp(&other.0))
     }
 }
 
@@ -279,10 +252,7 @@ mod tests {
         }
         let mut shuffled: Vec<Version> = ordered.iter().rev().map(|s| v(s)).collect();
         shuffled.sort();
-        assert_eq!(
-            shuffled.iter().map(Version::as_str).collect::<Vec<_>>(),
-            ordered
-        );
+        assert_eq!(shuffled.iter().map(Version::as_str).collect::<Vec<_>>(), ordered);
         assert_eq!(shuffled.iter().max().unwrap().as_str(), "25.0.0");
     }
 
@@ -313,38 +283,14 @@ mod tests {
         assert_eq!(Version::parse(""), Err(VersionError::Empty));
         assert_eq!(Version::parse("latest"), Err(VersionError::Reserved));
         assert_eq!(Version::parse("LATEST"), Err(VersionError::Reserved));
-        assert!(matches!(
-            Version::parse("1..0"),
-            Err(VersionError::DoubledPunctuation(_))
-        ));
-        assert!(matches!(
-            Version::parse("1.-0"),
-            Err(VersionError::DoubledPunctuation(_))
-        ));
-        assert!(matches!(
-            Version::parse(".1"),
-            Err(VersionError::BadEnds(_))
-        ));
-        assert!(matches!(
-            Version::parse("1.0-"),
-            Err(VersionError::BadEnds(_))
-        ));
-        assert!(matches!(
-            Version::parse("1.0/2"),
-            Err(VersionError::BadCharacter { found: '/', .. })
-        ));
-        assert!(matches!(
-            Version::parse("1.0_2"),
-            Err(VersionError::BadCharacter { found: '_', .. })
-        ));
-        assert!(matches!(
-            Version::parse("1 0"),
-            Err(VersionError::BadCharacter { found: ' ', .. })
-        ));
-        assert!(matches!(
-            Version::parse(&"1".repeat(101)),
-            Err(VersionError::TooLong(_))
-        ));
+        assert!(matches!(Version::parse("1..0"), Err(VersionError::DoubledPunctuation(_))));
+        assert!(matches!(Version::parse("1.-0"), Err(VersionError::DoubledPunctuation(_))));
+        assert!(matches!(Version::parse(".1"), Err(VersionError::BadEnds(_))));
+        assert!(matches!(Version::parse("1.0-"), Err(VersionError::BadEnds(_))));
+        assert!(matches!(Version::parse("1.0/2"), Err(VersionError::BadCharacter { found: '/', .. })));
+        assert!(matches!(Version::parse("1.0_2"), Err(VersionError::BadCharacter { found: '_', .. })));
+        assert!(matches!(Version::parse("1 0"), Err(VersionError::BadCharacter { found: ' ', .. })));
+        assert!(matches!(Version::parse(&"1".repeat(101)), Err(VersionError::TooLong(_))));
     }
 
     fn version_strategy() -> impl Strategy<Value = Version> {
@@ -358,8 +304,9 @@ mod tests {
             Just("incubating".to_owned()),
             "[a-z]{1,4}",
         ];
-        (prop::collection::vec((part, prop_oneof![Just("."), Just("-"), Just("")]), 1..6))
-            .prop_filter_map("valid version", |parts| {
+        (prop::collection::vec((part, prop_oneof![Just("."), Just("-"), Just("")]), 1..6)).prop_filter_map(
+            "valid version",
+            |parts| {
                 let mut s = String::new();
                 for (p, sep) in parts {
                     if !s.is_empty() {
@@ -368,7 +315,8 @@ mod tests {
                     s.push_str(&p);
                 }
                 Version::parse(&s).ok()
-            })
+            },
+        )
     }
 
     proptest! {

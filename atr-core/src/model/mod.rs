@@ -1,0 +1,26 @@
+//! The entities of the domain: plain data. The rules that change them live in
+//! [`crate::lifecycle`], [`crate::auth`], [`crate::policy`] and [`crate::tally`].
+
+pub mod check;
+pub mod committee;
+pub mod cve;
+pub mod distribution;
+pub mod event;
+pub mod key;
+pub mod project;
+pub mod release;
+pub mod revision;
+pub mod task;
+pub mod vote;
+
+pub use check::{CheckIgnore, CheckResult, CheckStatus, CheckSummary};
+pub use committee::Committee;
+pub use cve::{CveLink, CveRecord, Cvss, Severity};
+pub use distribution::{Distribution, DistributionStatus, Environment, Platform};
+pub use event::{Actor, Event, EventKind, NewEvent};
+pub use key::SigningKey;
+pub use project::{Metadata, Product, Project};
+pub use release::{Phase, Release, ReleaseKey, ReleaseState, Revocation};
+pub use revision::{FileEntry, Package, PackageListing, Revision, RevisionNumber, derive_packages};
+pub use task::{Task, TaskDescriptor, TaskKind, TaskStatus};
+pub use vote::{Ballot, BallotSource, Consent, VoteOutcome, VoteRecord, VoteRound, VoteValue, Voter};
