@@ -5,6 +5,7 @@
 //! tallying and mailing-list replies ([`tally`]), the storage ports ([`ports`]) and the use cases
 //! written against them ([`services`]).
 
+pub mod lifecycle;
 pub mod model;
 pub mod policy;
 pub mod types;
