@@ -8,4 +8,5 @@
 pub mod lifecycle;
 pub mod model;
 pub mod policy;
+pub mod ports;
 pub mod types;

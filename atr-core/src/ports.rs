@@ -1,0 +1,302 @@
+//! The storage ports: what the domain needs from storage, as traits.
+//!
+//! Each method's doc comment is its contract; `atr-store` implements them on SQLite and
+//! PostgreSQL and on disk, and the same contract tests run against every implementation.
+//! Listings are keyset-paginated: pass the last item's key as `after` to get the next page.
+//!
+//! Under `cfg(test)` every trait has a mockall mock (`MockCommitteeRepository`...) for unit tests
+//! of the services.
+
+use std::io;
+use std::pin::Pin;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use futures_core::Stream;
+
+use crate::model::{
+    Ballot, CheckIgnore, CheckResult, Committee, Consent, CveLink, CveRecord, Distribution, Event, FileEntry, NewEvent,
+    Person, Project, Release, ReleaseKey, Revision, RevisionNumber, SigningKey, Task, TaskDescriptor, VoteRound, Voter,
+};
+use crate::types::{CommitteeKey, CveId, Fingerprint, KeyId, ProductKey, ProjectKey, ReleasePath, Stage, UserId};
+
+/// Most items a listing returns at once, whatever `limit` asks.
+pub const MAX_PAGE_SIZE: u32 = 500;
+
+/// Why a storage call failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// The thing asked for does not exist.
+    #[error("{0} not found")]
+    NotFound(String),
+    /// A uniqueness rule or a guard refused the write: another writer got there first, or the
+    /// row moved on. The message names what was expected.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The input is out of the store's bounds (a file too large, a listing limit of 0).
+    #[error("refused: {0}")]
+    Refused(String),
+    /// The backend failed (IO, connection). The message is for logs, not for clients.
+    #[error("storage failed: {0}")]
+    Backend(String),
+}
+
+/// The result of a storage call.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// A page of a listing: at most `limit` items after the cursor `after`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageRequest<C> {
+    pub after: Option<C>,
+    pub limit: u32,
+}
+
+impl<C> PageRequest<C> {
+    /// The first page.
+    pub fn first(limit: u32) -> Self {
+        Self { after: None, limit }
+    }
+
+    /// The limit, clamped to 1..=[`MAX_PAGE_SIZE`].
+    pub fn clamped_limit(&self) -> u32 {
+        self.limit.clamp(1, MAX_PAGE_SIZE)
+    }
+}
+
+/// Bytes streamed in or out of release storage, in chunks.
+pub type ByteStream = Pin<Box<dyn Stream<Item = io::Result<Bytes>> + Send>>;
+
+/// One change to a revision's files.
+pub enum FileChange {
+    /// Adds or replaces a file with the streamed content.
+    Put { path: ReleasePath, content: ByteStream },
+    /// Removes a file (or a folder and everything under it).
+    Delete { path: ReleasePath },
+    /// Moves a file (or a folder).
+    Move { from: ReleasePath, to: ReleasePath },
+}
+
+impl std::fmt::Debug for FileChange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FileChange::Put { path, .. } => write!(f, "Put({path})"),
+            FileChange::Delete { path } => write!(f, "Delete({path})"),
+            FileChange::Move { from, to } => write!(f, "Move({from} -> {to})"),
+        }
+    }
+}
+
+/// People: accounts, their global roles and a visitor's consent.
+#[cfg_attr(test, mockall::automock)]
+#[async_trait]
+pub trait PersonRepository: Send + Sync {
+    /// The person with this id, with global roles and consent, or `None`.
+    async fn get(&self, id: &UserId) -> StoreResult<Option<Person>>;
+    /// Records consent; replaces an earlier record of the same person.
+    async fn put_consent(&self, consent: &Consent) -> StoreResult<()>;
+    /// Revokes the person's consent: MUST erase the name and email kept with it, and MUST
+    /// rewrite every ballot of `Voter::User(id)` cast while only a visitor to `anonymous`, in
+    /// the same transaction, so the tally keeps an anonymous entry. `NotFound` without consent.
+    async fn revoke_consent(&self, id: &UserId, anonymous: &Voter, at: crate::types::Timestamp) -> StoreResult<()>;
+}
+
+/// Committees and their people.
+#[cfg_attr(test, mockall::automock)]
+#[async_trait]
+pub trait CommitteeRepository: Send + Sync {
+    /// The committee, or `None`.
+    async fn get(&self, key: &CommitteeKey) -> StoreResult<Option<Committee>>;
+    /// Creates the committee, or replaces it (people lists included) if it exists.
+    async fn put(&self, committee: &Committee) -> StoreResult<()>;
+    /// Committees ordered by key, after the cursor.
+    async fn list(&self, page: PageRequest<CommitteeKey>) -> StoreResult<Vec<Committee>>;
+}
+
+/// Projects, their products, policies and check ignores.
+#[cfg_attr(test, mockall::automock)]
+#[async_trait]
+pub trait ProjectRepository: Send + Sync {
+    /// The project with its products, or `None`.
+    async fn get(&self, key: &ProjectKey) -> StoreResult<Option<Project>>;
+    /// Creates a project. MUST return `Conflict` if the key exists, `NotFound` if its committee
+    /// does not.
+    async fn create(&self, project: &Project) -> StoreResult<()>;
+    /// Replaces metadata, policy and products. MUST return `NotFound` for an unknown project and
+    /// `Conflict` if a product would be named like an existing version of the project.
+    async fn update(&self, project: &Project) -> StoreResult<()>;
+    /// Projects ordered by key, after the cursor.
+    async fn list(&self, page: PageRequest<ProjectKey>) -> StoreResult<Vec<Project>>;
+    /// The project's check ignores.
+    async fn ignores(&self, project: &ProjectKey) -> StoreResult<Vec<CheckIgnore>>;
+    /// Replaces the project's check ignores.
+    async fn set_ignores(&self, project: &ProjectKey, ignores: &[CheckIgnore]) -> StoreResult<()>;
+}
+
+/// Releases.
+#[cfg_attr(test, mockall::automock)]
+#[async_trait]
+pub trait ReleaseRepository: Send + Sync {
+    /// The release, or `None`.
+    async fn get(&self, key: &ReleaseKey) -> StoreResult<Option<Release>>;
+    /// Creates a release. MUST return `Conflict` if one exists for the same project, product
+    /// and version (in any stage, revoked included).
+    async fn create(&self, release: &Release) -> StoreResult<()>;
+    /// Writes `release` if the stored row still has phase `expected.phase`, latest revision
+    /// `expected.latest_revision` and the same revocation state; MUST return `Conflict` naming
+    /// what it found otherwise, and change nothing.
+    async fn update(&self, release: &Release, expected: &Release) -> StoreResult<()>;
+    /// Releases of a project (and product; `None` is the main product) in a stage (`None`:
+    /// drafts and previews), ordered by version, newest first, after the cursor version.
+    async fn list(
+        &self,
+        project: &ProjectKey,
+        product: Option<ProductKey>,
+        stage: Option<Stage>,
+        page: PageRequest<crate::types::Version>,
+    ) -> StoreResult<Vec<Release>>;
+    /// The newest release of the stage by the version order, or `None`.
+    async fn latest(
+        &self,
+        project: &ProjectKey,
+        product: Option<ProductKey>,
+        stage: Stage,
+    ) -> StoreResult<Option<Release>>;
+}
+
+/// Revision metadata and check results.
+#[cfg_attr(test, mockall::automock)]
+#[async_trait]
+pub trait RevisionRepository: Send + Sync {
+    /// The revision with its manifest, or `None`.
+    async fn get(&self, release: &ReleaseKey, number: RevisionNumber) -> StoreResult<Option<Revision>>;
+    /// Records a revision whose files are already in release storage and makes it the release's
+    /// latest, atomically. MUST return `Conflict` naming the expected parent if the release's
+    /// latest revision is not `revision.parent` (another writer won), and MUST never reuse a
+    /// number, even of a revision that was discarded.
+    async fn record(&self, revision: &Revision) -> StoreResult<()>;
+    /// Revisions of the release, oldest first, after the cursor.
+    async fn list(&self, release: &ReleaseKey, page: PageRequest<RevisionNumber>) -> StoreResult<Vec<Revision>>;
+    /// Stores check results of a revision; results of the same checker, file and member replace
+    /// earlier ones.
+    async fn record_checks(&self, results: &[CheckResult]) -> StoreResult<()>;
+    /// Every check result of the revision.
+    async fn checks(&self, release: &ReleaseKey, number: RevisionNumber) -> StoreResult<Vec<CheckResult>>;
+}
+
+/// Release files: immutable revision folders.
+#[cfg_attr(test, mockall::automock)]
+#[async_trait]
+pub trait ReleaseFiles: Send + Sync {
+    /// Builds revision `number` of the release as a complete folder: the files of `parent` (none
+    /// if `None`) with `changes` applied in order, unchanged files shared with the parent. The
+    /// folder MUST become visible all at once or not at all, content MUST be streamed (never
+    /// whole in memory), and the returned manifest lists every file with size, SHA-512 and
+    /// SHA3-256. MUST return `Refused` for a change on a missing path or a file over the size
+    /// bound, and `Conflict` if revision `number` exists.
+    async fn create_revision(
+        &self,
+        release: &ReleaseKey,
+        parent: Option<RevisionNumber>,
+        number: RevisionNumber,
+        changes: Vec<FileChange>,
+    ) -> StoreResult<Vec<FileEntry>>;
+    /// Removes a revision folder that was never recorded (the loser of a race).
+    async fn discard_revision(&self, release: &ReleaseKey, number: RevisionNumber) -> StoreResult<()>;
+    /// Streams a file of a revision. `NotFound` if absent.
+    async fn open(&self, release: &ReleaseKey, number: RevisionNumber, path: &ReleasePath) -> StoreResult<ByteStream>;
+}
+
+/// Signing keys and their links to committees and releases.
+#[cfg_attr(test, mockall::automock)]
+#[async_trait]
+pub trait KeyRepository: Send + Sync {
+    /// The key, or `None`.
+    async fn get(&self, fingerprint: &Fingerprint) -> StoreResult<Option<SigningKey>>;
+    /// Keys whose key id is `id` (a signature may name its issuer only so).
+    async fn find_by_key_id(&self, id: &KeyId) -> StoreResult<Vec<SigningKey>>;
+    /// Adds the key, or updates its material, owner and user ids if it exists (links are kept
+    /// and `key.committees` added). Returns true if it was added.
+    async fn upsert(&self, key: &SigningKey) -> StoreResult<bool>;
+    /// Links a key to a committee. `NotFound` for an unknown key or committee.
+    async fn link(&self, fingerprint: &Fingerprint, committee: &CommitteeKey) -> StoreResult<()>;
+    /// Keys linked to the committee, ordered by fingerprint: the content of its KEYS file.
+    async fn by_committee(&self, committee: &CommitteeKey) -> StoreResult<Vec<SigningKey>>;
+    /// Keys owned by the person.
+    async fn by_owner(&self, owner: &UserId) -> StoreResult<Vec<SigningKey>>;
+    /// Records that the key signed files of the release.
+    async fn record_use(&self, fingerprint: &Fingerprint, release: &ReleaseKey) -> StoreResult<()>;
+    /// Releases the key signed.
+    async fn releases_signed(&self, fingerprint: &Fingerprint) -> StoreResult<Vec<ReleaseKey>>;
+    /// Deletes the key. MUST return `Conflict` naming the releases if any release used it, and
+    /// delete nothing.
+    async fn delete(&self, fingerprint: &Fingerprint) -> StoreResult<()>;
+}
+
+/// Ballots.
+#[cfg_attr(test, mockall::automock)]
+#[async_trait]
+pub trait BallotRepository: Send + Sync {
+    /// Stores a ballot. The voter's earlier ballot of the same release and round stops being
+    /// active; at most one active ballot per voter, release and round exists (enforced by the
+    /// database), and history is kept.
+    async fn cast(&self, ballot: &Ballot) -> StoreResult<()>;
+    /// The active ballots of a release's round.
+    async fn active(&self, release: &ReleaseKey, round: VoteRound) -> StoreResult<Vec<Ballot>>;
+}
+
+/// CVE records and their links to releases.
+#[cfg_attr(test, mockall::automock)]
+#[async_trait]
+pub trait CveRepository: Send + Sync {
+    /// The record with its links, or `None`.
+    async fn get(&self, id: &CveId) -> StoreResult<Option<CveRecord>>;
+    /// Creates or replaces the record's fields (links are kept).
+    async fn put(&self, record: &CveRecord) -> StoreResult<()>;
+    /// Links the CVE to a release. `NotFound` for an unknown CVE or release.
+    async fn link(&self, id: &CveId, release: &ReleaseKey, link: CveLink) -> StoreResult<()>;
+    /// CVEs linked to the release in the given way.
+    async fn for_release(&self, release: &ReleaseKey, link: CveLink) -> StoreResult<Vec<CveId>>;
+    /// Records ordered by id, after the cursor.
+    async fn list(&self, page: PageRequest<CveId>) -> StoreResult<Vec<CveRecord>>;
+}
+
+/// Distribution records.
+#[cfg_attr(test, mockall::automock)]
+#[async_trait]
+pub trait DistributionRepository: Send + Sync {
+    /// Adds a record, or replaces the one of the same release, platform, namespace, package and
+    /// environment.
+    async fn put(&self, distribution: &Distribution) -> StoreResult<()>;
+    /// The release's records.
+    async fn for_release(&self, release: &ReleaseKey) -> StoreResult<Vec<Distribution>>;
+}
+
+/// Which events to list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EventFilter {
+    pub project: Option<ProjectKey>,
+    pub product: Option<ProductKey>,
+    pub release: Option<ReleaseKey>,
+}
+
+/// The append-only event log.
+#[cfg_attr(test, mockall::automock)]
+#[async_trait]
+pub trait EventRepository: Send + Sync {
+    /// Appends an event and returns it with its id. MUST chain it to its predecessor so that an
+    /// edit or deletion of any stored event is detectable.
+    async fn append(&self, event: &NewEvent) -> StoreResult<Event>;
+    /// Events matching the filter, newest first, with ids below the cursor.
+    async fn list(&self, filter: &EventFilter, page: PageRequest<u64>) -> StoreResult<Vec<Event>>;
+}
+
+/// The task queue, as the domain sees it (the runner has its own, richer interface).
+#[cfg_attr(test, mockall::automock)]
+#[async_trait]
+pub trait TaskRepository: Send + Sync {
+    /// Queues a task, unless an equal descriptor is already queued or active: then returns that
+    /// one.
+    async fn enqueue(&self, task: &TaskDescriptor) -> StoreResult<Task>;
+    /// How many tasks of the release's revision are queued or active.
+    async fn pending(&self, release: &ReleaseKey, revision: RevisionNumber) -> StoreResult<u32>;
+}
