@@ -1,9 +1,4 @@
-//! The trusted-release domain.
-//!
-//! Pure: no IO, no clock, no runtime. Validated types ([`types`]), the entities ([`model`]), the
-//! release lifecycle ([`lifecycle`]), roles and permissions ([`auth`]), vote policy ([`policy`]),
-//! tallying and mailing-list replies ([`tally`]), the storage ports ([`ports`]) and the use cases
-//! written against them ([`services`]).
+#![doc = include_str!("../README.md")]
 
 pub mod lifecycle;
 pub mod model;
