@@ -1,7 +1,10 @@
 #![doc = include_str!("../README.md")]
 
+pub mod auth;
 pub mod lifecycle;
 pub mod model;
 pub mod policy;
 pub mod ports;
+pub mod services;
+pub mod tally;
 pub mod types;

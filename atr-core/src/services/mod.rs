@@ -1,0 +1,180 @@
+//! The use cases, written against the ports.
+//!
+//! Every use case follows the same steps: load what it needs, ask [`crate::auth::authorize`],
+//! apply the rules ([`crate::lifecycle`], [`crate::policy`], [`crate::tally`]), write through the
+//! ports with guarded updates, and append an event for every change. Callers pass `now`; the
+//! services never read a clock.
+
+mod keys;
+mod records;
+mod releases;
+mod votes;
+
+#[cfg(test)]
+mod tests;
+
+use std::sync::Arc;
+
+use crate::auth::{self, Activity, Denied, Principal, Target};
+use crate::lifecycle::TransitionError;
+use crate::model::{Actor, Committee, NewEvent, Project, Release, ReleaseKey};
+use crate::policy::{PolicyError, VotePolicy};
+use crate::ports::{
+    BallotRepository, CommitteeRepository, CveRepository, DistributionRepository, EventRepository, KeyRepository,
+    PersonRepository, ProjectRepository, ReleaseFiles, ReleaseRepository, RevisionRepository, StoreError,
+    TaskRepository,
+};
+use crate::types::{CommitteeKey, ProjectKey, Timestamp};
+
+pub use records::MAX_CVE_TEXT_LEN;
+pub use releases::{MAX_CHANGES, MAX_DESCRIPTION_LEN, NewRevision};
+pub use votes::MAX_COMMENT_LEN;
+
+/// Why a use case failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// The principal may not do this.
+    #[error(transparent)]
+    Denied(#[from] Denied),
+    /// The release is not in a state that allows it.
+    #[error(transparent)]
+    Transition(#[from] TransitionError),
+    /// A policy setting is invalid.
+    #[error(transparent)]
+    Policy(#[from] PolicyError),
+    #[error("{0} not found")]
+    NotFound(String),
+    /// Another change won a race, or a uniqueness rule refused the change.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The input is refused.
+    #[error("invalid input: {0}")]
+    Invalid(String),
+    /// Storage failed; the message is for logs.
+    #[error("storage failed: {0}")]
+    Store(String),
+}
+
+impl From<StoreError> for ServiceError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::NotFound(what) => ServiceError::NotFound(what),
+            StoreError::Conflict(what) => ServiceError::Conflict(what),
+            StoreError::Refused(what) => ServiceError::Invalid(what),
+            StoreError::Backend(what) => ServiceError::Store(what),
+        }
+    }
+}
+
+/// The result of a use case.
+pub type ServiceResult<T> = Result<T, ServiceError>;
+
+/// The storage ports the services use.
+#[derive(Clone)]
+pub struct Ports {
+    pub persons: Arc<dyn PersonRepository>,
+    pub committees: Arc<dyn CommitteeRepository>,
+    pub projects: Arc<dyn ProjectRepository>,
+    pub releases: Arc<dyn ReleaseRepository>,
+    pub revisions: Arc<dyn RevisionRepository>,
+    pub files: Arc<dyn ReleaseFiles>,
+    pub keys: Arc<dyn KeyRepository>,
+    pub ballots: Arc<dyn BallotRepository>,
+    pub cves: Arc<dyn CveRepository>,
+    pub distributions: Arc<dyn DistributionRepository>,
+    pub events: Arc<dyn EventRepository>,
+    pub tasks: Arc<dyn TaskRepository>,
+}
+
+impl std::fmt::Debug for Ports {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Ports")
+    }
+}
+
+/// The platform's use cases over a set of ports.
+#[derive(Debug, Clone)]
+pub struct Services {
+    ports: Ports,
+    foundation_policy: VotePolicy,
+}
+
+/// A project with the committee that owns it: what a permission decision on it needs.
+struct Scope {
+    project: Project,
+    committee: Committee,
+}
+
+impl Scope {
+    fn target(&self) -> Target<'_> {
+        Target::Project { project: &self.project.key, committee: &self.committee }
+    }
+}
+
+impl Services {
+    /// Services over `ports`, with the foundation's default vote policy.
+    pub fn new(ports: Ports, foundation_policy: VotePolicy) -> Result<Self, PolicyError> {
+        foundation_policy.validate()?;
+        Ok(Self { ports, foundation_policy })
+    }
+
+    /// The ports, for adapters that need to read directly.
+    pub fn ports(&self) -> &Ports {
+        &self.ports
+    }
+
+    async fn committee(&self, key: &CommitteeKey) -> ServiceResult<Committee> {
+        self.ports.committees.get(key).await?.ok_or_else(|| ServiceError::NotFound(format!("committee {key}")))
+    }
+
+    async fn scope(&self, project: &ProjectKey) -> ServiceResult<Scope> {
+        let project = self
+            .ports
+            .projects
+            .get(project)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("project {project}")))?;
+        let committee = self.committee(&project.committee).await?;
+        Ok(Scope { project, committee })
+    }
+
+    async fn release(&self, key: &ReleaseKey) -> ServiceResult<Release> {
+        self.ports.releases.get(key).await?.ok_or_else(|| ServiceError::NotFound(format!("release {key}")))
+    }
+
+    /// Loads a release with its project's scope and checks the principal may do `activity` on it.
+    async fn authorized_release(
+        &self,
+        principal: &Principal,
+        activity: Activity,
+        key: &ReleaseKey,
+        now: Timestamp,
+    ) -> ServiceResult<(Scope, Release)> {
+        let scope = self.scope(&key.project).await?;
+        auth::authorize(principal, activity, &scope.target(), now)?;
+        let release = self.release(key).await?;
+        Ok((scope, release))
+    }
+
+    async fn emit(&self, event: NewEvent) -> ServiceResult<()> {
+        self.ports.events.append(&event).await?;
+        Ok(())
+    }
+}
+
+/// The actor recorded in events for a principal.
+fn actor(principal: &Principal) -> Actor {
+    match principal {
+        Principal::Anonymous => Actor::System,
+        Principal::Person(person) => Actor::User(person.id.clone()),
+        Principal::Token { owner, token } => Actor::Token { owner: owner.id.clone(), token: token.id().to_owned() },
+    }
+}
+
+/// The person behind a principal, for use cases only a signed-in person (or their token) may do.
+fn person_id(principal: &Principal) -> Option<&crate::types::UserId> {
+    match principal {
+        Principal::Anonymous => None,
+        Principal::Person(person) | Principal::Token { owner: person, .. } => Some(&person.id),
+    }
+}

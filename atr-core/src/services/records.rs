@@ -1,0 +1,124 @@
+//! Project policy, CVE records and distribution records.
+
+use super::{ServiceError, ServiceResult, Services, actor};
+use crate::auth::{self, Activity, Principal};
+use crate::model::{CveLink, CveRecord, Distribution, EventKind, NewEvent, Phase, Project};
+use crate::policy::PolicyOverrides;
+use crate::types::{CveId, ProjectKey, Timestamp};
+
+/// Longest CVE title or description accepted, in bytes.
+pub const MAX_CVE_TEXT_LEN: usize = 64 * 1024;
+
+impl Services {
+    /// Replaces the project's vote policy settings after validating them. Needs `manage policy`.
+    pub async fn set_project_policy(
+        &self,
+        principal: &Principal,
+        project: &ProjectKey,
+        policy: PolicyOverrides,
+        now: Timestamp,
+    ) -> ServiceResult<Project> {
+        let scope = self.scope(project).await?;
+        auth::authorize(principal, Activity::ManagePolicy, &scope.target(), now)?;
+        policy.validate()?;
+        PolicyOverrides::resolve(&self.foundation_policy, &[&policy])?;
+        let mut updated = scope.project;
+        updated.policy = policy;
+        self.ports.projects.update(&updated).await?;
+        let event = NewEvent {
+            at: now,
+            actor: actor(principal),
+            project: Some(project.clone()),
+            product: None,
+            release: None,
+            kind: EventKind::PolicyChanged,
+        };
+        self.emit(event).await?;
+        Ok(updated)
+    }
+
+    /// Records (or updates) a CVE record on behalf of `project`. Needs `manage metadata` on it.
+    pub async fn record_cve(
+        &self,
+        principal: &Principal,
+        project: &ProjectKey,
+        record: CveRecord,
+        now: Timestamp,
+    ) -> ServiceResult<CveRecord> {
+        let scope = self.scope(project).await?;
+        auth::authorize(principal, Activity::ManageMetadata, &scope.target(), now)?;
+        if record.title.trim().is_empty()
+            || record.title.len() > MAX_CVE_TEXT_LEN
+            || record.description.len() > MAX_CVE_TEXT_LEN
+        {
+            return Err(ServiceError::Invalid(format!(
+                "a CVE needs a title, and title and description of at most {MAX_CVE_TEXT_LEN} bytes"
+            )));
+        }
+        self.ports.cves.put(&record).await?;
+        let event = NewEvent {
+            at: now,
+            actor: actor(principal),
+            project: Some(project.clone()),
+            product: None,
+            release: None,
+            kind: EventKind::CveRecorded { id: record.id.clone() },
+        };
+        self.emit(event).await?;
+        Ok(record)
+    }
+
+    /// Links a CVE to a release it affects or resolves. Needs `manage metadata` on the release's
+    /// project.
+    pub async fn link_cve(
+        &self,
+        principal: &Principal,
+        id: &CveId,
+        release: &crate::model::ReleaseKey,
+        link: CveLink,
+        now: Timestamp,
+    ) -> ServiceResult<()> {
+        self.authorized_release(principal, Activity::ManageMetadata, release, now).await?;
+        if self.ports.cves.get(id).await?.is_none() {
+            return Err(ServiceError::NotFound(format!("CVE {id}")));
+        }
+        self.ports.cves.link(id, release, link).await?;
+        self.emit(NewEvent::for_release(now, actor(principal), release, EventKind::CveLinked { id: id.clone(), link }))
+            .await
+    }
+
+    /// Records a distribution of a published release, made from its latest revision. Needs
+    /// `perform actions`.
+    pub async fn record_distribution(
+        &self,
+        principal: &Principal,
+        distribution: Distribution,
+        now: Timestamp,
+    ) -> ServiceResult<Distribution> {
+        let key = distribution.release.clone();
+        let (_, release) = self.authorized_release(principal, Activity::PerformActions, &key, now).await?;
+        if release.phase != Phase::Release || release.is_revoked() {
+            return Err(ServiceError::Invalid(format!("release {key} is not published; distribute after announcing")));
+        }
+        if release.latest_revision != Some(distribution.revision) {
+            return Err(ServiceError::Invalid(format!(
+                "distribution must be made from the released revision, not {}",
+                distribution.revision
+            )));
+        }
+        for (field, value) in [
+            ("owner_namespace", &distribution.owner_namespace),
+            ("package", &distribution.package),
+            ("version", &distribution.version),
+        ] {
+            if value.trim().is_empty() || value.len() > 255 {
+                return Err(ServiceError::Invalid(format!("{field} must be 1 to 255 bytes")));
+            }
+        }
+        self.ports.distributions.put(&distribution).await?;
+        let kind =
+            EventKind::DistributionRecorded { platform: distribution.platform, environment: distribution.environment };
+        self.emit(NewEvent::for_release(now, actor(principal), &key, kind)).await?;
+        Ok(distribution)
+    }
+}

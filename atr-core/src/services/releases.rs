@@ -1,0 +1,151 @@
+//! Starting releases, adding revisions, announcing and revoking.
+
+use super::{ServiceError, ServiceResult, Services, actor, person_id};
+use crate::auth::{self, Activity, Principal};
+use crate::lifecycle;
+use crate::model::{
+    EventKind, NewEvent, Release, ReleaseKey, Revision, RevisionNumber, Task, TaskDescriptor, TaskKind,
+};
+use crate::ports::FileChange;
+use crate::types::Timestamp;
+
+/// Longest revision description accepted, in bytes.
+pub const MAX_DESCRIPTION_LEN: usize = 4096;
+/// Most changes in one revision.
+pub const MAX_CHANGES: usize = 10_000;
+
+/// A new revision and the Analyze task queued for it.
+#[derive(Debug)]
+pub struct NewRevision {
+    pub revision: Revision,
+    pub analyze: Task,
+}
+
+impl Services {
+    /// Starts a release as an empty draft. Needs `manage release` on the project; the product,
+    /// if any, must exist; a release of the same version must not (in any stage).
+    pub async fn start_release(
+        &self,
+        principal: &Principal,
+        key: ReleaseKey,
+        now: Timestamp,
+    ) -> ServiceResult<Release> {
+        let scope = self.scope(&key.project).await?;
+        auth::authorize(principal, Activity::ManageRelease, &scope.target(), now)?;
+        if let Some(product) = &key.product
+            && !scope.project.has_product(product)
+        {
+            return Err(ServiceError::NotFound(format!("product {product} of project {}", key.project)));
+        }
+        let by = person_id(principal).ok_or_else(|| ServiceError::Invalid("a release needs a person".into()))?;
+        let release = Release::new_draft(key, scope.committee.key.clone(), by.clone(), now);
+        self.ports.releases.create(&release).await?;
+        self.emit(NewEvent::for_release(now, actor(principal), &release.key, EventKind::ReleaseStarted)).await?;
+        Ok(release)
+    }
+
+    /// Makes a new revision of a draft or preview from its latest one with `changes` applied,
+    /// and queues its Analyze task.
+    ///
+    /// `expected_parent` is the revision the caller saw as latest; if another change made a
+    /// newer one meanwhile, the call fails with `Conflict` naming the expected revision, and the
+    /// files built for it are discarded.
+    pub async fn add_revision(
+        &self,
+        principal: &Principal,
+        key: &ReleaseKey,
+        expected_parent: Option<RevisionNumber>,
+        changes: Vec<FileChange>,
+        description: Option<String>,
+        now: Timestamp,
+    ) -> ServiceResult<NewRevision> {
+        let (_, release) = self.authorized_release(principal, Activity::ManageRelease, key, now).await?;
+        lifecycle::check_can_change_files(&release)?;
+        if changes.is_empty() || changes.len() > MAX_CHANGES {
+            return Err(ServiceError::Invalid(format!("a revision needs 1 to {MAX_CHANGES} changes")));
+        }
+        if description.as_ref().is_some_and(|d| d.len() > MAX_DESCRIPTION_LEN) {
+            return Err(ServiceError::Invalid(format!("description is longer than {MAX_DESCRIPTION_LEN} bytes")));
+        }
+        if release.latest_revision != expected_parent {
+            return Err(ServiceError::Conflict(format!(
+                "expected revision {} to be the latest, but it is {}",
+                show(expected_parent),
+                show(release.latest_revision)
+            )));
+        }
+        let number = RevisionNumber::after(expected_parent)
+            .ok_or_else(|| ServiceError::Invalid("no revision number left".into()))?;
+        let by = person_id(principal).ok_or_else(|| ServiceError::Invalid("a revision needs a person".into()))?;
+        let files = self.ports.files.create_revision(key, expected_parent, number, changes).await?;
+        let revision = Revision {
+            release: key.clone(),
+            number,
+            parent: expected_parent,
+            phase: release.phase,
+            created_at: now,
+            created_by: by.clone(),
+            description,
+            files,
+        };
+        if let Err(error) = self.ports.revisions.record(&revision).await {
+            // The loser of a race: its folder was never recorded, so nothing refers to it.
+            let _ = self.ports.files.discard_revision(key, number).await;
+            return Err(error.into());
+        }
+        let kind = EventKind::RevisionCreated { revision: number, files: revision.files.len() };
+        self.emit(NewEvent::for_release(now, actor(principal), key, kind)).await?;
+        let analyze = self
+            .ports
+            .tasks
+            .enqueue(&TaskDescriptor { kind: TaskKind::Analyze, release: key.clone(), revision: number, priority: 0 })
+            .await?;
+        Ok(NewRevision { revision, analyze })
+    }
+
+    /// Announces a release in preview: it becomes `current`. Needs `perform actions`.
+    pub async fn announce(
+        &self,
+        principal: &Principal,
+        key: &ReleaseKey,
+        confirmed: bool,
+        now: Timestamp,
+    ) -> ServiceResult<Release> {
+        let (_, before) = self.authorized_release(principal, Activity::PerformActions, key, now).await?;
+        let mut release = before.clone();
+        let change = lifecycle::announce(&mut release, confirmed, now)?;
+        self.ports.releases.update(&release, &before).await?;
+        for fingerprint in &release.signing_keys {
+            self.ports.keys.record_use(fingerprint, key).await?;
+        }
+        let revision = release.latest_revision.ok_or(lifecycle::TransitionError::NoRevision)?;
+        let who = actor(principal);
+        self.emit(NewEvent::for_release(now, who.clone(), key, EventKind::Announced { revision })).await?;
+        self.emit(NewEvent::for_release(now, who, key, EventKind::PhaseChanged { from: change.from, to: change.to }))
+            .await?;
+        Ok(release)
+    }
+
+    /// Revokes a release: its stage becomes `revoked`, its files and history stay. Needs
+    /// `manage release`.
+    pub async fn revoke(
+        &self,
+        principal: &Principal,
+        key: &ReleaseKey,
+        reason: &str,
+        now: Timestamp,
+    ) -> ServiceResult<Release> {
+        let (_, before) = self.authorized_release(principal, Activity::ManageRelease, key, now).await?;
+        let by = person_id(principal).ok_or_else(|| ServiceError::Invalid("revoking needs a person".into()))?;
+        let mut release = before.clone();
+        lifecycle::revoke(&mut release, by.clone(), reason, now)?;
+        self.ports.releases.update(&release, &before).await?;
+        let kind = EventKind::Revoked { reason: reason.trim().to_owned() };
+        self.emit(NewEvent::for_release(now, actor(principal), key, kind)).await?;
+        Ok(release)
+    }
+}
+
+fn show(revision: Option<RevisionNumber>) -> String {
+    revision.map_or_else(|| "none".to_owned(), |r| r.to_string())
+}

@@ -1,0 +1,560 @@
+//! Unit tests of the use cases over mockall mocks of the ports: they show that each use case
+//! asks for permission, enforces the lifecycle and policy, writes through the ports and emits its
+//! events. The real adapters are tested against real databases in `atr-store`.
+
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
+
+use super::{Ports, ServiceError, Services};
+use crate::auth::{Denied, Principal};
+use crate::lifecycle::TransitionError;
+use crate::model::{
+    Ballot, CheckIgnore, CheckResult, CheckStatus, Committee, Consent, Event, EventKind, FileEntry, Metadata, NewEvent,
+    Person, Phase, Project, Release, ReleaseKey, RevisionNumber, Task, TaskKind, TaskStatus, VoteOutcome, VoteRound,
+    VoteValue, Voter,
+};
+use crate::policy::{PolicyOverrides, VotePolicy};
+use crate::ports::{
+    FileChange, MockBallotRepository, MockCommitteeRepository, MockCveRepository, MockDistributionRepository,
+    MockEventRepository, MockKeyRepository, MockPersonRepository, MockProjectRepository, MockReleaseFiles,
+    MockReleaseRepository, MockRevisionRepository, MockTaskRepository, StoreError,
+};
+use crate::types::{CommitteeKey, ProjectKey, ReleasePath, Sha3_256Digest, Sha512Digest, Timestamp, UserId, Version};
+
+const T0: Timestamp = Timestamp::from_unix(1_750_000_000);
+
+fn uid(s: &str) -> UserId {
+    UserId::parse(s).unwrap()
+}
+
+fn person(id: &str) -> Principal {
+    Principal::Person(Person { id: uid(id), asf_member: false, admin: false, consent: None })
+}
+
+fn visitor(consent: bool) -> Principal {
+    let consent = consent.then(|| Consent {
+        user: uid("visitor"),
+        name: "Vi Sitor".into(),
+        email: "vi@example.org".into(),
+        given_at: T0,
+        revoked_at: None,
+    });
+    Principal::Person(Person { id: uid("visitor"), asf_member: false, admin: false, consent })
+}
+
+fn httpd_committee() -> Committee {
+    let mut c = Committee::new(CommitteeKey::parse("httpd").unwrap(), "Apache HTTP Server");
+    c.pmc_members = ["pmc1", "pmc2", "pmc3", "pmc4"].into_iter().map(uid).collect();
+    c.committers = ["dev1"].into_iter().map(uid).collect();
+    c.release_managers = ["rm"].into_iter().map(uid).collect();
+    c
+}
+
+fn podling_committee() -> Committee {
+    let mut c = httpd_committee();
+    c.podling = true;
+    c.parent = Some(CommitteeKey::parse("incubator").unwrap());
+    c
+}
+
+fn incubator() -> Committee {
+    let mut c = Committee::new(CommitteeKey::parse("incubator").unwrap(), "Incubator");
+    c.pmc_members = ["ipmc1", "ipmc2", "ipmc3"].into_iter().map(uid).collect();
+    c
+}
+
+fn project(policy: PolicyOverrides) -> Project {
+    Project {
+        key: ProjectKey::parse("httpd").unwrap(),
+        committee: CommitteeKey::parse("httpd").unwrap(),
+        metadata: Metadata::default(),
+        policy,
+        products: vec![],
+    }
+}
+
+fn key() -> ReleaseKey {
+    ReleaseKey::new(ProjectKey::parse("httpd").unwrap(), None, Version::parse("2.4.68").unwrap())
+}
+
+fn rev(n: u32) -> RevisionNumber {
+    RevisionNumber::new(n).unwrap()
+}
+
+fn draft_with(revisions: u32) -> Release {
+    let mut r = Release::new_draft(key(), CommitteeKey::parse("httpd").unwrap(), uid("rm"), T0);
+    r.latest_revision = RevisionNumber::new(revisions);
+    r
+}
+
+/// The mocks, configured by each test before they are frozen into `Services`.
+#[derive(Default)]
+struct Mocks {
+    persons: MockPersonRepository,
+    committees: MockCommitteeRepository,
+    projects: MockProjectRepository,
+    releases: MockReleaseRepository,
+    revisions: MockRevisionRepository,
+    files: MockReleaseFiles,
+    keys: MockKeyRepository,
+    ballots: MockBallotRepository,
+    cves: MockCveRepository,
+    distributions: MockDistributionRepository,
+    events: MockEventRepository,
+    tasks: MockTaskRepository,
+}
+
+/// Events appended, in order.
+type Log = Arc<Mutex<Vec<EventKind>>>;
+
+impl Mocks {
+    /// Mocks that know the httpd committee (and the incubator) and project, and record events.
+    fn new(committee: Committee, project: Project) -> (Self, Log) {
+        let mut m = Mocks::default();
+        m.committees
+            .expect_get()
+            .returning(move |k| Ok([committee.clone(), incubator()].into_iter().find(|c| &c.key == k)));
+        m.projects.expect_get().returning(move |k| Ok((&project.key == k).then(|| project.clone())));
+        let log: Log = Arc::default();
+        let sink = log.clone();
+        m.events.expect_append().returning(move |e: &NewEvent| {
+            let mut log = sink.lock().unwrap();
+            log.push(e.kind.clone());
+            Ok(Event { id: log.len() as u64, event: e.clone() })
+        });
+        (m, log)
+    }
+
+    fn with_release(mut self, release: Release) -> Self {
+        self.releases.expect_get().returning(move |k| Ok((k == &release.key).then(|| release.clone())));
+        self
+    }
+
+    /// Captures what `releases.update` writes.
+    fn capture_update(&mut self) -> Arc<Mutex<Option<Release>>> {
+        let written: Arc<Mutex<Option<Release>>> = Arc::default();
+        let sink = written.clone();
+        self.releases.expect_update().times(1).returning(move |new, _| {
+            *sink.lock().unwrap() = Some(new.clone());
+            Ok(())
+        });
+        written
+    }
+
+    fn services(self) -> Services {
+        let ports = Ports {
+            persons: Arc::new(self.persons),
+            committees: Arc::new(self.committees),
+            projects: Arc::new(self.projects),
+            releases: Arc::new(self.releases),
+            revisions: Arc::new(self.revisions),
+            files: Arc::new(self.files),
+            keys: Arc::new(self.keys),
+            ballots: Arc::new(self.ballots),
+            cves: Arc::new(self.cves),
+            distributions: Arc::new(self.distributions),
+            events: Arc::new(self.events),
+            tasks: Arc::new(self.tasks),
+        };
+        Services::new(ports, VotePolicy::foundation_default()).unwrap()
+    }
+}
+
+fn denied(result: Result<impl std::fmt::Debug, ServiceError>) -> Denied {
+    match result {
+        Err(ServiceError::Denied(d)) => d,
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn start_release_needs_manage_release_and_emits() {
+    let (mut m, log) = Mocks::new(httpd_committee(), project(PolicyOverrides::default()));
+    m.releases.expect_create().times(1).returning(|r| {
+        assert_eq!((r.phase, r.latest_revision, &r.created_by), (Phase::Draft, None, &uid("rm")));
+        Ok(())
+    });
+    let s = m.services();
+    let release = s.start_release(&person("rm"), key(), T0).await.unwrap();
+    assert_eq!(release.phase, Phase::Draft);
+    assert_eq!(*log.lock().unwrap(), vec![EventKind::ReleaseStarted]);
+
+    // A committer may not; nothing is written.
+    let (mut m, log) = Mocks::new(httpd_committee(), project(PolicyOverrides::default()));
+    m.releases.expect_create().times(0);
+    let d = denied(m.services().start_release(&person("dev1"), key(), T0).await);
+    assert!(d.to_string().contains("manage_release"), "{d}");
+    assert!(log.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn start_release_of_unknown_product_or_project() {
+    let (mut m, _) = Mocks::new(httpd_committee(), project(PolicyOverrides::default()));
+    m.releases.expect_create().times(0);
+    let s = m.services();
+    let mut k = key();
+    k.product = Some(crate::types::ProductKey::parse("server").unwrap());
+    assert!(
+        matches!(s.start_release(&person("rm"), k, T0).await, Err(ServiceError::NotFound(w)) if w.contains("product server"))
+    );
+    let mut k = key();
+    k.project = ProjectKey::parse("nope").unwrap();
+    assert!(
+        matches!(s.start_release(&person("rm"), k, T0).await, Err(ServiceError::NotFound(w)) if w.contains("project nope"))
+    );
+}
+
+#[tokio::test]
+async fn start_release_conflict_passes_through() {
+    let (mut m, log) = Mocks::new(httpd_committee(), project(PolicyOverrides::default()));
+    m.releases.expect_create().returning(|_| Err(StoreError::Conflict("release httpd 2.4.68 exists".into())));
+    let err = m.services().start_release(&person("rm"), key(), T0).await.unwrap_err();
+    assert!(matches!(err, ServiceError::Conflict(ref w) if w.contains("exists")), "{err}");
+    assert!(log.lock().unwrap().is_empty(), "no event for a change that did not happen");
+}
+
+fn put(path: &str) -> FileChange {
+    FileChange::Put { path: ReleasePath::parse(path).unwrap(), content: Box::pin(EmptyStream) }
+}
+
+/// A stream with no chunks; the mocked file store never reads it.
+struct EmptyStream;
+impl futures_core::Stream for EmptyStream {
+    type Item = std::io::Result<bytes::Bytes>;
+    fn poll_next(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        std::task::Poll::Ready(None)
+    }
+}
+
+fn entry(path: &str) -> FileEntry {
+    FileEntry {
+        path: ReleasePath::parse(path).unwrap(),
+        size: 3,
+        sha512: Sha512Digest::from_bytes([1; 64]),
+        sha3_256: Sha3_256Digest::from_bytes([2; 32]),
+    }
+}
+
+#[tokio::test]
+async fn add_revision_builds_records_and_queues_analyze() {
+    let (m, log) = Mocks::new(httpd_committee(), project(PolicyOverrides::default()));
+    let mut m = m.with_release(draft_with(1));
+    m.files
+        .expect_create_revision()
+        .times(1)
+        .withf(|_, parent, number, changes| *parent == Some(rev(1)) && *number == rev(2) && changes.len() == 1)
+        .returning(|_, _, _, _| Ok(vec![entry("a.tar.gz")]));
+    m.revisions
+        .expect_record()
+        .times(1)
+        .withf(|r| r.parent == Some(rev(1)) && r.number == rev(2))
+        .returning(|_| Ok(()));
+    m.tasks
+        .expect_enqueue()
+        .times(1)
+        .withf(|t| t.kind == TaskKind::Analyze && t.revision == rev(2))
+        .returning(|t| Ok(Task { id: 7, descriptor: t.clone(), status: TaskStatus::Queued, attempts: 0, error: None }));
+    let s = m.services();
+    let new = s.add_revision(&person("rm"), &key(), Some(rev(1)), vec![put("a.tar.gz")], None, T0).await.unwrap();
+    assert_eq!((new.revision.number, new.analyze.id), (rev(2), 7));
+    assert_eq!(*log.lock().unwrap(), vec![EventKind::RevisionCreated { revision: rev(2), files: 1 }]);
+}
+
+#[tokio::test]
+async fn add_revision_refuses_a_stale_parent_before_writing() {
+    let (m, _) = Mocks::new(httpd_committee(), project(PolicyOverrides::default()));
+    let mut m = m.with_release(draft_with(3));
+    m.files.expect_create_revision().times(0);
+    let err = m.services().add_revision(&person("rm"), &key(), Some(rev(2)), vec![put("a")], None, T0).await;
+    assert!(matches!(err, Err(ServiceError::Conflict(ref w)) if w.contains("00002") && w.contains("00003")), "{err:?}");
+}
+
+#[tokio::test]
+async fn add_revision_losing_a_race_discards_its_folder() {
+    let (m, log) = Mocks::new(httpd_committee(), project(PolicyOverrides::default()));
+    let mut m = m.with_release(draft_with(1));
+    m.files.expect_create_revision().returning(|_, _, _, _| Ok(vec![entry("a")]));
+    m.revisions
+        .expect_record()
+        .returning(|_| Err(StoreError::Conflict("expected revision 00001 to be the latest".into())));
+    m.files.expect_discard_revision().times(1).withf(|_, n| *n == rev(2)).returning(|_, _| Ok(()));
+    m.tasks.expect_enqueue().times(0);
+    let err = m.services().add_revision(&person("rm"), &key(), Some(rev(1)), vec![put("a")], None, T0).await;
+    assert!(matches!(err, Err(ServiceError::Conflict(ref w)) if w.contains("00001")), "{err:?}");
+    assert!(log.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn add_revision_refused_during_a_vote() {
+    let (m, _) = Mocks::new(httpd_committee(), project(PolicyOverrides::default()));
+    let mut release = draft_with(1);
+    release.phase = Phase::Candidate;
+    let mut m = m.with_release(release);
+    m.files.expect_create_revision().times(0);
+    let err = m.services().add_revision(&person("rm"), &key(), Some(rev(1)), vec![put("a")], None, T0).await;
+    assert!(matches!(err, Err(ServiceError::Transition(TransitionError::WrongPhase { .. }))), "{err:?}");
+}
+
+fn check(status: CheckStatus, path: &str) -> CheckResult {
+    CheckResult {
+        release: key(),
+        revision: rev(1),
+        checker: "signature".into(),
+        checker_version: "1".into(),
+        path: Some(ReleasePath::parse(path).unwrap()),
+        member: None,
+        status,
+        message: "bad signature".into(),
+        at: T0,
+    }
+}
+
+/// Mocks for starting a vote on revision 1 with the given checks.
+fn vote_mocks(
+    policy: PolicyOverrides,
+    pending: u32,
+    results: Vec<CheckResult>,
+    ignores: Vec<CheckIgnore>,
+) -> (Mocks, Log) {
+    let (m, log) = Mocks::new(httpd_committee(), project(policy));
+    let mut m = m.with_release(draft_with(1));
+    m.tasks.expect_pending().returning(move |_, _| Ok(pending));
+    m.revisions.expect_checks().returning(move |_, _| Ok(results.clone()));
+    m.projects.expect_ignores().returning(move |_| Ok(ignores.clone()));
+    (m, log)
+}
+
+#[tokio::test]
+async fn start_vote_snapshots_policy_and_voters() {
+    let strict = PolicyOverrides { min_hours: Some(96), strict_checking: Some(true), ..Default::default() };
+    let (mut m, log) = vote_mocks(strict, 0, vec![check(CheckStatus::Warning, "a")], vec![]);
+    let written = m.capture_update();
+    let release = m.services().start_vote(&person("rm"), &key(), rev(1), T0).await.unwrap();
+    let vote = release.vote.clone().unwrap();
+    assert_eq!(vote.closes_at, T0.plus_hours(96), "the project's policy is in force");
+    assert!(vote.policy.strict_checking);
+    assert_eq!(vote.binding_voters, httpd_committee().pmc_members);
+    assert_eq!(written.lock().unwrap().as_ref(), Some(&release));
+    let log = log.lock().unwrap();
+    assert!(matches!(log[0], EventKind::VoteStarted { round: VoteRound::Committee, .. }));
+    assert_eq!(log[1], EventKind::PhaseChanged { from: Phase::Draft, to: Phase::Candidate });
+}
+
+#[tokio::test]
+async fn start_vote_guards_pending_checks_and_strict_blockers() {
+    let strict = PolicyOverrides { strict_checking: Some(true), ..Default::default() };
+    let (mut m, _) = vote_mocks(strict.clone(), 1, vec![], vec![]);
+    m.releases.expect_update().times(0);
+    let err = m.services().start_vote(&person("rm"), &key(), rev(1), T0).await.unwrap_err();
+    assert!(matches!(err, ServiceError::Transition(TransitionError::ChecksPending { pending: 1, .. })), "{err}");
+
+    let (mut m, _) = vote_mocks(strict.clone(), 0, vec![check(CheckStatus::Blocker, "a.tar.gz")], vec![]);
+    m.releases.expect_update().times(0);
+    let err = m.services().start_vote(&person("rm"), &key(), rev(1), T0).await.unwrap_err();
+    assert!(matches!(err, ServiceError::Transition(TransitionError::BlockingResults { blockers: 1, .. })), "{err}");
+
+    // The same blocker, silenced by a project ignore, no longer stops the vote.
+    let ignore = CheckIgnore {
+        project: ProjectKey::parse("httpd").unwrap(),
+        checker_glob: Some("signature".into()),
+        path_glob: Some("a.tar.gz".into()),
+        message_glob: None,
+        reason: "known".into(),
+    };
+    let (mut m, _) = vote_mocks(strict, 0, vec![check(CheckStatus::Blocker, "a.tar.gz")], vec![ignore]);
+    let _ = m.capture_update();
+    m.services().start_vote(&person("rm"), &key(), rev(1), T0).await.unwrap();
+}
+
+#[tokio::test]
+async fn start_vote_refuses_an_invalid_resolved_policy() {
+    // Stored data is not trusted: an out-of-range setting is refused when resolved.
+    let bad = PolicyOverrides { min_hours: Some(12), ..Default::default() };
+    let (mut m, _) = vote_mocks(bad, 0, vec![], vec![]);
+    m.releases.expect_update().times(0);
+    let err = m.services().start_vote(&person("rm"), &key(), rev(1), T0).await.unwrap_err();
+    assert!(matches!(err, ServiceError::Policy(_)), "{err}");
+}
+
+fn candidate(committee: &Committee) -> Release {
+    let mut r = draft_with(1);
+    let start = crate::lifecycle::VoteStart {
+        revision: rev(1),
+        checks: crate::model::CheckSummary::default(),
+        policy: VotePolicy::foundation_default(),
+        binding_committee: committee.key.clone(),
+        binding_voters: committee.pmc_members.clone(),
+        signing_keys: BTreeSet::new(),
+        by: uid("rm"),
+        now: T0,
+    };
+    crate::lifecycle::start_vote(&mut r, start).unwrap();
+    r
+}
+
+#[tokio::test]
+async fn ballots_bind_by_snapshot_and_visitors_need_consent() {
+    let (m, log) = Mocks::new(httpd_committee(), project(PolicyOverrides::default()));
+    let mut m = m.with_release(candidate(&httpd_committee()));
+    let cast: Arc<Mutex<Vec<Ballot>>> = Arc::default();
+    let sink = cast.clone();
+    m.ballots.expect_cast().returning(move |b| {
+        sink.lock().unwrap().push(b.clone());
+        Ok(())
+    });
+    let s = m.services();
+    s.cast_ballot(&person("pmc1"), &key(), VoteValue::PlusOne, None, T0).await.unwrap();
+    s.cast_ballot(&person("dev1"), &key(), VoteValue::PlusOne, None, T0).await.unwrap();
+    let d = denied(s.cast_ballot(&visitor(false), &key(), VoteValue::PlusOne, None, T0).await);
+    assert!(d.to_string().contains("consent"), "{d}");
+    s.cast_ballot(&visitor(true), &key(), VoteValue::MinusOne, None, T0).await.unwrap();
+    let voters: Vec<_> = cast.lock().unwrap().iter().map(|b| b.voter.clone()).collect();
+    assert_eq!(voters, vec![Voter::User(uid("pmc1")), Voter::User(uid("dev1")), Voter::User(uid("visitor"))]);
+    let log = log.lock().unwrap();
+    assert_eq!(
+        *log,
+        vec![
+            EventKind::BallotCast { round: VoteRound::Committee, value: VoteValue::PlusOne, binding: true },
+            EventKind::BallotCast { round: VoteRound::Committee, value: VoteValue::PlusOne, binding: false },
+            EventKind::BallotCast { round: VoteRound::Committee, value: VoteValue::MinusOne, binding: false },
+        ]
+    );
+}
+
+#[tokio::test]
+async fn ballots_only_while_a_vote_is_open() {
+    let (m, _) = Mocks::new(httpd_committee(), project(PolicyOverrides::default()));
+    let mut m = m.with_release(draft_with(1));
+    m.ballots.expect_cast().times(0);
+    let err = m.services().cast_ballot(&person("pmc1"), &key(), VoteValue::PlusOne, None, T0).await.unwrap_err();
+    assert!(matches!(err, ServiceError::Transition(TransitionError::WrongPhase { .. })), "{err}");
+}
+
+fn ballot(voter: &str, value: VoteValue, round: VoteRound) -> Ballot {
+    Ballot {
+        release: key(),
+        round,
+        voter: Voter::User(uid(voter)),
+        value,
+        comment: None,
+        cast_at: T0,
+        source: crate::model::BallotSource::Platform,
+    }
+}
+
+fn resolve_mocks(committee: &Committee, ballots: Vec<Ballot>) -> (Mocks, Log) {
+    let (m, log) = Mocks::new(committee.clone(), project(PolicyOverrides::default()));
+    let mut m = m.with_release(candidate(committee));
+    m.ballots
+        .expect_active()
+        .returning(move |_, round| Ok(ballots.iter().filter(|b| b.round == round).cloned().collect()));
+    (m, log)
+}
+
+#[tokio::test]
+async fn resolve_passed_needs_the_pass_rule_and_the_minimum_time() {
+    let three = ["pmc1", "pmc2", "pmc3"].map(|v| ballot(v, VoteValue::PlusOne, VoteRound::Committee)).to_vec();
+    let after = T0.plus_hours(72);
+
+    let (mut m, log) = resolve_mocks(&httpd_committee(), three.clone());
+    let written = m.capture_update();
+    let release = m.services().resolve_vote(&person("rm"), &key(), VoteOutcome::Passed, after).await.unwrap();
+    assert_eq!(release.phase, Phase::Preview);
+    assert_eq!(written.lock().unwrap().as_ref().map(|r| r.phase), Some(Phase::Preview));
+    let events = log.lock().unwrap().clone();
+    assert!(matches!(events[0], EventKind::VoteTallied { binding_plus: 3, passes: true, .. }), "{events:?}");
+    assert_eq!(events[1], EventKind::VoteResolved { round: VoteRound::Committee, outcome: VoteOutcome::Passed });
+    assert_eq!(events[2], EventKind::PhaseChanged { from: Phase::Candidate, to: Phase::Preview });
+
+    let (mut m, _) = resolve_mocks(&httpd_committee(), three[..2].to_vec());
+    m.releases.expect_update().times(0);
+    let err = m.services().resolve_vote(&person("rm"), &key(), VoteOutcome::Passed, after).await.unwrap_err();
+    assert!(matches!(err, ServiceError::Transition(TransitionError::VoteNotPassed)), "{err}");
+
+    let (mut m, _) = resolve_mocks(&httpd_committee(), three.clone());
+    m.releases.expect_update().times(0);
+    let early = T0.plus_hours(71);
+    let err = m.services().resolve_vote(&person("rm"), &key(), VoteOutcome::Passed, early).await.unwrap_err();
+    assert!(matches!(err, ServiceError::Transition(TransitionError::VoteStillOpen { .. })), "{err}");
+
+    // A committer may not resolve.
+    let (m, _) = resolve_mocks(&httpd_committee(), three);
+    denied(m.services().resolve_vote(&person("dev1"), &key(), VoteOutcome::Failed, after).await);
+}
+
+#[tokio::test]
+async fn podling_vote_goes_to_the_incubator() {
+    let three = ["pmc1", "pmc2", "pmc3"].map(|v| ballot(v, VoteValue::PlusOne, VoteRound::Committee)).to_vec();
+    let (mut m, log) = resolve_mocks(&podling_committee(), three);
+    let _ = m.capture_update();
+    let after = T0.plus_hours(72);
+    let release = m.services().resolve_vote(&person("rm"), &key(), VoteOutcome::Passed, after).await.unwrap();
+    assert_eq!(release.phase, Phase::Candidate, "still under vote, in the second round");
+    let vote = release.vote.unwrap();
+    assert_eq!(vote.round, VoteRound::Parent);
+    assert_eq!(vote.binding_voters, incubator().pmc_members);
+    assert!(matches!(log.lock().unwrap().last(), Some(EventKind::VoteStarted { round: VoteRound::Parent, .. })));
+}
+
+#[tokio::test]
+async fn failed_vote_returns_to_draft() {
+    let (mut m, log) = resolve_mocks(&httpd_committee(), vec![]);
+    let _ = m.capture_update();
+    let release = m.services().resolve_vote(&person("pmc1"), &key(), VoteOutcome::Failed, T0).await.unwrap();
+    assert_eq!(release.phase, Phase::Draft);
+    assert_eq!(log.lock().unwrap()[2], EventKind::PhaseChanged { from: Phase::Candidate, to: Phase::Draft });
+}
+
+#[tokio::test]
+async fn revoke_keeps_the_release_and_needs_permission() {
+    let (m, log) = Mocks::new(httpd_committee(), project(PolicyOverrides::default()));
+    let mut m = m.with_release(draft_with(1));
+    let written = m.capture_update();
+    let s = m.services();
+    denied(s.revoke(&person("dev1"), &key(), "broken", T0).await);
+    let release = s.revoke(&person("pmc2"), &key(), "broken build", T0).await.unwrap();
+    assert_eq!(release.stage(), Some(crate::types::Stage::Revoked));
+    assert_eq!(written.lock().unwrap().as_ref().unwrap().revocation.as_ref().unwrap().reason, "broken build");
+    assert_eq!(*log.lock().unwrap(), vec![EventKind::Revoked { reason: "broken build".into() }]);
+}
+
+#[tokio::test]
+async fn announce_from_preview() {
+    let (m, log) = Mocks::new(httpd_committee(), project(PolicyOverrides::default()));
+    let mut release = candidate(&httpd_committee());
+    crate::lifecycle::resolve_vote(&mut release, VoteOutcome::Passed, true, T0.plus_hours(72)).unwrap();
+    let mut m = m.with_release(release);
+    let _ = m.capture_update();
+    let release = m.services().announce(&person("rm"), &key(), false, T0.plus_hours(80)).await.unwrap();
+    assert_eq!(release.stage(), Some(crate::types::Stage::Current));
+    let log = log.lock().unwrap();
+    assert_eq!(log[0], EventKind::Announced { revision: rev(1) });
+    assert_eq!(log[1], EventKind::PhaseChanged { from: Phase::Preview, to: Phase::Release });
+}
+
+#[tokio::test]
+async fn a_token_cannot_vote_but_can_start_a_release() {
+    use crate::auth::{Activity, MachineToken};
+    let token = MachineToken::new(
+        "tok-1".into(),
+        uid("rm"),
+        BTreeSet::from([ProjectKey::parse("httpd").unwrap()]),
+        BTreeSet::from([Activity::ManageRelease]),
+        T0,
+        T0.plus_hours(24),
+    )
+    .unwrap();
+    let owner = Person { id: uid("rm"), asf_member: false, admin: false, consent: None };
+    let principal = Principal::Token { owner, token };
+    let (mut m, log) = Mocks::new(httpd_committee(), project(PolicyOverrides::default()));
+    m.releases.expect_create().times(1).returning(|_| Ok(()));
+    let s = m.services();
+    s.start_release(&principal, key(), T0).await.unwrap();
+    assert_eq!(*log.lock().unwrap(), vec![EventKind::ReleaseStarted]);
+    // Expired: refused.
+    let d = denied(s.start_release(&principal, key(), T0.plus_hours(25)).await);
+    assert!(d.to_string().contains("expired"), "{d}");
+}
