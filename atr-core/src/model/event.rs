@@ -72,6 +72,11 @@ impl NewEvent {
         }
     }
 
+    /// An event about a project as a whole (its policy, its CVE records).
+    pub fn for_project(at: Timestamp, actor: Actor, project: &ProjectKey, kind: EventKind) -> Self {
+        Self { at, actor, project: Some(project.clone()), product: None, release: None, kind }
+    }
+
     /// An event not about a project (keys, foundation-wide changes).
     pub fn global(at: Timestamp, actor: Actor, kind: EventKind) -> Self {
         Self { at, actor, project: None, product: None, release: None, kind }

@@ -142,6 +142,19 @@ impl Services {
         self.ports.releases.get(key).await?.ok_or_else(|| ServiceError::NotFound(format!("release {key}")))
     }
 
+    /// Loads a project's scope and checks the principal may do `activity` on it.
+    async fn authorized_project(
+        &self,
+        principal: &Principal,
+        activity: Activity,
+        project: &ProjectKey,
+        now: Timestamp,
+    ) -> ServiceResult<Scope> {
+        let scope = self.scope(project).await?;
+        auth::authorize(principal, activity, &scope.target(), now)?;
+        Ok(scope)
+    }
+
     /// Loads a release with its project's scope and checks the principal may do `activity` on it.
     async fn authorized_release(
         &self,
@@ -150,8 +163,7 @@ impl Services {
         key: &ReleaseKey,
         now: Timestamp,
     ) -> ServiceResult<(Scope, Release)> {
-        let scope = self.scope(&key.project).await?;
-        auth::authorize(principal, activity, &scope.target(), now)?;
+        let scope = self.authorized_project(principal, activity, &key.project, now).await?;
         let release = self.release(key).await?;
         Ok((scope, release))
     }

@@ -1,7 +1,7 @@
 //! Project policy, CVE records and distribution records.
 
 use super::{ServiceError, ServiceResult, Services, actor};
-use crate::auth::{self, Activity, Principal};
+use crate::auth::{Activity, Principal};
 use crate::model::{CveLink, CveRecord, Distribution, EventKind, NewEvent, Phase, Project};
 use crate::policy::PolicyOverrides;
 use crate::types::{CveId, ProjectKey, Timestamp};
@@ -18,21 +18,13 @@ impl Services {
         policy: PolicyOverrides,
         now: Timestamp,
     ) -> ServiceResult<Project> {
-        let scope = self.scope(project).await?;
-        auth::authorize(principal, Activity::ManagePolicy, &scope.target(), now)?;
+        let scope = self.authorized_project(principal, Activity::ManagePolicy, project, now).await?;
         policy.validate()?;
         PolicyOverrides::resolve(&self.foundation_policy, &[&policy])?;
         let mut updated = scope.project;
         updated.policy = policy;
         self.ports.projects.update(&updated).await?;
-        let event = NewEvent {
-            at: now,
-            actor: actor(principal),
-            project: Some(project.clone()),
-            product: None,
-            release: None,
-            kind: EventKind::PolicyChanged,
-        };
+        let event = NewEvent::for_project(now, actor(principal), project, EventKind::PolicyChanged);
         self.emit(event).await?;
         Ok(updated)
     }
@@ -45,8 +37,7 @@ impl Services {
         record: CveRecord,
         now: Timestamp,
     ) -> ServiceResult<CveRecord> {
-        let scope = self.scope(project).await?;
-        auth::authorize(principal, Activity::ManageMetadata, &scope.target(), now)?;
+        self.authorized_project(principal, Activity::ManageMetadata, project, now).await?;
         if record.title.trim().is_empty()
             || record.title.len() > MAX_CVE_TEXT_LEN
             || record.description.len() > MAX_CVE_TEXT_LEN
@@ -56,14 +47,8 @@ impl Services {
             )));
         }
         self.ports.cves.put(&record).await?;
-        let event = NewEvent {
-            at: now,
-            actor: actor(principal),
-            project: Some(project.clone()),
-            product: None,
-            release: None,
-            kind: EventKind::CveRecorded { id: record.id.clone() },
-        };
+        let event =
+            NewEvent::for_project(now, actor(principal), project, EventKind::CveRecorded { id: record.id.clone() });
         self.emit(event).await?;
         Ok(record)
     }

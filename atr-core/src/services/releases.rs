@@ -1,7 +1,7 @@
 //! Starting releases, adding revisions, announcing and revoking.
 
 use super::{ServiceError, ServiceResult, Services, actor, person_id};
-use crate::auth::{self, Activity, Principal};
+use crate::auth::{Activity, Principal};
 use crate::lifecycle;
 use crate::model::{
     EventKind, NewEvent, Release, ReleaseKey, Revision, RevisionNumber, Task, TaskDescriptor, TaskKind,
@@ -30,8 +30,7 @@ impl Services {
         key: ReleaseKey,
         now: Timestamp,
     ) -> ServiceResult<Release> {
-        let scope = self.scope(&key.project).await?;
-        auth::authorize(principal, Activity::ManageRelease, &scope.target(), now)?;
+        let scope = self.authorized_project(principal, Activity::ManageRelease, &key.project, now).await?;
         if let Some(product) = &key.product
             && !scope.project.has_product(product)
         {
