@@ -81,6 +81,22 @@ impl Version {
         &self.0
     }
 
+    /// A text whose byte order (SQL `COLLATE "C"`, SQLite's default) is exactly this type's
+    /// order, so that storage can sort and paginate versions with an index.
+    ///
+    /// Each token is encoded self-delimiting with a class byte that orders classes as
+    /// [`cmp_tokens`] does; the release itself (the end of a version) has the class of the
+    /// release words, and every part is padded with it to a fixed token count, which is how
+    /// "compared as if the missing token were the release itself" becomes plain byte order.
+    pub fn sort_key(&self) -> String {
+        let (main, build) = self.split_build();
+        let mut key = String::with_capacity(3 * MAX_VERSION_LEN + self.0.len());
+        encode_part(main, &mut key);
+        encode_part(build, &mut key);
+        key.push_str(&self.0);
+        key
+    }
+
     fn split_build(&self) -> (&str, &str) {
         self.0.split_once('+').unwrap_or((&self.0, ""))
     }
@@ -135,6 +151,37 @@ fn word_rank(word: &str) -> u8 {
 }
 const OTHER_RANK: u8 = 6;
 const RELEASE_RANK: u8 = 7;
+
+/// Class bytes of the sort key: word ranks map to `A`+rank, numbers above every word.
+const KEY_RELEASE: char = 'H';
+const KEY_NUMBER: char = 'J';
+/// Ends an "other" word's text; below every letter.
+const KEY_WORD_END: char = '!';
+
+fn encode_part(part: &str, key: &mut String) {
+    let tokens = tokens(part);
+    for token in &tokens {
+        match *token {
+            Token::Number(digits) => {
+                key.push(KEY_NUMBER);
+                key.push_str(&format!("{:03}", digits.len()));
+                key.push_str(digits);
+            }
+            Token::Word(word) => {
+                let rank = word_rank(word);
+                key.push(char::from(b'A' + rank));
+                if rank == OTHER_RANK {
+                    key.push_str(&word.to_ascii_lowercase());
+                    key.push(KEY_WORD_END);
+                }
+            }
+        }
+    }
+    // Pad with the release itself, up to the most tokens a version can have.
+    for _ in tokens.len()..MAX_VERSION_LEN {
+        key.push(KEY_RELEASE);
+    }
+}
 
 fn cmp_numbers(a: &str, b: &str) -> Ordering {
     a.len().cmp(&b.len()).then_with(|| a.cmp(b))
@@ -302,7 +349,12 @@ mod tests {
             Just("beta".to_owned()),
             Just("SNAPSHOT".to_owned()),
             Just("incubating".to_owned()),
+            Just("ga".to_owned()),
+            Just("Final".to_owned()),
+            Just("sp".to_owned()),
+            "0[0-9]{1,2}",
             "[a-z]{1,4}",
+            "[0-9]{1,2}\\+[a-z0-9]{1,3}",
         ];
         (prop::collection::vec((part, prop_oneof![Just("."), Just("-"), Just("")]), 1..6)).prop_filter_map(
             "valid version",
@@ -329,6 +381,11 @@ mod tests {
             if a <= b && b <= c {
                 prop_assert!(a <= c);
             }
+        }
+
+        #[test]
+        fn sort_key_orders_like_the_versions(a in version_strategy(), b in version_strategy()) {
+            prop_assert_eq!(a.sort_key().cmp(&b.sort_key()), a.cmp(&b));
         }
 
         #[test]
