@@ -1,4 +1,5 @@
 //! Storage adapters for the ports of `atr-core`: metadata on sqlx (SQLite by default,
 //! PostgreSQL at scale) and immutable release-file revisions on disk.
-//!
-//! Nothing is implemented yet; the ports live in `atr_core::ports`.
+
+pub mod files;
+pub mod sql;

@@ -1,0 +1,251 @@
+//! Release files on disk: immutable revision folders.
+//!
+//! # Layout
+//!
+//! Everything lives under one root directory, on one filesystem:
+//!
+//! ```text
+//! <root>/revisions/<project>/<product or @main>/<version>/<NNNNN>/files/<release path>
+//! <root>/revisions/<project>/<product or @main>/<version>/<NNNNN>/manifest.json
+//! <root>/tmp/<unique name>/
+//! ```
+//!
+//! `<NNNNN>` is the revision number on five digits or more (`00001`). `@main` stands for the
+//! project's main product; no product key can contain `@`, so it never collides with one.
+//! `manifest.json` is the JSON list of the revision's files (path, size, SHA-512, SHA3-256) sorted
+//! by path, and lists exactly the files under `files/`. Files are read-only (`0o444`) and folders
+//! are read-only (`0o555`) once a revision is visible: a revision is never written again.
+//!
+//! A revision is built in `tmp/<unique name>/`: files the change leaves alone are hard links to
+//! the parent revision's files (no copy, no rehash: the parent's manifest entries are reused), and
+//! new content is streamed to disk chunk by chunk while both digests are computed in the same pass.
+//!
+//! # Crash safety
+//!
+//! - Every written file is fsynced, then `manifest.json`, then every folder of the revision.
+//! - The revision appears by **one** `rename` of that complete, fsynced folder to `<NNNNN>`, and
+//!   the folders above are fsynced after it. Renaming onto an existing revision fails (a revision
+//!   folder is never empty, it holds `manifest.json`), which is how two writers of the same number
+//!   are told apart: one wins, the other gets [`StoreError::Conflict`].
+//! - Before the rename only `tmp/` holds anything of the new revision; [`DiskReleaseFiles::clean_temporary`]
+//!   removes such leftovers at start. After the rename the folder is complete.
+//! - The database row of a revision is written after the rename. A revision folder without a row
+//!   is therefore an interrupted revision: the start-up reconciliation finds it with
+//!   [`DiskReleaseFiles::list_revisions`] and removes it with [`ReleaseFiles::discard_revision`].
+//!
+//! On any error (a refused change, a failing stream, a lost race) the temporary folder is removed
+//! before the error is returned; nothing partial is ever visible at a revision's path.
+
+mod build;
+mod disk;
+
+use std::path::{Path, PathBuf};
+
+use async_trait::async_trait;
+use atr_core::model::{FileEntry, ReleaseKey, RevisionNumber};
+use atr_core::ports::{ByteStream, FileChange, ReleaseFiles, StoreError, StoreResult};
+use atr_core::types::{ProductKey, ProjectKey, ReleasePath, Version};
+use tokio_util::io::ReaderStream;
+
+use self::build::Staging;
+
+/// Largest `manifest.json` read, in bytes.
+pub const MAX_MANIFEST_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Name of the product folder of a project's main product.
+const MAIN_PRODUCT: &str = "@main";
+/// Name of the folder of a revision's files.
+const FILES_DIR: &str = "files";
+/// Name of a revision's manifest.
+const MANIFEST_FILE: &str = "manifest.json";
+/// Size of the chunks [`ReleaseFiles::open`] streams.
+const READ_CHUNK: usize = 64 * 1024;
+
+/// Release files as immutable revision folders under a root directory (see the
+/// [module documentation](self) for the layout and why it is crash-safe).
+#[derive(Debug, Clone)]
+pub struct DiskReleaseFiles {
+    revisions: PathBuf,
+    tmp: PathBuf,
+    max_file_size: u64,
+}
+
+impl DiskReleaseFiles {
+    /// Release files under `root`, refusing files larger than `max_file_size` bytes. Creates
+    /// `root/revisions` and `root/tmp` if missing; both must stay on the filesystem of `root`.
+    pub fn new(root: impl Into<PathBuf>, max_file_size: u64) -> std::io::Result<Self> {
+        let root = root.into();
+        let revisions = root.join("revisions");
+        let tmp = root.join("tmp");
+        std::fs::create_dir_all(&revisions)?;
+        std::fs::create_dir_all(&tmp)?;
+        Ok(Self { revisions, tmp, max_file_size })
+    }
+
+    /// The largest file accepted, in bytes.
+    pub fn max_file_size(&self) -> u64 {
+        self.max_file_size
+    }
+
+    /// The folder of a revision (which may not exist).
+    pub fn revision_path(&self, release: &ReleaseKey, number: RevisionNumber) -> PathBuf {
+        self.release_path(release).join(number.to_string())
+    }
+
+    /// The folder holding the revisions of a release.
+    fn release_path(&self, release: &ReleaseKey) -> PathBuf {
+        let product = release.product.as_ref().map_or(MAIN_PRODUCT, ProductKey::as_str);
+        self.revisions.join(release.project.as_str()).join(product).join(release.version.as_str())
+    }
+
+    /// The manifest of a revision, as stored in its `manifest.json`. `NotFound` if the revision
+    /// does not exist, `Refused` if the manifest is larger than [`MAX_MANIFEST_BYTES`].
+    pub async fn manifest(&self, release: &ReleaseKey, number: RevisionNumber) -> StoreResult<Vec<FileEntry>> {
+        let dir = self.revision_path(release, number);
+        let what = format!("revision {number} of {release}");
+        disk::blocking(move || disk::read_manifest(&dir, &what)).await
+    }
+
+    /// Removes everything under `tmp/`: revisions interrupted before they became visible. Call it
+    /// at start, before any revision is created. Returns how many entries were removed.
+    pub async fn clean_temporary(&self) -> std::io::Result<usize> {
+        let tmp = self.tmp.clone();
+        tokio::task::spawn_blocking(move || disk::clean_dir(&tmp)).await.map_err(std::io::Error::other)?
+    }
+
+    /// Every revision folder, sorted, for reconciliation with the database. Entries that do not
+    /// fit the layout are skipped with a warning.
+    pub async fn list_revisions(&self) -> std::io::Result<Vec<(ReleaseKey, RevisionNumber)>> {
+        let revisions = self.revisions.clone();
+        tokio::task::spawn_blocking(move || list_revisions(&revisions)).await.map_err(std::io::Error::other)?
+    }
+}
+
+#[async_trait]
+impl ReleaseFiles for DiskReleaseFiles {
+    async fn create_revision(
+        &self,
+        release: &ReleaseKey,
+        parent: Option<RevisionNumber>,
+        number: RevisionNumber,
+        changes: Vec<FileChange>,
+    ) -> StoreResult<Vec<FileEntry>> {
+        let target = self.revision_path(release, number);
+        let conflict = || StoreError::Conflict(format!("revision {number} of {release} already exists"));
+        if disk::exists(&target).await? {
+            return Err(conflict());
+        }
+        let base = match parent {
+            Some(parent) => {
+                let entries = self.manifest(release, parent).await?;
+                Some((disk::files_dir(&self.revision_path(release, parent)), entries))
+            }
+            None => None,
+        };
+        let mut staging = Staging::create(self.tmp.clone(), self.max_file_size).await?;
+        let built = async {
+            if let Some((dir, entries)) = base {
+                staging.link_parent(dir, entries).await?;
+            }
+            for change in changes {
+                staging.apply(change).await?;
+            }
+            staging.publish(target, conflict()).await
+        }
+        .await;
+        match built {
+            Ok(entries) => {
+                tracing::debug!(%release, %number, files = entries.len(), "revision created");
+                Ok(entries)
+            }
+            Err(error) => {
+                staging.remove().await;
+                Err(error)
+            }
+        }
+    }
+
+    async fn discard_revision(&self, release: &ReleaseKey, number: RevisionNumber) -> StoreResult<()> {
+        let dir = self.revision_path(release, number);
+        let tmp = self.tmp.clone();
+        disk::blocking(move || disk::discard(&dir, &tmp)).await
+    }
+
+    async fn open(&self, release: &ReleaseKey, number: RevisionNumber, path: &ReleasePath) -> StoreResult<ByteStream> {
+        let file_path = disk::join(&disk::files_dir(&self.revision_path(release, number)), path);
+        let not_found = || StoreError::NotFound(format!("{path} in revision {number} of {release}"));
+        let file = match tokio::fs::File::open(&file_path).await {
+            Ok(file) => file,
+            Err(e) if disk::is_missing(&e) => return Err(not_found()),
+            Err(e) => return Err(disk::backend(format_args!("opening {path} in revision {number} of {release}"), &e)),
+        };
+        let metadata = file
+            .metadata()
+            .await
+            .map_err(|e| disk::backend(format_args!("reading {path} in revision {number} of {release}"), &e))?;
+        if !metadata.is_file() {
+            return Err(not_found());
+        }
+        Ok(Box::pin(ReaderStream::with_capacity(file, READ_CHUNK)))
+    }
+}
+
+/// Walks `revisions/<project>/<product>/<version>/<NNNNN>`.
+fn list_revisions(revisions: &Path) -> std::io::Result<Vec<(ReleaseKey, RevisionNumber)>> {
+    let mut found = Vec::new();
+    for (project_name, project_dir) in disk::subdirs(revisions)? {
+        let Ok(project) = ProjectKey::parse(&project_name) else {
+            tracing::warn!(path = %project_dir.display(), "skipping a folder that is not a project key");
+            continue;
+        };
+        for (product_name, product_dir) in disk::subdirs(&project_dir)? {
+            let product = if product_name == MAIN_PRODUCT {
+                None
+            } else if let Ok(product) = ProductKey::parse(&product_name) {
+                Some(product)
+            } else {
+                tracing::warn!(path = %product_dir.display(), "skipping a folder that is not a product key");
+                continue;
+            };
+            for (version_name, version_dir) in disk::subdirs(&product_dir)? {
+                let Ok(version) = Version::parse(&version_name) else {
+                    tracing::warn!(path = %version_dir.display(), "skipping a folder that is not a version");
+                    continue;
+                };
+                let release = ReleaseKey::new(project.clone(), product.clone(), version);
+                for (number_name, number_dir) in disk::subdirs(&version_dir)? {
+                    let Some(number) = parse_revision_number(&number_name) else {
+                        tracing::warn!(path = %number_dir.display(), "skipping a folder that is not a revision number");
+                        continue;
+                    };
+                    found.push((release.clone(), number));
+                }
+            }
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
+/// A revision folder's name back to its number; only the canonical form (`00001`) is accepted.
+fn parse_revision_number(name: &str) -> Option<RevisionNumber> {
+    if !name.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let number = RevisionNumber::new(name.parse().ok()?)?;
+    (number.to_string() == name).then_some(number)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn revision_numbers_parse_only_canonically() {
+        assert_eq!(parse_revision_number("00001"), RevisionNumber::new(1));
+        assert_eq!(parse_revision_number("123456"), RevisionNumber::new(123_456));
+        for bad in ["1", "00000", "+0001", "0001a", "", "000001", "99999999999"] {
+            assert_eq!(parse_revision_number(bad), None, "{bad}");
+        }
+    }
+}

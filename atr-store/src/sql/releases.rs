@@ -1,0 +1,338 @@
+//! Releases, revisions, check results and ballots.
+
+use async_trait::async_trait;
+use atr_core::model::{Ballot, CheckResult, Release, ReleaseKey, Revision, RevisionNumber, VoteRound, Voter};
+use atr_core::ports::{BallotRepository, PageRequest, ReleaseRepository, RevisionRepository, StoreError, StoreResult};
+use atr_core::types::{ProductKey, ProjectKey, Stage, Version};
+
+use super::{
+    SqlStore, backend, db_error, from_json, get_opt_i64, get_str, limit_of, name_of, product_col, release_id, to_json,
+};
+
+/// The voter column: `user:<id>`, `email:<address>`, `anonymous:<label>`.
+pub(crate) fn voter_col(voter: &Voter) -> String {
+    match voter {
+        Voter::User(id) => format!("user:{id}"),
+        Voter::Email(address) => format!("email:{address}"),
+        Voter::Anonymous(label) => format!("anonymous:{label}"),
+    }
+}
+
+fn stage_col(release: &Release) -> StoreResult<Option<String>> {
+    release.stage().map(|s| name_of(&s)).transpose()
+}
+
+fn revision_col(number: Option<RevisionNumber>) -> i64 {
+    number.map_or(0, |n| i64::from(n.get()))
+}
+
+fn show_revision(number: Option<i64>) -> String {
+    match number {
+        Some(n) if n > 0 => format!("{n:05}"),
+        _ => "none".into(),
+    }
+}
+
+/// A release row: the document, with the latest revision taken from its column (which
+/// `record` moves).
+fn release_of(row: &sqlx::any::AnyRow) -> StoreResult<Release> {
+    let mut release: Release = from_json(&get_str(row, "data")?)?;
+    release.latest_revision = match get_opt_i64(row, "latest_revision")? {
+        Some(n) => Some(
+            u32::try_from(n)
+                .ok()
+                .and_then(RevisionNumber::new)
+                .ok_or_else(|| StoreError::Backend(format!("bad revision number {n}")))?,
+        ),
+        None => None,
+    };
+    Ok(release)
+}
+
+#[async_trait]
+impl ReleaseRepository for SqlStore {
+    async fn get(&self, key: &ReleaseKey) -> StoreResult<Option<Release>> {
+        let row = sqlx::query(
+            "SELECT data, latest_revision FROM releases WHERE project = $1 AND product = $2 AND version = $3",
+        )
+        .bind(key.project.as_str())
+        .bind(product_col(key))
+        .bind(key.version.as_str())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
+        row.as_ref().map(release_of).transpose()
+    }
+
+    async fn create(&self, release: &Release) -> StoreResult<()> {
+        let key = &release.key;
+        sqlx::query(
+            "INSERT INTO releases (project, product, version, version_key, stage, phase, latest_revision, revoked, data) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(key.project.as_str())
+        .bind(product_col(key))
+        .bind(key.version.as_str())
+        .bind(key.version.sort_key())
+        .bind(stage_col(release)?)
+        .bind(name_of(&release.phase)?)
+        .bind(release.latest_revision.map(|n| i64::from(n.get())))
+        .bind(i64::from(release.is_revoked()))
+        .bind(to_json(release)?)
+        .execute(&self.pool)
+        .await
+        .map_err(db_error(&format!("release {key}"), &format!("project {}", key.project)))?;
+        Ok(())
+    }
+
+    async fn update(&self, release: &Release, expected: &Release) -> StoreResult<()> {
+        if release.key != expected.key {
+            return Err(StoreError::Refused("a release's key never changes".into()));
+        }
+        let key = &release.key;
+        let done = sqlx::query(
+            "UPDATE releases SET stage = $4, phase = $5, latest_revision = $6, revoked = $7, data = $8 \
+             WHERE project = $1 AND product = $2 AND version = $3 \
+             AND phase = $9 AND COALESCE(latest_revision, 0) = $10 AND revoked = $11",
+        )
+        .bind(key.project.as_str())
+        .bind(product_col(key))
+        .bind(key.version.as_str())
+        .bind(stage_col(release)?)
+        .bind(name_of(&release.phase)?)
+        .bind(release.latest_revision.map(|n| i64::from(n.get())))
+        .bind(i64::from(release.is_revoked()))
+        .bind(to_json(release)?)
+        .bind(name_of(&expected.phase)?)
+        .bind(revision_col(expected.latest_revision))
+        .bind(i64::from(expected.is_revoked()))
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        if done.rows_affected() == 1 {
+            return Ok(());
+        }
+        let found =
+            ReleaseRepository::get(self, key).await?.ok_or_else(|| StoreError::NotFound(format!("release {key}")))?;
+        Err(StoreError::Conflict(format!(
+            "release {key} moved on: expected phase {} at revision {}{}, found phase {} at revision {}{}",
+            expected.phase.as_str(),
+            show_revision(Some(revision_col(expected.latest_revision))),
+            if expected.is_revoked() { " (revoked)" } else { "" },
+            found.phase.as_str(),
+            show_revision(Some(revision_col(found.latest_revision))),
+            if found.is_revoked() { " (revoked)" } else { "" },
+        )))
+    }
+
+    async fn list(
+        &self,
+        project: &ProjectKey,
+        product: Option<ProductKey>,
+        stage: Option<Stage>,
+        page: PageRequest<Version>,
+    ) -> StoreResult<Vec<Release>> {
+        // Version keys are ASCII letters, digits and '!': '~' sorts after all of them.
+        let before = page.after.as_ref().map_or_else(|| "~".to_owned(), Version::sort_key);
+        let product = product.as_ref().map_or("", ProductKey::as_str);
+        let sql = if stage.is_some() {
+            "SELECT data, latest_revision FROM releases WHERE project = $1 AND product = $2 AND stage = $3 \
+             AND version_key < $4 ORDER BY version_key DESC LIMIT $5"
+        } else {
+            "SELECT data, latest_revision FROM releases WHERE project = $1 AND product = $2 AND stage IS NULL \
+             AND $3 = '' AND version_key < $4 ORDER BY version_key DESC LIMIT $5"
+        };
+        let rows = sqlx::query(sql)
+            .bind(project.as_str())
+            .bind(product)
+            .bind(stage.map(|s| name_of(&s)).transpose()?.unwrap_or_default())
+            .bind(before)
+            .bind(limit_of(&page))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend)?;
+        rows.iter().map(release_of).collect()
+    }
+
+    async fn latest(
+        &self,
+        project: &ProjectKey,
+        product: Option<ProductKey>,
+        stage: Stage,
+    ) -> StoreResult<Option<Release>> {
+        let page = PageRequest::first(1);
+        Ok(ReleaseRepository::list(self, project, product, Some(stage), page).await?.into_iter().next())
+    }
+}
+
+#[async_trait]
+impl RevisionRepository for SqlStore {
+    async fn get(&self, release: &ReleaseKey, number: RevisionNumber) -> StoreResult<Option<Revision>> {
+        let mut conn = self.pool.acquire().await.map_err(backend)?;
+        let Ok(id) = release_id(&mut conn, release).await else {
+            return Ok(None);
+        };
+        let row = sqlx::query("SELECT data FROM revisions WHERE release_id = $1 AND number = $2")
+            .bind(id)
+            .bind(i64::from(number.get()))
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(backend)?;
+        row.map(|r| from_json(&get_str(&r, "data")?)).transpose()
+    }
+
+    async fn record(&self, revision: &Revision) -> StoreResult<()> {
+        let key = &revision.release;
+        let number = i64::from(revision.number.get());
+        let parent = revision_col(revision.parent);
+        if number <= parent {
+            return Err(StoreError::Refused(format!("revision {number:05} must come after its parent")));
+        }
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        // The guarded move of the latest revision comes first: it takes the write lock and is the
+        // race's referee.
+        let moved = sqlx::query(
+            "UPDATE releases SET latest_revision = $4 \
+             WHERE project = $1 AND product = $2 AND version = $3 AND COALESCE(latest_revision, 0) = $5",
+        )
+        .bind(key.project.as_str())
+        .bind(product_col(key))
+        .bind(key.version.as_str())
+        .bind(number)
+        .bind(parent)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        if moved.rows_affected() == 0 {
+            let row = sqlx::query(
+                "SELECT latest_revision FROM releases WHERE project = $1 AND product = $2 AND version = $3",
+            )
+            .bind(key.project.as_str())
+            .bind(product_col(key))
+            .bind(key.version.as_str())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(backend)?;
+            let Some(row) = row else {
+                return Err(StoreError::NotFound(format!("release {key}")));
+            };
+            return Err(StoreError::Conflict(format!(
+                "expected revision {} to be the latest of {key}, but it is {}",
+                show_revision(Some(parent)),
+                show_revision(get_opt_i64(&row, "latest_revision")?)
+            )));
+        }
+        let id = release_id(&mut tx, key).await?;
+        sqlx::query("INSERT INTO revisions (release_id, number, parent, data) VALUES ($1, $2, $3, $4)")
+            .bind(id)
+            .bind(number)
+            .bind(revision.parent.map(|p| i64::from(p.get())))
+            .bind(to_json(revision)?)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error(&format!("revision {number:05} of {key}"), &format!("release {key}")))?;
+        tx.commit().await.map_err(backend)
+    }
+
+    async fn list(&self, release: &ReleaseKey, page: PageRequest<RevisionNumber>) -> StoreResult<Vec<Revision>> {
+        let mut conn = self.pool.acquire().await.map_err(backend)?;
+        let id = release_id(&mut conn, release).await?;
+        let rows =
+            sqlx::query("SELECT data FROM revisions WHERE release_id = $1 AND number > $2 ORDER BY number LIMIT $3")
+                .bind(id)
+                .bind(revision_col(page.after))
+                .bind(limit_of(&page))
+                .fetch_all(&mut *conn)
+                .await
+                .map_err(backend)?;
+        rows.iter().map(|r| from_json(&get_str(r, "data")?)).collect()
+    }
+
+    async fn record_checks(&self, results: &[CheckResult]) -> StoreResult<()> {
+        let mut ids = Vec::with_capacity(results.len());
+        {
+            let mut conn = self.pool.acquire().await.map_err(backend)?;
+            for result in results {
+                ids.push(release_id(&mut conn, &result.release).await?);
+            }
+        }
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        for (result, id) in results.iter().zip(ids) {
+            sqlx::query(
+                "INSERT INTO check_results (release_id, revision, checker, path, member, data) \
+                 VALUES ($1, $2, $3, $4, $5, $6) \
+                 ON CONFLICT (release_id, revision, checker, path, member) DO UPDATE SET data = excluded.data",
+            )
+            .bind(id)
+            .bind(i64::from(result.revision.get()))
+            .bind(result.checker.as_str())
+            .bind(result.path.as_ref().map_or("", |p| p.as_str()))
+            .bind(result.member.as_deref().unwrap_or(""))
+            .bind(to_json(result)?)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        }
+        tx.commit().await.map_err(backend)
+    }
+
+    async fn checks(&self, release: &ReleaseKey, number: RevisionNumber) -> StoreResult<Vec<CheckResult>> {
+        let mut conn = self.pool.acquire().await.map_err(backend)?;
+        let id = release_id(&mut conn, release).await?;
+        let rows = sqlx::query("SELECT data FROM check_results WHERE release_id = $1 AND revision = $2 ORDER BY id")
+            .bind(id)
+            .bind(i64::from(number.get()))
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(backend)?;
+        rows.iter().map(|r| from_json(&get_str(r, "data")?)).collect()
+    }
+}
+
+#[async_trait]
+impl BallotRepository for SqlStore {
+    async fn cast(&self, ballot: &Ballot) -> StoreResult<()> {
+        let round = name_of(&ballot.round)?;
+        let voter = voter_col(&ballot.voter);
+        // Release ids never change: look it up before the transaction, whose first statement is
+        // then a write (SQLite takes its lock there instead of failing to upgrade a read).
+        let id = {
+            let mut conn = self.pool.acquire().await.map_err(backend)?;
+            release_id(&mut conn, &ballot.release).await?
+        };
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        sqlx::query("UPDATE ballots SET active = 0 WHERE release_id = $1 AND round = $2 AND voter = $3 AND active = 1")
+            .bind(id)
+            .bind(&round)
+            .bind(&voter)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        sqlx::query(
+            "INSERT INTO ballots (release_id, round, voter, cast_at, active, data) VALUES ($1, $2, $3, $4, 1, $5)",
+        )
+        .bind(id)
+        .bind(&round)
+        .bind(&voter)
+        .bind(ballot.cast_at.unix())
+        .bind(to_json(ballot)?)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error(&format!("an active ballot of {voter}"), "release"))?;
+        tx.commit().await.map_err(backend)
+    }
+
+    async fn active(&self, release: &ReleaseKey, round: VoteRound) -> StoreResult<Vec<Ballot>> {
+        let mut conn = self.pool.acquire().await.map_err(backend)?;
+        let id = release_id(&mut conn, release).await?;
+        let rows = sqlx::query(
+            "SELECT data FROM ballots WHERE release_id = $1 AND round = $2 AND active = 1 ORDER BY cast_at, id",
+        )
+        .bind(id)
+        .bind(name_of(&round)?)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(backend)?;
+        rows.iter().map(|r| from_json(&get_str(r, "data")?)).collect()
+    }
+}

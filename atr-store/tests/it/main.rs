@@ -1,0 +1,4 @@
+//! Integration tests of the storage adapters, against real databases and a real filesystem.
+
+mod files;
+mod sql;
