@@ -110,6 +110,15 @@ impl SqlStore {
         self.engine.migrator().run(&self.pool).await.map_err(|e| StoreError::Backend(format!("migration failed: {e}")))
     }
 
+    /// How many migrations the database has applied (0 for a new database). Creates the
+    /// bookkeeping table of migrations if it is missing.
+    pub async fn applied_migrations(&self) -> StoreResult<usize> {
+        use sqlx::migrate::Migrate;
+        let mut conn = self.pool.acquire().await.map_err(backend)?;
+        conn.ensure_migrations_table("_sqlx_migrations").await.map_err(backend)?;
+        Ok(conn.list_applied_migrations("_sqlx_migrations").await.map_err(backend)?.len())
+    }
+
     pub fn engine(&self) -> Engine {
         self.engine
     }
