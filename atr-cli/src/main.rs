@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use atr_store::StorageConfig;
 use atr_store::sql::SqlStore;
 use clap::{Parser, Subcommand};
 
@@ -30,8 +31,12 @@ enum Command {
 }
 
 impl Cli {
+    fn storage(&self) -> StorageConfig {
+        StorageConfig { database_url: self.database_url.clone(), ..StorageConfig::new(&self.data_dir) }
+    }
+
     fn database_url(&self) -> String {
-        self.database_url.clone().unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("atr.db").display()))
+        self.storage().database_url()
     }
 }
 

@@ -1,5 +1,9 @@
 //! Storage adapters for the ports of `atr-core`: metadata on sqlx (SQLite by default,
-//! PostgreSQL at scale) and immutable release-file revisions on disk.
+//! PostgreSQL at scale) and immutable release-file revisions on disk, opened together by
+//! [`Storage`].
 
 pub mod files;
 pub mod sql;
+mod storage;
+
+pub use storage::{DEFAULT_MAX_FILE_SIZE, Recovery, Storage, StorageConfig};

@@ -5,8 +5,10 @@ use atr_core::model::{Ballot, CheckResult, Release, ReleaseKey, Revision, Revisi
 use atr_core::ports::{BallotRepository, PageRequest, ReleaseRepository, RevisionRepository, StoreError, StoreResult};
 use atr_core::types::{ProductKey, ProjectKey, Stage, Version};
 
+use super::people::release_key_of;
 use super::{
-    SqlStore, backend, db_error, from_json, get_opt_i64, get_str, limit_of, name_of, product_col, release_id, to_json,
+    SqlStore, backend, db_error, from_json, get_i64, get_opt_i64, get_str, limit_of, name_of, product_col, release_id,
+    to_json,
 };
 
 /// The voter column: `user:<id>`, `email:<address>`, `anonymous:<label>`.
@@ -162,6 +164,29 @@ impl ReleaseRepository for SqlStore {
     ) -> StoreResult<Option<Release>> {
         let page = PageRequest::first(1);
         Ok(ReleaseRepository::list(self, project, product, Some(stage), page).await?.into_iter().next())
+    }
+}
+
+impl SqlStore {
+    /// Every recorded revision, by release: what the start-up reconciliation compares with the
+    /// folders on disk.
+    pub async fn recorded_revisions(&self) -> StoreResult<Vec<(ReleaseKey, RevisionNumber)>> {
+        let rows = sqlx::query(
+            "SELECT r.project, r.product, r.version, v.number FROM revisions v JOIN releases r ON r.id = v.release_id \
+             ORDER BY r.id, v.number",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        rows.iter()
+            .map(|row| {
+                let number = u32::try_from(get_i64(row, "number")?)
+                    .ok()
+                    .and_then(RevisionNumber::new)
+                    .ok_or_else(|| StoreError::Backend("bad revision number".into()))?;
+                Ok((release_key_of(row)?, number))
+            })
+            .collect()
     }
 }
 

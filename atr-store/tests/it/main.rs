@@ -1,4 +1,5 @@
 //! Integration tests of the storage adapters, against real databases and a real filesystem.
 
+mod crash;
 mod files;
 mod sql;
