@@ -1,4 +1,4 @@
-//! The durable task queue, its runner and the task implementations (Analyze checks, mail,
-//! distribution).
-//!
-//! Nothing is implemented yet; task descriptors live in `atr_core::model::task`.
+//! The durable task runner and the task implementations, starting with Analyze (the automatic
+//! checks of a release revision).
+
+pub mod analyze;

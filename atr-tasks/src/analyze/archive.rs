@@ -1,0 +1,1 @@
+//! Archive integrity, structure and safety; license files and headers; SBOM validation.

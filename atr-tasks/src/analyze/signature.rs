@@ -1,0 +1,1 @@
+//! OpenPGP: KEYS files and detached signatures.

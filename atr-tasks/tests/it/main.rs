@@ -1,0 +1,4 @@
+//! Integration tests of the task runner and the Analyze checks.
+
+mod archive;
+mod signature;
