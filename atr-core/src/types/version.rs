@@ -20,7 +20,7 @@
 //!    metadata and finally by their exact text, so the order is total and agrees with equality.
 
 use std::cmp::Ordering;
-use std::fmt;
+use std::fmt::{self, Write as _};
 
 use serde::{Deserialize, Serialize};
 
@@ -164,7 +164,7 @@ fn encode_part(part: &str, key: &mut String) {
         match *token {
             Token::Number(digits) => {
                 key.push(KEY_NUMBER);
-                key.push_str(&format!("{:03}", digits.len()));
+                let _ = write!(key, "{:03}", digits.len());
                 key.push_str(digits);
             }
             Token::Word(word) => {

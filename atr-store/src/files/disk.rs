@@ -239,9 +239,10 @@ pub(super) fn subdirs(dir: &Path) -> io::Result<Vec<(String, PathBuf)>> {
             tracing::warn!(path = %path.display(), "skipping an entry that is not a folder");
             continue;
         }
-        match entry.file_name().into_string() {
-            Ok(name) => found.push((name, path)),
-            Err(_) => tracing::warn!(path = %path.display(), "skipping a folder whose name is not UTF-8"),
+        if let Ok(name) = entry.file_name().into_string() {
+            found.push((name, path));
+        } else {
+            tracing::warn!(path = %path.display(), "skipping a folder whose name is not UTF-8");
         }
     }
     found.sort();

@@ -117,7 +117,7 @@ impl DiskReleaseFiles {
     /// fit the layout are skipped with a warning.
     pub async fn list_revisions(&self) -> std::io::Result<Vec<(ReleaseKey, RevisionNumber)>> {
         let revisions = self.revisions.clone();
-        tokio::task::spawn_blocking(move || list_revisions(&revisions)).await.map_err(std::io::Error::other)?
+        tokio::task::spawn_blocking(move || scan_revisions(&revisions)).await.map_err(std::io::Error::other)?
     }
 }
 
@@ -191,7 +191,7 @@ impl ReleaseFiles for DiskReleaseFiles {
 }
 
 /// Walks `revisions/<project>/<product>/<version>/<NNNNN>`.
-fn list_revisions(revisions: &Path) -> std::io::Result<Vec<(ReleaseKey, RevisionNumber)>> {
+fn scan_revisions(revisions: &Path) -> std::io::Result<Vec<(ReleaseKey, RevisionNumber)>> {
     let mut found = Vec::new();
     for (project_name, project_dir) in disk::subdirs(revisions)? {
         let Ok(project) = ProjectKey::parse(&project_name) else {

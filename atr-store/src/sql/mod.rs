@@ -8,6 +8,7 @@
 
 mod events;
 mod people;
+mod queue;
 mod records;
 mod releases;
 
@@ -22,6 +23,8 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyConnection, AnyPool, Executor, Row};
 
 pub use events::{ChainError, ChainReport};
+pub use queue::{NewTask, QueueCount, QueuedTask, inputs_hash};
+pub use records::DEFAULT_MAX_ATTEMPTS;
 
 /// The SQLite migrations, embedded.
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");

@@ -1,11 +1,12 @@
 //! CVE records, distributions and the task queue.
 
 use async_trait::async_trait;
-use atr_core::model::{CveLink, CveRecord, Distribution, ReleaseKey, RevisionNumber, Task, TaskDescriptor, TaskStatus};
-use atr_core::ports::{CveRepository, DistributionRepository, PageRequest, StoreError, StoreResult, TaskRepository};
+use atr_core::model::{CveLink, CveRecord, Distribution, ReleaseKey, RevisionNumber, Task, TaskDescriptor};
+use atr_core::ports::{CveRepository, DistributionRepository, PageRequest, StoreResult, TaskRepository};
 use atr_core::types::CveId;
 
 use super::people::release_key_of;
+use super::queue::NewTask;
 use super::{SqlStore, backend, db_error, from_json, get_i64, get_str, limit_of, name_of, release_id, to_json};
 
 #[async_trait]
@@ -129,61 +130,39 @@ impl DistributionRepository for SqlStore {
     }
 }
 
-fn task_of(row: &sqlx::any::AnyRow, descriptor: &TaskDescriptor) -> StoreResult<Task> {
-    let status: TaskStatus = from_json(&format!("\"{}\"", get_str(row, "status")?))?;
-    Ok(Task {
-        id: u64::try_from(get_i64(row, "id")?).map_err(backend)?,
-        descriptor: descriptor.clone(),
-        status,
-        attempts: u32::try_from(get_i64(row, "attempts")?).map_err(backend)?,
-        error: sqlx::Row::try_get::<Option<String>, _>(row, "error").map_err(backend)?,
+fn analyze_task(descriptor: &TaskDescriptor) -> StoreResult<NewTask> {
+    Ok(NewTask {
+        kind: name_of(&descriptor.kind)?,
+        args: serde_json::json!({ "release": descriptor.release, "revision": descriptor.revision }),
+        release: Some(descriptor.release.clone()),
+        revision: Some(descriptor.revision.get()),
+        priority: descriptor.priority,
+        max_attempts: DEFAULT_MAX_ATTEMPTS,
+        scheduled_at_ms: now_ms(),
     })
 }
 
-async fn pending_task(
-    conn: &mut sqlx::AnyConnection,
-    release_id: i64,
-    task: &TaskDescriptor,
-) -> StoreResult<Option<Task>> {
-    let row = sqlx::query(
-        "SELECT id, status, attempts, error FROM tasks \
-         WHERE kind = $1 AND release_id = $2 AND revision = $3 AND status IN ('queued', 'active')",
-    )
-    .bind(name_of(&task.kind)?)
-    .bind(release_id)
-    .bind(i64::from(task.revision.get()))
-    .fetch_optional(&mut *conn)
-    .await
-    .map_err(backend)?;
-    row.map(|r| task_of(&r, task)).transpose()
+/// Attempts a task queued through the port gets.
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 5;
+
+/// The store's clock, for tasks queued through the port (which carries no time).
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 #[async_trait]
 impl TaskRepository for SqlStore {
     async fn enqueue(&self, task: &TaskDescriptor) -> StoreResult<Task> {
-        let mut conn = self.pool.acquire().await.map_err(backend)?;
-        let id = release_id(&mut conn, &task.release).await?;
-        if let Some(existing) = pending_task(&mut conn, id, task).await? {
-            return Ok(existing);
-        }
-        let inserted = sqlx::query(
-            "INSERT INTO tasks (kind, release_id, revision, priority, status) VALUES ($1, $2, $3, $4, 'queued') \
-             RETURNING id, status, attempts, error",
-        )
-        .bind(name_of(&task.kind)?)
-        .bind(id)
-        .bind(i64::from(task.revision.get()))
-        .bind(i64::from(task.priority))
-        .fetch_one(&mut *conn)
-        .await;
-        match inserted {
-            Ok(row) => task_of(&row, task),
-            // Another writer queued the same task between the check and the insert.
-            Err(sqlx::Error::Database(db)) if db.is_unique_violation() => pending_task(&mut conn, id, task)
-                .await?
-                .ok_or_else(|| StoreError::Conflict(format!("task {} of {}", task.kind, task.release))),
-            Err(e) => Err(backend(e)),
-        }
+        let (queued, _) = self.queue_task(&analyze_task(task)?, now_ms()).await?;
+        Ok(Task {
+            id: u64::try_from(queued.id).map_err(backend)?,
+            descriptor: task.clone(),
+            status: queued.status,
+            attempts: queued.attempts,
+            error: queued.error,
+        })
     }
 
     async fn pending(&self, release: &ReleaseKey, revision: RevisionNumber) -> StoreResult<u32> {

@@ -167,6 +167,32 @@ impl ReleaseRepository for SqlStore {
     }
 }
 
+/// Stores check results (with their releases' row ids); a result of the same checker, file and
+/// member replaces the earlier one, so writing the same results twice changes nothing.
+pub(crate) async fn insert_checks(
+    conn: &mut sqlx::AnyConnection,
+    results: &[CheckResult],
+    ids: &[i64],
+) -> StoreResult<()> {
+    for (result, id) in results.iter().zip(ids) {
+        sqlx::query(
+            "INSERT INTO check_results (release_id, revision, checker, path, member, data) \
+             VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (release_id, revision, checker, path, member) DO UPDATE SET data = excluded.data",
+        )
+        .bind(*id)
+        .bind(i64::from(result.revision.get()))
+        .bind(result.checker.as_str())
+        .bind(result.path.as_ref().map_or("", |p| p.as_str()))
+        .bind(result.member.as_deref().unwrap_or(""))
+        .bind(to_json(result)?)
+        .execute(&mut *conn)
+        .await
+        .map_err(backend)?;
+    }
+    Ok(())
+}
+
 impl SqlStore {
     /// Every recorded revision, by release: what the start-up reconciliation compares with the
     /// folders on disk.
@@ -282,22 +308,7 @@ impl RevisionRepository for SqlStore {
             }
         }
         let mut tx = self.pool.begin().await.map_err(backend)?;
-        for (result, id) in results.iter().zip(ids) {
-            sqlx::query(
-                "INSERT INTO check_results (release_id, revision, checker, path, member, data) \
-                 VALUES ($1, $2, $3, $4, $5, $6) \
-                 ON CONFLICT (release_id, revision, checker, path, member) DO UPDATE SET data = excluded.data",
-            )
-            .bind(id)
-            .bind(i64::from(result.revision.get()))
-            .bind(result.checker.as_str())
-            .bind(result.path.as_ref().map_or("", |p| p.as_str()))
-            .bind(result.member.as_deref().unwrap_or(""))
-            .bind(to_json(result)?)
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?;
-        }
+        insert_checks(&mut tx, results, &ids).await?;
         tx.commit().await.map_err(backend)
     }
 

@@ -135,7 +135,7 @@ async fn crash_child() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     record(&storage, 2, Some(1), files).await;
     mark("RECORDED");
-    tokio::time::sleep(Duration::from_secs(60)).await;
+    tokio::time::sleep(Duration::from_mins(1)).await;
 }
 
 /// Runs the child until it prints `stage`, then kills it with SIGKILL.
@@ -165,7 +165,11 @@ fn run_child_until(dir: &Path, stage: &str) {
 }
 
 fn digest(bytes: &[u8]) -> String {
-    Sha512::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    use std::fmt::Write as _;
+    Sha512::digest(bytes).iter().fold(String::new(), |mut hex, b| {
+        let _ = write!(hex, "{b:02x}");
+        hex
+    })
 }
 
 /// After a restart: the release's latest revision is `expected`, its folder matches its

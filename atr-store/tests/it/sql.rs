@@ -506,7 +506,7 @@ async fn keys_are_linked_used_and_kept_while_used() {
         let got = KeyRepository::get(&store, &a).await.unwrap().unwrap();
         assert_eq!(got.committees.len(), 2);
         let tomcat = KeyRepository::by_committee(&store, &CommitteeKey::parse("tomcat").unwrap()).await.unwrap();
-        assert_eq!(tomcat.iter().map(|k| k.fingerprint.clone()).collect::<Vec<_>>(), [a.clone()]);
+        assert_eq!(tomcat.iter().map(|k| k.fingerprint.clone()).collect::<Vec<_>>(), std::slice::from_ref(&a));
         assert_eq!(KeyRepository::by_committee(&store, &CommitteeKey::parse("httpd").unwrap()).await.unwrap().len(), 2);
         assert_eq!(KeyRepository::find_by_key_id(&store, &a.key_id()).await.unwrap().len(), 1);
         assert_eq!(KeyRepository::by_owner(&store, &uid("bob")).await.unwrap().len(), 1);
@@ -553,7 +553,10 @@ async fn cves_link_both_ways() {
         let got = CveRepository::get(&store, &id).await.unwrap().unwrap();
         assert_eq!(got.affects, BTreeSet::from([key("2.4.67")]));
         assert_eq!(got.resolved_by, BTreeSet::from([key("2.4.68")]));
-        assert_eq!(CveRepository::for_release(&store, &key("2.4.67"), CveLink::Affects).await.unwrap(), [id.clone()]);
+        assert_eq!(
+            CveRepository::for_release(&store, &key("2.4.67"), CveLink::Affects).await.unwrap(),
+            std::slice::from_ref(&id)
+        );
         assert!(CveRepository::for_release(&store, &key("2.4.67"), CveLink::Resolves).await.unwrap().is_empty());
         // Replacing the record keeps its links.
         CveRepository::put(&store, &CveRecord { title: "Smuggling".into(), ..record }).await.unwrap();
@@ -612,13 +615,12 @@ async fn a_task_is_queued_once() {
 }
 
 fn event(project: Option<&str>, release: Option<&str>) -> NewEvent {
-    match release {
-        Some(v) => NewEvent::for_release(T0, Actor::User(uid("rm")), &key(v), EventKind::ReleaseStarted),
-        None => {
-            let mut e = NewEvent::global(T0, Actor::System, EventKind::PolicyChanged);
-            e.project = project.map(|p| ProjectKey::parse(p).unwrap());
-            e
-        }
+    if let Some(v) = release {
+        NewEvent::for_release(T0, Actor::User(uid("rm")), &key(v), EventKind::ReleaseStarted)
+    } else {
+        let mut e = NewEvent::global(T0, Actor::System, EventKind::PolicyChanged);
+        e.project = project.map(|p| ProjectKey::parse(p).unwrap());
+        e
     }
 }
 
@@ -718,7 +720,11 @@ async fn an_edit_with_a_recomputed_hash_breaks_the_next_link() {
         let forged = data.replace("policy_changed", "metadata_changed");
         assert_ne!(forged, data);
         let digest = Sha256::new().chain_update(format!("3\n{prev}\n")).chain_update(&forged).finalize();
-        let hash: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        let hash = digest.iter().fold(String::new(), |mut hex, b| {
+            use std::fmt::Write as _;
+            let _ = write!(hex, "{b:02x}");
+            hex
+        });
         sqlx::query("UPDATE events SET data = $1, hash = $2 WHERE id = 3")
             .bind(forged)
             .bind(hash)
