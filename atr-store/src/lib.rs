@@ -5,5 +5,7 @@
 pub mod files;
 pub mod sql;
 mod storage;
+#[doc(hidden)]
+pub mod testing;
 
 pub use storage::{DEFAULT_MAX_FILE_SIZE, Recovery, Storage, StorageConfig};

@@ -2,3 +2,4 @@
 //! checks of a release revision).
 
 pub mod analyze;
+pub mod runner;

@@ -3,7 +3,6 @@
 
 use std::collections::BTreeSet;
 use std::future::Future;
-use std::sync::atomic::{AtomicU32, Ordering};
 
 use atr_core::model::{
     Actor, Ballot, BallotSource, CheckResult, CheckStatus, Committee, Consent, CveLink, CveRecord, Distribution,
@@ -18,56 +17,9 @@ use atr_core::ports::{
 };
 use atr_core::types::{CommitteeKey, CveId, Fingerprint, ProductKey, ProjectKey, Stage, Timestamp, UserId, Version};
 use atr_store::sql::{ChainError, Engine, SqlStore};
+use atr_store::testing::databases;
 
 const T0: Timestamp = Timestamp::from_unix(1_750_000_000);
-
-/// A store on a fresh database, and how to throw it away.
-struct TestDb {
-    store: SqlStore,
-    url: String,
-    _dir: Option<tempfile::TempDir>,
-    postgres: Option<(String, String)>,
-}
-
-impl TestDb {
-    async fn finish(self) {
-        self.store.close().await;
-        if let Some((admin_url, name)) = self.postgres {
-            let mut admin = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin_url).await.unwrap();
-            let drop = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
-            sqlx::query(sqlx::AssertSqlSafe(drop)).execute(&mut admin).await.unwrap();
-        }
-    }
-}
-
-static COUNTER: AtomicU32 = AtomicU32::new(0);
-
-/// A fresh SQLite database, and a fresh PostgreSQL database when the server is configured.
-async fn databases() -> Vec<TestDb> {
-    sqlx::any::install_default_drivers();
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("atr.db").display());
-    let store = SqlStore::open(&url).await.unwrap();
-    let mut dbs = vec![TestDb { store, url, _dir: Some(dir), postgres: None }];
-    if let Ok(admin_url) = std::env::var("ATR_TEST_DATABASE_URL") {
-        let name = format!(
-            "atr_test_{}_{}_{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed),
-            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos()
-        );
-        let mut admin = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin_url)
-            .await
-            .expect("ATR_TEST_DATABASE_URL is set but the server does not answer");
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut admin).await.unwrap();
-        let (base, _) = admin_url.rsplit_once('/').expect("a database URL ends with /<database>");
-        let url = format!("{base}/{name}");
-        let store = SqlStore::open(&url).await.unwrap();
-        assert_eq!(store.engine(), Engine::Postgres);
-        dbs.push(TestDb { store, url, _dir: None, postgres: Some((admin_url, name)) });
-    }
-    dbs
-}
 
 /// Runs a test body on every configured engine.
 async fn each<F, Fut>(body: F)

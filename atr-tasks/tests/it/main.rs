@@ -1,4 +1,5 @@
 //! Integration tests of the task runner and the Analyze checks.
 
 mod archive;
+mod runner;
 mod signature;

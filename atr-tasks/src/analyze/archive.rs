@@ -1,1 +1,0 @@
-//! Archive integrity, structure and safety; license files and headers; SBOM validation.

@@ -1,0 +1,587 @@
+//! Archive integrity, structure and safety; license files and headers; SBOM validation.
+//!
+//! [`check_archive`] reads a release archive once, as a stream, and runs every check that needs
+//! its members on that single pass (domain.md, "Checks", items 3 to 6):
+//!
+//! * **integrity** (checker `archive`): every member and the compression trailer are read to the
+//!   end, so a truncated or corrupt archive is a [`Blocker`](CheckStatus::Blocker) naming the member;
+//! * **safety** (checker `archive`): absolute paths, `..` segments, links leaving the archive root and
+//!   device files are refused, and the member count, path depth, total and per-member size and the
+//!   compression ratio are bounded by [`ArchiveLimits`], checked as bytes arrive. Memory stays bounded
+//!   whatever the input and nothing is ever extracted;
+//! * **structure** (checker `archive`): one root folder named like the archive without its suffix, and
+//!   no `KEYS` file inside;
+//! * **license files** (checker `license-files`): exactly one `LICENSE` starting with the Apache License
+//!   2.0 text and one UTF-8 `NOTICE` with the ASF copyright line at the top of the root folder, and a
+//!   `DISCLAIMER` for podlings;
+//! * **license headers** (checker `license-headers`): source files carry the ASF header; only their
+//!   first [`headers::PREFIX`] bytes are looked at.
+//!
+//! [`check_sbom`] validates CycloneDX and SPDX JSON documents against their official schemas, which are
+//! embedded: nothing is fetched.
+//!
+//! Tar archives (`.tar.gz`, `.tgz`, `.tar.bz2`, `.tar.xz`) are read straight from the reader. A zip
+//! archive keeps its member directory at its end and needs random access, so it is first copied, still
+//! compressed, to an anonymous temporary file (no larger than
+//! [`ArchiveLimits::max_total_uncompressed`]); a temporary file rather than memory keeps large releases
+//! from costing their size in memory. Its members are then decompressed one at a time, and never written.
+
+mod headers;
+mod license;
+mod names;
+mod sbom;
+mod stream;
+
+use std::collections::BTreeSet;
+use std::io::{self, Read};
+
+use atr_core::model::CheckStatus;
+use atr_core::types::ReleasePath;
+
+pub use sbom::{MAX_SBOM_SIZE, check_sbom, sbom_subjects};
+
+use crate::analyze::Finding;
+use stream::{LimitHit, Member, MemberKind, Outcome, Visitor};
+
+/// The checker name of integrity, structure and safety findings.
+pub const ARCHIVE_CHECKER: &str = "archive";
+/// The checker name of license file findings.
+pub const LICENSE_FILES_CHECKER: &str = license::CHECKER;
+/// The checker name of license header findings.
+pub const LICENSE_HEADERS_CHECKER: &str = "license-headers";
+
+/// How many unsafe members are reported before reading stops.
+const MAX_UNSAFE: usize = 20;
+/// How many names of the archive's top level are remembered for the structure check.
+const MAX_ROOTS: usize = 100;
+
+/// Bounds on what reading one archive may cost. Going over any of them stops reading with a Blocker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArchiveLimits {
+    /// Most bytes the members may hold in all (and, for zip, most bytes the archive itself may hold).
+    pub max_total_uncompressed: u64,
+    /// Most members (files, folders, links, and tar's extra headers).
+    pub max_members: u64,
+    /// Most uncompressed bytes per compressed byte, over the whole archive, checked as bytes are read
+    /// once more than 64 MiB have been read (smaller archives of repetitive text reach high ratios
+    /// without harm).
+    pub max_ratio: u64,
+    /// Most segments in a member's path.
+    pub max_depth: usize,
+    /// Most bytes in one member.
+    pub max_member_size: u64,
+}
+
+impl Default for ArchiveLimits {
+    fn default() -> Self {
+        Self {
+            max_total_uncompressed: 8 * 1024 * 1024 * 1024,
+            max_members: 200_000,
+            max_ratio: 200,
+            max_depth: 64,
+            max_member_size: 4 * 1024 * 1024 * 1024,
+        }
+    }
+}
+
+/// The archive formats read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ArchiveKind {
+    TarGz,
+    Tgz,
+    TarBz2,
+    TarXz,
+    Zip,
+}
+
+impl ArchiveKind {
+    const ALL: [Self; 5] = [Self::TarGz, Self::Tgz, Self::TarBz2, Self::TarXz, Self::Zip];
+
+    /// The kind of a file by its name's suffix (ignoring case), if it is an archive read here.
+    pub fn of(name: &str) -> Option<Self> {
+        let lower = name.to_ascii_lowercase();
+        Self::ALL.into_iter().find(|kind| lower.len() > kind.suffix().len() && lower.ends_with(kind.suffix()))
+    }
+
+    /// The file name suffix, such as `.tar.gz`.
+    pub fn suffix(self) -> &'static str {
+        match self {
+            Self::TarGz => ".tar.gz",
+            Self::Tgz => ".tgz",
+            Self::TarBz2 => ".tar.bz2",
+            Self::TarXz => ".tar.xz",
+            Self::Zip => ".zip",
+        }
+    }
+}
+
+/// What the project's policy asks of its archives.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ArchiveOptions {
+    /// The project is an Incubator podling: a `DISCLAIMER` or `DISCLAIMER-WIP` is required.
+    pub podling: bool,
+    /// Missing license headers are Blockers rather than a Warning.
+    pub license_headers_blocking: bool,
+    /// Globs of paths excluded from the header check, matched against the path under the root folder, the
+    /// path in the archive, any folder holding it and, for globs without `/`, any single path segment.
+    /// `*` matches within a segment, `**` across segments, `?` one character. The archive's own
+    /// `.rat-excludes` (next to `LICENSE`) adds its lines, read the same way.
+    pub header_excludes: Vec<String>,
+}
+
+/// Checks one release archive read once from `reader`; see the module documentation.
+///
+/// `path` is the archive's path in the release; its file name gives the expected root folder.
+/// Every check yields a finding, a [`Success`](CheckStatus::Success) when it passed. When reading
+/// stops early (damage, a limit, unsafe members), the structure and license checks are not run and a
+/// [`Note`](CheckStatus::Note) says so.
+pub fn check_archive(
+    path: &ReleasePath,
+    kind: ArchiveKind,
+    reader: impl Read,
+    options: &ArchiveOptions,
+    limits: &ArchiveLimits,
+) -> Vec<Finding> {
+    let mut inspector = Inspector::new(path, options, limits);
+    let outcome = match kind {
+        ArchiveKind::Zip => stream::walk_zip(reader, limits, &mut inspector),
+        _ => stream::walk_tar(kind, reader, limits, &mut inspector),
+    };
+    inspector.finish(kind, outcome)
+}
+
+/// Bytes shown as MiB or GiB.
+fn size(bytes: u64) -> String {
+    const MIB: u64 = 1024 * 1024;
+    let (unit, name) = if bytes >= 1024 * MIB { (1024 * MIB, "GiB") } else { (MIB, "MiB") };
+    let tenths = u128::from(bytes) * 10 / u128::from(unit);
+    format!("{}.{} {name}", tenths / 10, tenths % 10)
+}
+
+/// The state gathered while the members stream by.
+struct Inspector<'a> {
+    path: &'a ReleasePath,
+    options: &'a ArchiveOptions,
+    limits: &'a ArchiveLimits,
+    findings: Vec<Finding>,
+    unsafe_members: usize,
+    root_folders: BTreeSet<String>,
+    root_files: BTreeSet<String>,
+    more_roots: bool,
+    keys: Vec<String>,
+    license: license::LicenseFiles,
+    /// Source files without a header: the normalized path and the name as in the archive.
+    missing_headers: Vec<(String, String)>,
+    with_header: u64,
+    skipped: u64,
+}
+
+impl Visitor for Inspector<'_> {
+    fn member(&mut self, member: &Member, content: &mut dyn Read) -> io::Result<bool> {
+        let name = member.name.as_str();
+        let segments = match names::segments(name, self.limits.max_depth) {
+            Ok(segments) => segments,
+            Err(why) => {
+                let message = match why {
+                    names::Unsafe::Absolute => format!(
+                        "Member {name} has an absolute path, which could overwrite any file where the archive is \
+                         unpacked. Member paths must be relative."
+                    ),
+                    names::Unsafe::Parent => format!(
+                        "Member {name} has a \"..\" segment and would be unpacked outside the archive's folder. \
+                         Rebuild the archive without it."
+                    ),
+                    names::Unsafe::TooDeep(depth) => format!(
+                        "Member {name} is {depth} folders deep, more than the limit of {}. Rebuild the archive with \
+                         shallower paths.",
+                        self.limits.max_depth
+                    ),
+                };
+                return Ok(self.refuse(name, message));
+            }
+        };
+        if segments.is_empty() {
+            return Ok(true);
+        }
+        let folder = &segments[..segments.len() - 1];
+        match &member.kind {
+            MemberKind::Special(what) => {
+                let message = format!(
+                    "Member {name} is a {what}; special files have no place in a release archive. Rebuild the archive \
+                     without it."
+                );
+                return Ok(self.refuse(name, message));
+            }
+            MemberKind::Symlink(target) if names::escapes(folder, target) => {
+                let message = format!(
+                    "Member {name} is a symbolic link to {target}, outside the archive. Rebuild the archive without it."
+                );
+                return Ok(self.refuse(name, message));
+            }
+            MemberKind::Hardlink(target) if names::escapes(&[], target) => {
+                let message = format!(
+                    "Member {name} is a hard link to {target}, outside the archive. Rebuild the archive without it."
+                );
+                return Ok(self.refuse(name, message));
+            }
+            _ => {}
+        }
+        self.note_root(&segments, &member.kind);
+        if member.kind != MemberKind::File {
+            return Ok(true);
+        }
+        let file_name = segments[segments.len() - 1];
+        if file_name == "KEYS" && self.keys.len() < MAX_UNSAFE {
+            self.keys.push(name.to_owned());
+        }
+        let wanted = license::wanted(&segments);
+        let source = headers::is_source(file_name);
+        let keep = if wanted.is_some() {
+            license::MAX_KEPT
+        } else if source {
+            headers::PREFIX
+        } else {
+            0
+        };
+        if keep == 0 {
+            return Ok(true);
+        }
+        let mut prefix = Vec::new();
+        content.take(keep as u64).read_to_end(&mut prefix)?;
+        if source {
+            match headers::header(&prefix) {
+                headers::Header::Present => self.with_header += 1,
+                headers::Header::Skipped => self.skipped += 1,
+                headers::Header::Missing => self.missing_headers.push((segments.join("/"), name.to_owned())),
+            }
+        }
+        if let Some(kind) = wanted {
+            self.license.keep(kind, &segments, name, prefix);
+        }
+        Ok(true)
+    }
+}
+
+impl<'a> Inspector<'a> {
+    fn new(path: &'a ReleasePath, options: &'a ArchiveOptions, limits: &'a ArchiveLimits) -> Self {
+        Self {
+            path,
+            options,
+            limits,
+            findings: Vec::new(),
+            unsafe_members: 0,
+            root_folders: BTreeSet::new(),
+            root_files: BTreeSet::new(),
+            more_roots: false,
+            keys: Vec::new(),
+            license: license::LicenseFiles::default(),
+            missing_headers: Vec::new(),
+            with_header: 0,
+            skipped: 0,
+        }
+    }
+
+    fn finding(&self, checker: &'static str, status: CheckStatus, message: impl Into<String>) -> Finding {
+        Finding::new(checker, self.path, status, message)
+    }
+
+    /// Records an unsafe member; whether to read on.
+    fn refuse(&mut self, member: &str, message: String) -> bool {
+        self.unsafe_members += 1;
+        if self.unsafe_members > MAX_UNSAFE {
+            let finding = self.finding(
+                ARCHIVE_CHECKER,
+                CheckStatus::Blocker,
+                format!("More than {MAX_UNSAFE} members are unsafe; reading stopped there."),
+            );
+            self.findings.push(finding);
+            return false;
+        }
+        let finding = self.finding(ARCHIVE_CHECKER, CheckStatus::Blocker, message).in_member(member);
+        self.findings.push(finding);
+        true
+    }
+
+    fn note_root(&mut self, segments: &[&str], kind: &MemberKind) {
+        let first = segments[0];
+        let set = if segments.len() > 1 || *kind == MemberKind::Dir { &mut self.root_folders } else { &mut self.root_files };
+        if !set.contains(first) {
+            if self.root_folders.len() + self.root_files.len() >= MAX_ROOTS {
+                self.more_roots = true;
+            } else if segments.len() > 1 || *kind == MemberKind::Dir {
+                self.root_folders.insert(first.to_owned());
+            } else {
+                self.root_files.insert(first.to_owned());
+            }
+        }
+    }
+
+    fn limit_message(&self, hit: &LimitHit) -> (Option<String>, String) {
+        let limits = self.limits;
+        match hit {
+            LimitHit::Members(count) => (
+                None,
+                format!(
+                    "The archive has more than {} members ({count} read); reading stopped. An archive this large is \
+                     refused as possibly hostile.",
+                    limits.max_members
+                ),
+            ),
+            LimitHit::TotalSize(bytes) => (
+                None,
+                format!(
+                    "The archive unpacks to more than {} (at least {}); reading stopped. An archive this large is \
+                     refused as possibly hostile.",
+                    size(limits.max_total_uncompressed),
+                    size(*bytes)
+                ),
+            ),
+            LimitHit::Ratio { uncompressed, compressed } => (
+                None,
+                format!(
+                    "The archive expands more than {} times ({} from {} compressed bytes), the mark of a \
+                     decompression bomb; reading stopped.",
+                    limits.max_ratio,
+                    size(*uncompressed),
+                    compressed
+                ),
+            ),
+            LimitHit::MemberSize { member, size: bytes } => (
+                Some(member.clone()),
+                format!(
+                    "Member {member} holds {} or more, over the limit of {} for one member; reading stopped.",
+                    size(*bytes),
+                    size(limits.max_member_size)
+                ),
+            ),
+            LimitHit::Metadata { member, size: bytes } => (
+                member.clone(),
+                format!(
+                    "A tar header carries {bytes} bytes of extended name data, far more than any real archive needs; \
+                     reading stopped."
+                ),
+            ),
+        }
+    }
+
+    fn finish(mut self, kind: ArchiveKind, outcome: Outcome) -> Vec<Finding> {
+        if self.reading(kind, outcome) {
+            let finding = self.finding(
+                ARCHIVE_CHECKER,
+                CheckStatus::Note,
+                "The structure, license file and license header checks were not run because the archive could not \
+                 be read completely.",
+            );
+            self.findings.push(finding);
+            return self.findings;
+        }
+        self.content()
+    }
+
+    /// The integrity and limit findings; whether reading stopped early.
+    fn reading(&mut self, kind: ArchiveKind, outcome: Outcome) -> bool {
+        match outcome {
+            Outcome::Complete { members, uncompressed, trailing_data } => {
+                let message = format!(
+                    "The archive opens and reads to the end: {members} members, {} uncompressed.",
+                    size(uncompressed)
+                );
+                let finding = self.finding(ARCHIVE_CHECKER, CheckStatus::Success, message);
+                self.findings.push(finding);
+                if trailing_data {
+                    let finding = self.finding(
+                        ARCHIVE_CHECKER,
+                        CheckStatus::Warning,
+                        "There is data after the end of the tar archive, which some tools unpack and others ignore. \
+                         Rebuild the archive.",
+                    );
+                    self.findings.push(finding);
+                }
+                false
+            }
+            Outcome::Stopped => true,
+            Outcome::Limit(hit) => {
+                let (member, message) = self.limit_message(&hit);
+                let mut finding = self.finding(ARCHIVE_CHECKER, CheckStatus::Blocker, message);
+                finding.member = member;
+                self.findings.push(finding);
+                true
+            }
+            Outcome::Refused(message) => {
+                let finding = self.finding(ARCHIVE_CHECKER, CheckStatus::Blocker, message);
+                self.findings.push(finding);
+                true
+            }
+            Outcome::Damaged { member, after, error } => {
+                let (message, member) = match (member, after) {
+                    (Some(member), _) => (
+                        format!(
+                            "The archive is truncated or damaged: member {member} cannot be read to its end ({error}). \
+                             Build and upload the archive again."
+                        ),
+                        Some(member),
+                    ),
+                    (None, Some(after)) => (
+                        format!(
+                            "The archive is truncated or damaged after member {after} ({error}). Build and upload the \
+                             archive again."
+                        ),
+                        Some(after),
+                    ),
+                    (None, None) => (
+                        format!(
+                            "The file is not a readable {} archive ({error}). Build and upload the archive again.",
+                            kind.suffix()
+                        ),
+                        None,
+                    ),
+                };
+                let mut finding = self.finding(ARCHIVE_CHECKER, CheckStatus::Blocker, message);
+                finding.member = member;
+                self.findings.push(finding);
+                true
+            }
+            Outcome::Internal(message) => {
+                let finding = self.finding(ARCHIVE_CHECKER, CheckStatus::Exception, message);
+                self.findings.push(finding);
+                true
+            }
+        }
+    }
+
+    /// The findings about what the archive holds, once it was read completely.
+    fn content(mut self) -> Vec<Finding> {
+        if self.unsafe_members == 0 {
+            let finding = self.finding(
+                ARCHIVE_CHECKER,
+                CheckStatus::Success,
+                "Every member stays inside the archive: no absolute path, \"..\" segment, escaping link or special \
+                 file, and the archive is within the size, member count and compression ratio limits.",
+            );
+            self.findings.push(finding);
+        }
+        for member in std::mem::take(&mut self.keys) {
+            let finding = self
+                .finding(
+                    ARCHIVE_CHECKER,
+                    CheckStatus::Warning,
+                    format!(
+                        "The archive contains {member}, but a KEYS file inside an archive is never trusted: signatures \
+                         are checked against the project's published KEYS file. Remove it from the archive."
+                    ),
+                )
+                .in_member(member);
+            self.findings.push(finding);
+        }
+        let root = self.structure();
+        let folder: Vec<String> = root.iter().cloned().collect();
+        let place = match &root {
+            Some(root) => format!("in the root folder {root}/"),
+            None => "at the top of the archive".to_owned(),
+        };
+        let license = self.license.judge(self.path, &folder, &place, self.options.podling);
+        self.findings.extend(license);
+        let headers = self.headers(&folder);
+        self.findings.push(headers);
+        self.findings
+    }
+
+    /// The structure finding; the single root folder, if there is one.
+    fn structure(&mut self) -> Option<String> {
+        let file_name = self.path.file_name();
+        let suffix = ArchiveKind::of(file_name).map_or(0, |kind| kind.suffix().len());
+        let expected = &file_name[..file_name.len() - suffix];
+        let accepted = |root: &str| {
+            root == expected
+                || ["-src", "-source", "-sources", "-source-release"]
+                    .iter()
+                    .any(|suffix| expected.strip_suffix(suffix) == Some(root))
+        };
+        let (status, message, root) = match (self.root_folders.len(), self.root_files.len(), self.more_roots) {
+            (0, 0, false) => (CheckStatus::Blocker, "The archive is empty.".to_owned(), None),
+            (1, 0, false) => {
+                let root = self.root_folders.iter().next().cloned().unwrap_or_default();
+                if accepted(&root) {
+                    (
+                        CheckStatus::Success,
+                        format!("Every member is under the root folder {root}/, named like the archive."),
+                        Some(root),
+                    )
+                } else {
+                    (
+                        CheckStatus::Warning,
+                        format!(
+                            "Every member is under the root folder {root}/, but the archive {file_name} should unpack \
+                             into {expected}/. Name the root folder like the archive without its suffix."
+                        ),
+                        Some(root),
+                    )
+                }
+            }
+            _ => {
+                let mut top: Vec<String> = self.root_folders.iter().map(|f| format!("{f}/")).collect();
+                top.extend(self.root_files.iter().cloned());
+                let shown = top.iter().take(10).cloned().collect::<Vec<_>>().join(", ");
+                let more = if top.len() > 10 || self.more_roots { ", …" } else { "" };
+                (
+                    CheckStatus::Blocker,
+                    format!(
+                        "The archive should unpack into the single folder {expected}/, but its top level holds \
+                         {shown}{more}. Put every file under {expected}/."
+                    ),
+                    None,
+                )
+            }
+        };
+        let finding = self.finding(ARCHIVE_CHECKER, status, message);
+        self.findings.push(finding);
+        root
+    }
+
+    /// The license header finding.
+    fn headers(&self, folder: &[String]) -> Finding {
+        let mut patterns = self.options.header_excludes.clone();
+        patterns.extend(self.license.rat_excludes(folder));
+        if !folder.is_empty() {
+            patterns.extend(self.license.rat_excludes(&[]));
+        }
+        patterns.truncate(self.options.header_excludes.len() + 1024);
+        let prefix = folder.first().map(|root| format!("{root}/"));
+        let mut excluded = 0u64;
+        let mut missing = Vec::new();
+        for (normalized, name) in &self.missing_headers {
+            let relative = prefix.as_deref().and_then(|p| normalized.strip_prefix(p)).unwrap_or(normalized);
+            if headers::excluded(&patterns, relative, normalized) {
+                excluded += 1;
+            } else {
+                missing.push(name.as_str());
+            }
+        }
+        let checked = self.with_header + missing.len() as u64;
+        let skipped = self.skipped + excluded;
+        if missing.is_empty() {
+            return self.finding(
+                LICENSE_HEADERS_CHECKER,
+                CheckStatus::Success,
+                format!(
+                    "All {checked} source files checked carry the Apache license header ({skipped} generated, binary \
+                     or excluded files skipped)."
+                ),
+            );
+        }
+        let listed = missing.iter().take(headers::LISTED).copied().collect::<Vec<_>>().join(", ");
+        let more = missing.len().saturating_sub(headers::LISTED);
+        let more = if more > 0 { format!(" and {more} more") } else { String::new() };
+        let status =
+            if self.options.license_headers_blocking { CheckStatus::Blocker } else { CheckStatus::Warning };
+        self.finding(
+            LICENSE_HEADERS_CHECKER,
+            status,
+            format!(
+                "{} of {checked} source files have no Apache license header: {listed}{more}. Add the header, or list \
+                 files that cannot carry one (third-party code, test data) in .rat-excludes.",
+                missing.len()
+            ),
+        )
+    }
+}

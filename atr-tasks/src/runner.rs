@@ -1,0 +1,499 @@
+//! The task runner: claims tasks from the queue in the metadata database, runs them with their
+//! handlers under a lease, and records the outcome.
+//!
+//! - **Leases and fencing.** A claim leases the task to this runner until `now + lease`; a
+//!   heartbeat renews it every `heartbeat`. A runner that dies stops renewing, the lease expires,
+//!   and another runner claims the task again (the claim moves the task's fence). Every write of
+//!   the outcome is guarded by the fence of the claim, so a runner that lost its lease cannot
+//!   commit a result; results and check results are written in one transaction.
+//! - **Retries.** A failed attempt is queued again after an exponential backoff
+//!   (`backoff_base * 2^(attempt-1)`, capped at `backoff_max`) until its attempts run out.
+//! - **Timeouts and cancellation.** An attempt that runs longer than `task_timeout` fails; a task
+//!   cancelled while running is noticed at the next heartbeat and its handler is dropped.
+//! - **Shutdown.** On shutdown the runner stops claiming, lets running tasks finish for
+//!   `shutdown_grace`, and gives the others back to the queue without counting the attempt.
+//! - **Load.** With `adaptive` set, the runner samples the machine's load and memory and its own
+//!   queue latency and throughput, and lowers or raises its concurrency between
+//!   `min_concurrency` and `max_concurrency` ([`adjust`]); [`Runner::status`] shows the limit.
+//!
+//! Several runners, in one process or on several machines against one PostgreSQL, share the
+//! queue safely: the claim is atomic (`FOR UPDATE SKIP LOCKED` there).
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use atr_core::model::CheckResult;
+use atr_store::sql::{QueueCount, QueuedTask, SqlStore};
+use serde::Serialize;
+use serde_json::Value;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+/// What a task produced.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TaskOutput {
+    /// The task's result, stored with it.
+    pub result: Value,
+    /// Check results, stored in the same transaction as the completion.
+    pub checks: Vec<CheckResult>,
+}
+
+/// Why an attempt failed. The message is stored with the task and shown to people.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct TaskFailure(pub String);
+
+/// Runs the tasks of one kind. Handlers must be idempotent: an attempt whose runner died may be
+/// run again, and only the fenced completion counts.
+#[async_trait]
+pub trait TaskHandler: Send + Sync {
+    /// The task kind this handler runs, such as `analyze`.
+    fn kind(&self) -> &'static str;
+    /// Runs one attempt.
+    async fn run(&self, task: &QueuedTask) -> Result<TaskOutput, TaskFailure>;
+}
+
+/// How a runner behaves.
+#[derive(Debug, Clone)]
+pub struct RunnerConfig {
+    /// This runner's name in leases; unique among the runners sharing a queue.
+    pub owner: String,
+    pub min_concurrency: usize,
+    pub max_concurrency: usize,
+    /// Concurrency to start with.
+    pub initial_concurrency: usize,
+    pub lease: Duration,
+    pub heartbeat: Duration,
+    /// How long to wait before looking again when the queue is empty.
+    pub poll_interval: Duration,
+    pub task_timeout: Duration,
+    pub backoff_base: Duration,
+    pub backoff_max: Duration,
+    pub shutdown_grace: Duration,
+    /// Whether to adjust concurrency to the machine's load.
+    pub adaptive: bool,
+    /// How often the load is sampled.
+    pub adapt_interval: Duration,
+}
+
+impl RunnerConfig {
+    /// Defaults for a runner named `owner`: concurrency up to the number of cores.
+    pub fn new(owner: impl Into<String>) -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+        Self {
+            owner: owner.into(),
+            min_concurrency: 1,
+            max_concurrency: cores * 2,
+            initial_concurrency: cores,
+            lease: Duration::from_secs(60),
+            heartbeat: Duration::from_secs(15),
+            poll_interval: Duration::from_secs(1),
+            task_timeout: Duration::from_mins(30),
+            backoff_base: Duration::from_secs(10),
+            backoff_max: Duration::from_hours(1),
+            shutdown_grace: Duration::from_secs(30),
+            adaptive: true,
+            adapt_interval: Duration::from_secs(10),
+        }
+    }
+
+    /// The delay before attempt `attempt + 1`, after `attempt` failed attempts.
+    pub fn backoff(&self, attempt: u32) -> Duration {
+        let factor = 2_u32.saturating_pow(attempt.saturating_sub(1));
+        self.backoff_base.saturating_mul(factor).min(self.backoff_max)
+    }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// What the runner reports about itself.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct RunnerStatus {
+    pub owner: String,
+    /// The concurrency limit in force (found by the load watch when adaptive).
+    pub concurrency_limit: usize,
+    pub max_concurrency: usize,
+    pub running: usize,
+    pub completed: u64,
+    pub failed_attempts: u64,
+    pub timeouts: u64,
+    pub lost_leases: u64,
+    /// Completions in the last minute.
+    pub throughput_per_minute: u64,
+    /// Time from a task's scheduled time to its start, over the recent claims.
+    pub queue_latency_ms_avg: u64,
+    pub queue_latency_ms_p95: u64,
+    /// Why the limit last changed.
+    pub last_adjustment: Option<String>,
+    /// Tasks in the queue by kind and status.
+    pub queue: Vec<(String, String, u64)>,
+}
+
+#[derive(Debug, Default)]
+struct Metrics {
+    running: AtomicUsize,
+    completed: AtomicU64,
+    failed: AtomicU64,
+    timeouts: AtomicU64,
+    lost: AtomicU64,
+    /// Completion instants in the last minute.
+    completions: Mutex<VecDeque<Instant>>,
+    /// Recent queue latencies (ms), newest last.
+    latencies: Mutex<VecDeque<u64>>,
+    last_adjustment: Mutex<Option<String>>,
+}
+
+const LATENCY_WINDOW: usize = 200;
+
+impl Metrics {
+    fn completed(&self) {
+        self.completed.fetch_add(1, Ordering::Relaxed);
+        let mut c = self.completions.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        c.push_back(Instant::now());
+        while c.front().is_some_and(|t| t.elapsed() > Duration::from_mins(1)) {
+            c.pop_front();
+        }
+    }
+
+    fn throughput(&self) -> u64 {
+        let mut c = self.completions.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        while c.front().is_some_and(|t| t.elapsed() > Duration::from_mins(1)) {
+            c.pop_front();
+        }
+        c.len() as u64
+    }
+
+    fn latency(&self, ms: u64) {
+        let mut l = self.latencies.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        l.push_back(ms);
+        if l.len() > LATENCY_WINDOW {
+            l.pop_front();
+        }
+    }
+
+    fn latency_stats(&self) -> (u64, u64) {
+        let l = self.latencies.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if l.is_empty() {
+            return (0, 0);
+        }
+        let mut sorted: Vec<u64> = l.iter().copied().collect();
+        sorted.sort_unstable();
+        let avg = sorted.iter().sum::<u64>() / sorted.len() as u64;
+        let p95 = sorted[(sorted.len() * 95 / 100).min(sorted.len() - 1)];
+        (avg, p95)
+    }
+}
+
+/// One sample of the machine and of the runner, for [`adjust`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LoadSample {
+    /// The one-minute load average divided by the number of cores.
+    pub load_per_core: f64,
+    /// Available memory as a fraction of the total.
+    pub memory_available: f64,
+    pub queue_latency_ms: u64,
+    pub throughput_per_minute: u64,
+    /// Whether every slot was busy and work was waiting.
+    pub saturated_slots: bool,
+}
+
+/// The load watch's rule: lower the limit by a quarter when the machine saturates (load above 1.5
+/// per core, less than 10% memory available, or queue latency rising by a fifth while throughput
+/// does not rise); raise it by one when every slot is busy, work waits and the machine has room.
+/// Returns the new limit and the reason when it changed.
+pub fn adjust(
+    limit: usize,
+    min: usize,
+    max: usize,
+    now: &LoadSample,
+    before: Option<&LoadSample>,
+) -> (usize, Option<String>) {
+    let latency_rising = before.is_some_and(|b| {
+        now.queue_latency_ms > 100
+            && now.queue_latency_ms * 5 > b.queue_latency_ms * 6
+            && now.throughput_per_minute * 20 <= b.throughput_per_minute * 21
+    });
+    let reason = if now.load_per_core > 1.5 {
+        Some(format!("load {:.2} per core", now.load_per_core))
+    } else if now.memory_available < 0.10 {
+        Some(format!("{:.0}% memory available", now.memory_available * 100.0))
+    } else if latency_rising && now.saturated_slots {
+        Some(format!("queue latency rising to {} ms without more throughput", now.queue_latency_ms))
+    } else {
+        None
+    };
+    if let Some(reason) = reason {
+        let lowered = limit.saturating_sub((limit / 4).max(1)).max(min);
+        return if lowered == limit {
+            (limit, None)
+        } else {
+            (lowered, Some(format!("lowered to {lowered}: {reason}")))
+        };
+    }
+    if now.saturated_slots && now.load_per_core < 1.0 && limit < max {
+        let raised = limit + 1;
+        return (raised, Some(format!("raised to {raised}: all slots busy and the machine has room")));
+    }
+    (limit, None)
+}
+
+/// Reads the machine's load and memory from `/proc` (Linux); `None` elsewhere.
+fn machine_load() -> Option<(f64, f64)> {
+    let loadavg = std::fs::read_to_string("/proc/loadavg").ok()?;
+    let load1: f64 = loadavg.split_whitespace().next()?.parse().ok()?;
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let field = |name: &str| -> Option<f64> {
+        meminfo.lines().find(|l| l.starts_with(name))?.split_whitespace().nth(1)?.parse().ok()
+    };
+    let (total, available) = (field("MemTotal:")?, field("MemAvailable:")?);
+    #[allow(clippy::cast_precision_loss)]
+    Some((load1 / cores as f64, available / total))
+}
+
+/// A task runner over a queue.
+pub struct Runner {
+    store: SqlStore,
+    config: RunnerConfig,
+    handlers: BTreeMap<&'static str, Arc<dyn TaskHandler>>,
+    metrics: Arc<Metrics>,
+    limit: Arc<AtomicUsize>,
+}
+
+impl std::fmt::Debug for Runner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runner").field("owner", &self.config.owner).field("kinds", &self.kinds()).finish()
+    }
+}
+
+/// Signals a runner to shut down.
+#[derive(Debug, Clone)]
+pub struct Shutdown(watch::Sender<bool>);
+
+impl Shutdown {
+    pub fn new() -> (Self, watch::Receiver<bool>) {
+        let (tx, rx) = watch::channel(false);
+        (Self(tx), rx)
+    }
+
+    pub fn trigger(&self) {
+        let _ = self.0.send(true);
+    }
+}
+
+impl Runner {
+    /// A runner with no handlers yet.
+    pub fn new(store: SqlStore, config: RunnerConfig) -> Self {
+        let limit = config.initial_concurrency.clamp(config.min_concurrency.max(1), config.max_concurrency.max(1));
+        Self {
+            store,
+            config,
+            handlers: BTreeMap::new(),
+            metrics: Arc::new(Metrics::default()),
+            limit: Arc::new(AtomicUsize::new(limit)),
+        }
+    }
+
+    /// Adds the handler of a task kind.
+    #[must_use]
+    pub fn with(mut self, handler: Arc<dyn TaskHandler>) -> Self {
+        self.handlers.insert(handler.kind(), handler);
+        self
+    }
+
+    /// The task kinds this runner runs.
+    pub fn kinds(&self) -> Vec<&'static str> {
+        self.handlers.keys().copied().collect()
+    }
+
+    /// The runner's own figures (without the queue's counts).
+    pub fn status(&self) -> RunnerStatus {
+        let (avg, p95) = self.metrics.latency_stats();
+        RunnerStatus {
+            owner: self.config.owner.clone(),
+            concurrency_limit: self.limit.load(Ordering::Relaxed),
+            max_concurrency: self.config.max_concurrency,
+            running: self.metrics.running.load(Ordering::Relaxed),
+            completed: self.metrics.completed.load(Ordering::Relaxed),
+            failed_attempts: self.metrics.failed.load(Ordering::Relaxed),
+            timeouts: self.metrics.timeouts.load(Ordering::Relaxed),
+            lost_leases: self.metrics.lost.load(Ordering::Relaxed),
+            throughput_per_minute: self.metrics.throughput(),
+            queue_latency_ms_avg: avg,
+            queue_latency_ms_p95: p95,
+            last_adjustment: self
+                .metrics
+                .last_adjustment
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .clone(),
+            queue: Vec::new(),
+        }
+    }
+
+    /// The runner's figures with the queue's counts by kind and status.
+    pub async fn status_with_queue(&self) -> atr_core::ports::StoreResult<RunnerStatus> {
+        let mut status = self.status();
+        status.queue = self
+            .store
+            .queue_counts()
+            .await?
+            .into_iter()
+            .map(|QueueCount { kind, status, count }| (kind, format!("{status:?}").to_lowercase(), count))
+            .collect();
+        Ok(status)
+    }
+
+    /// Runs until `shutdown` turns true, then shuts down gracefully.
+    pub async fn run(&self, mut shutdown: watch::Receiver<bool>) {
+        let kinds = self.kinds();
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let mut running: JoinSet<()> = JoinSet::new();
+        let mut adapt = tokio::time::interval(self.config.adapt_interval);
+        adapt.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut previous: Option<LoadSample> = None;
+        let mut work_waiting = false;
+        loop {
+            if *shutdown.borrow() {
+                break;
+            }
+            while running.try_join_next().is_some() {}
+            let limit = self.limit.load(Ordering::Relaxed);
+            if running.len() < limit {
+                match self.store.claim_task(&kinds, &self.config.owner, now_ms(), millis(self.config.lease)).await {
+                    Ok(Some(task)) => {
+                        let latency = task.started_at_ms.unwrap_or(0).saturating_sub(task.scheduled_at_ms).max(0);
+                        self.metrics.latency(u64::try_from(latency).unwrap_or(0));
+                        running.spawn(self.execute(task, stop_rx.clone()));
+                        continue;
+                    }
+                    Ok(None) => work_waiting = false,
+                    Err(error) => tracing::warn!(%error, "claiming a task failed"),
+                }
+            } else {
+                work_waiting = true;
+            }
+            tokio::select! {
+                _ = shutdown.changed() => {}
+                Some(_) = running.join_next(), if !running.is_empty() => {}
+                _ = tokio::time::sleep(self.config.poll_interval) => {}
+                _ = adapt.tick(), if self.config.adaptive => {
+                    if let Some((load_per_core, memory_available)) = machine_load() {
+                        let (latency, _) = self.metrics.latency_stats();
+                        let sample = LoadSample {
+                            load_per_core,
+                            memory_available,
+                            queue_latency_ms: latency,
+                            throughput_per_minute: self.metrics.throughput(),
+                            saturated_slots: work_waiting && running.len() >= self.limit.load(Ordering::Relaxed),
+                        };
+                        let current = self.limit.load(Ordering::Relaxed);
+                        let (next, why) = adjust(current, self.config.min_concurrency, self.config.max_concurrency, &sample, previous.as_ref());
+                        if let Some(why) = why {
+                            tracing::info!(limit = next, %why, "concurrency adjusted");
+                            self.limit.store(next, Ordering::Relaxed);
+                            *self.metrics.last_adjustment.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(why);
+                        }
+                        previous = Some(sample);
+                    }
+                }
+            }
+        }
+        // Graceful shutdown: no new claims; finish within the grace period, then give back.
+        let grace = tokio::time::sleep(self.config.shutdown_grace);
+        tokio::pin!(grace);
+        loop {
+            tokio::select! {
+                next = running.join_next() => if next.is_none() { break },
+                () = &mut grace => {
+                    let _ = stop_tx.send(true);
+                    while running.join_next().await.is_some() {}
+                    break;
+                }
+            }
+        }
+    }
+
+    /// Runs one claimed task to an outcome.
+    fn execute(&self, task: QueuedTask, mut stop: watch::Receiver<bool>) -> impl Future<Output = ()> + Send + 'static {
+        let store = self.store.clone();
+        let config = self.config.clone();
+        let metrics = self.metrics.clone();
+        let handler = self.handlers.get(task.kind.as_str()).cloned();
+        async move {
+            metrics.running.fetch_add(1, Ordering::Relaxed);
+            let (id, fence) = (task.id, task.fence);
+            let Some(handler) = handler else {
+                let _ = store.fail_task(id, fence, "no handler for this task kind", now_ms(), now_ms()).await;
+                metrics.running.fetch_sub(1, Ordering::Relaxed);
+                return;
+            };
+            let attempt = handler.run(&task);
+            tokio::pin!(attempt);
+            let deadline = tokio::time::sleep(config.task_timeout);
+            tokio::pin!(deadline);
+            let mut heartbeat = tokio::time::interval(config.heartbeat);
+            heartbeat.tick().await;
+            let retry_at = || now_ms().saturating_add(millis(config.backoff(task.attempts)));
+            loop {
+                tokio::select! {
+                    outcome = &mut attempt => {
+                        match outcome {
+                            Ok(output) => match store.complete_task(id, fence, &output.result, &output.checks, now_ms()).await {
+                                Ok(()) => metrics.completed(),
+                                Err(error) => {
+                                    metrics.lost.fetch_add(1, Ordering::Relaxed);
+                                    tracing::warn!(task = id, %error, "a result could not be committed");
+                                }
+                            },
+                            Err(failure) => {
+                                metrics.failed.fetch_add(1, Ordering::Relaxed);
+                                if let Err(error) = store.fail_task(id, fence, &failure.0, now_ms(), retry_at()).await {
+                                    metrics.lost.fetch_add(1, Ordering::Relaxed);
+                                    tracing::warn!(task = id, %error, "a failure could not be recorded");
+                                }
+                            }
+                        }
+                        break;
+                    }
+                    () = &mut deadline => {
+                        metrics.timeouts.fetch_add(1, Ordering::Relaxed);
+                        metrics.failed.fetch_add(1, Ordering::Relaxed);
+                        let message = format!("timed out after {} s", config.task_timeout.as_secs_f64());
+                        let _ = store.fail_task(id, fence, &message, now_ms(), retry_at()).await;
+                        break;
+                    }
+                    _ = heartbeat.tick() => {
+                        match store.renew_lease(id, fence, now_ms(), millis(config.lease)).await {
+                            Ok(true) => {}
+                            Ok(false) => {
+                                // Cancelled, or another runner holds it now: stop working on it.
+                                metrics.lost.fetch_add(1, Ordering::Relaxed);
+                                break;
+                            }
+                            Err(error) => tracing::warn!(task = id, %error, "renewing a lease failed"),
+                        }
+                    }
+                    _ = stop.changed() => {
+                        if let Err(error) = store.release_task(id, fence, now_ms()).await {
+                            tracing::warn!(task = id, %error, "giving a task back failed");
+                        }
+                        break;
+                    }
+                }
+            }
+            metrics.running.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+}
