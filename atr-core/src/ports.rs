@@ -176,8 +176,9 @@ pub trait RevisionRepository: Send + Sync {
     async fn record(&self, revision: &Revision) -> StoreResult<()>;
     /// Revisions of the release, oldest first, after the cursor.
     async fn list(&self, release: &ReleaseKey, page: PageRequest<RevisionNumber>) -> StoreResult<Vec<Revision>>;
-    /// Stores check results of a revision; results of the same checker, file and member replace
-    /// earlier ones.
+    /// Stores check results of a revision. The results of a checker on a revision replace all its
+    /// earlier results there (so a re-run leaves one set); a checker may report several results
+    /// per file.
     async fn record_checks(&self, results: &[CheckResult]) -> StoreResult<()>;
     /// Every check result of the revision.
     async fn checks(&self, release: &ReleaseKey, number: RevisionNumber) -> StoreResult<Vec<CheckResult>>;

@@ -167,28 +167,30 @@ impl ReleaseRepository for SqlStore {
     }
 }
 
-/// Stores check results (with their releases' row ids); a result of the same checker, file and
-/// member replaces the earlier one, so writing the same results twice changes nothing.
-pub(crate) async fn insert_checks(
-    conn: &mut sqlx::AnyConnection,
-    results: &[CheckResult],
-    ids: &[i64],
-) -> StoreResult<()> {
+/// Stores check results (with their releases' row ids). The results of a checker on a revision
+/// replace all its earlier results there, so running a check again, or committing the same
+/// results twice, leaves one set.
+pub(crate) async fn insert_checks(conn: &mut sqlx::AnyConnection, results: &[CheckResult], ids: &[i64]) -> StoreResult<()> {
+    let mut replaced = std::collections::BTreeSet::new();
     for (result, id) in results.iter().zip(ids) {
-        sqlx::query(
-            "INSERT INTO check_results (release_id, revision, checker, path, member, data) \
-             VALUES ($1, $2, $3, $4, $5, $6) \
-             ON CONFLICT (release_id, revision, checker, path, member) DO UPDATE SET data = excluded.data",
-        )
-        .bind(*id)
-        .bind(i64::from(result.revision.get()))
-        .bind(result.checker.as_str())
-        .bind(result.path.as_ref().map_or("", |p| p.as_str()))
-        .bind(result.member.as_deref().unwrap_or(""))
-        .bind(to_json(result)?)
-        .execute(&mut *conn)
-        .await
-        .map_err(backend)?;
+        let revision = i64::from(result.revision.get());
+        if replaced.insert((*id, revision, result.checker.as_str())) {
+            sqlx::query("DELETE FROM check_results WHERE release_id = $1 AND revision = $2 AND checker = $3")
+                .bind(*id)
+                .bind(revision)
+                .bind(result.checker.as_str())
+                .execute(&mut *conn)
+                .await
+                .map_err(backend)?;
+        }
+        sqlx::query("INSERT INTO check_results (release_id, revision, checker, data) VALUES ($1, $2, $3, $4)")
+            .bind(*id)
+            .bind(revision)
+            .bind(result.checker.as_str())
+            .bind(to_json(result)?)
+            .execute(&mut *conn)
+            .await
+            .map_err(backend)?;
     }
     Ok(())
 }

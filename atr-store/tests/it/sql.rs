@@ -314,7 +314,7 @@ async fn racing_writers_get_one_revision_and_one_conflict() {
 }
 
 #[tokio::test]
-async fn check_results_replace_per_checker_file_and_member() {
+async fn check_results_replace_per_checker_and_revision() {
     each(|store| async move {
         seeded(&store).await;
         ReleaseRepository::create(&store, &draft("2.4.68")).await.unwrap();
@@ -332,10 +332,20 @@ async fn check_results_replace_per_checker_file_and_member() {
         RevisionRepository::record_checks(&store, &[result(CheckStatus::Blocker, "bad")]).await.unwrap();
         let mut other = result(CheckStatus::Warning, "old key");
         other.checker = "keys".into();
-        RevisionRepository::record_checks(&store, &[result(CheckStatus::Success, "good"), other]).await.unwrap();
+        let batch = [result(CheckStatus::Success, "good"), other, result(CheckStatus::Note, "a key not in KEYS")];
+        RevisionRepository::record_checks(&store, &batch).await.unwrap();
+        // Committing the same results again changes nothing.
+        RevisionRepository::record_checks(&store, &batch).await.unwrap();
         let checks = RevisionRepository::checks(&store, &key("2.4.68"), rev(1)).await.unwrap();
         let statuses: Vec<(String, CheckStatus)> = checks.iter().map(|c| (c.checker.clone(), c.status)).collect();
-        assert_eq!(statuses, [("signature".into(), CheckStatus::Success), ("keys".into(), CheckStatus::Warning)]);
+        assert_eq!(
+            statuses,
+            [
+                ("signature".into(), CheckStatus::Success),
+                ("keys".into(), CheckStatus::Warning),
+                ("signature".into(), CheckStatus::Note)
+            ]
+        );
     })
     .await;
 }

@@ -30,3 +30,15 @@ CREATE TABLE tasks (
 CREATE UNIQUE INDEX tasks_one_pending ON tasks (inputs_hash) WHERE status IN ('queued', 'active');
 CREATE INDEX tasks_claim ON tasks (status, priority, scheduled_at, id);
 CREATE INDEX tasks_release ON tasks (release_id, revision, status);
+
+-- A checker reports any number of results per file; a new run of a checker on a revision
+-- replaces all its earlier results there (the store deletes them in the same transaction).
+DROP TABLE check_results;
+CREATE TABLE check_results (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    release_id INTEGER NOT NULL REFERENCES releases (id),
+    revision INTEGER NOT NULL,
+    checker TEXT NOT NULL,
+    data TEXT NOT NULL
+) STRICT;
+CREATE INDEX check_results_revision ON check_results (release_id, revision, checker);
