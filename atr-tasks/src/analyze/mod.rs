@@ -1,13 +1,16 @@
 //! Analyze: the automatic checks of domain.md, run on every new revision.
 
 pub mod archive;
+pub mod checksum;
+
+pub mod paths;
 pub mod signature;
 
 use atr_core::model::CheckStatus;
 use atr_core::types::ReleasePath;
 
 /// One result of a check: which checker, on which file and archive member, how bad, and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Finding {
     /// The checker's name, such as `signature` or `archive`.
     pub checker: &'static str,

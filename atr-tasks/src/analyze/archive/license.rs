@@ -160,7 +160,10 @@ fn duplicated(path: &ReleasePath, what: &str, place: &str, many: &[&Candidate]) 
 /// Text reduced to lower-case words separated by single spaces, with `https` read as `http` and
 /// typographic quotes as plain ones, so that reflowed or re-indented copies compare equal.
 fn normalize(text: &str) -> String {
-    let text = text.replace("https://", "http://").replace(['\u{201c}', '\u{201d}'], "\"").replace(['\u{2018}', '\u{2019}'], "'");
+    let text = text
+        .replace("https://", "http://")
+        .replace(['\u{201c}', '\u{201d}'], "\"")
+        .replace(['\u{2018}', '\u{2019}'], "'");
     text.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
 }
 

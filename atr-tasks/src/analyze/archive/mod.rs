@@ -15,7 +15,7 @@
 //!   2.0 text and one UTF-8 `NOTICE` with the ASF copyright line at the top of the root folder, and a
 //!   `DISCLAIMER` for podlings;
 //! * **license headers** (checker `license-headers`): source files carry the ASF header; only their
-//!   first [`headers::PREFIX`] bytes are looked at.
+//!   first 8 KiB are looked at, but every member is still read to its end.
 //!
 //! [`check_sbom`] validates CycloneDX and SPDX JSON documents against their official schemas, which are
 //! embedded: nothing is fetched.
@@ -192,8 +192,8 @@ impl Visitor for Inspector<'_> {
                          Rebuild the archive without it."
                     ),
                     names::Unsafe::TooDeep(depth) => format!(
-                        "Member {name} is {depth} folders deep, more than the limit of {}. Rebuild the archive with \
-                         shallower paths.",
+                        "Member {name} has {depth} path segments, more than the limit of {}. Rebuild the archive \
+                         with shallower paths.",
                         self.limits.max_depth
                     ),
                 };
@@ -304,7 +304,8 @@ impl<'a> Inspector<'a> {
 
     fn note_root(&mut self, segments: &[&str], kind: &MemberKind) {
         let first = segments[0];
-        let set = if segments.len() > 1 || *kind == MemberKind::Dir { &mut self.root_folders } else { &mut self.root_files };
+        let set =
+            if segments.len() > 1 || *kind == MemberKind::Dir { &mut self.root_folders } else { &mut self.root_files };
         if !set.contains(first) {
             if self.root_folders.len() + self.root_files.len() >= MAX_ROOTS {
                 self.more_roots = true;
@@ -430,7 +431,8 @@ impl<'a> Inspector<'a> {
                     ),
                     (None, None) => (
                         format!(
-                            "The file is not a readable {} archive ({error}). Build and upload the archive again.",
+                            "The file is not a readable {} archive: it is truncated or damaged ({error}). Build and \
+                             upload the archive again.",
                             kind.suffix()
                         ),
                         None,
@@ -572,8 +574,7 @@ impl<'a> Inspector<'a> {
         let listed = missing.iter().take(headers::LISTED).copied().collect::<Vec<_>>().join(", ");
         let more = missing.len().saturating_sub(headers::LISTED);
         let more = if more > 0 { format!(" and {more} more") } else { String::new() };
-        let status =
-            if self.options.license_headers_blocking { CheckStatus::Blocker } else { CheckStatus::Warning };
+        let status = if self.options.license_headers_blocking { CheckStatus::Blocker } else { CheckStatus::Warning };
         self.finding(
             LICENSE_HEADERS_CHECKER,
             status,

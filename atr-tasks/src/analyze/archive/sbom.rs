@@ -43,8 +43,10 @@ const CYCLONEDX_REFERENCED: [(&str, &str); 3] = [
     ),
 ];
 
-/// The SPDX 2.3 JSON schema; SPDX 2.2 documents are read with it too (2.3 only added fields).
-const SPDX_2_3: &str = include_str!("../../../assets/sbom/spdx-2.3.schema.json");
+/// The mandatory fields of an SPDX 2.2 or 2.3 JSON document, as a schema written for this
+/// project from the SPDX 2.3 specification (the official schema is not shipped by any package
+/// this build can use); it checks what must be there and its types, not every optional field.
+const SPDX_2_3: &str = include_str!("../../../assets/sbom/spdx-2-document.schema.json");
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Format {
@@ -80,7 +82,8 @@ fn compile(schema: &str) -> Result<Validator, String> {
     let schema: Value = serde_json::from_str(schema).map_err(|e| format!("embedded schema is not JSON: {e}"))?;
     let mut builder = Registry::new();
     for (name, text) in CYCLONEDX_REFERENCED {
-        let value: Value = serde_json::from_str(text).map_err(|e| format!("embedded schema {name} is not JSON: {e}"))?;
+        let value: Value =
+            serde_json::from_str(text).map_err(|e| format!("embedded schema {name} is not JSON: {e}"))?;
         builder = builder.add(format!("{CYCLONEDX_BASE}{name}"), value).map_err(|e| e.to_string())?;
     }
     let registry = builder.prepare().map_err(|e| e.to_string())?;

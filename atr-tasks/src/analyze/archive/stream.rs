@@ -257,7 +257,10 @@ impl TarWalk<'_> {
             return Err(Outcome::Limit(LimitHit::Metadata { member: self.last.clone(), size }));
         }
         let mut data = Vec::new();
-        entry.take(MAX_METADATA).read_to_end(&mut data).map_err(|e| failed(self.budget, None, self.last.clone(), &e))?;
+        entry
+            .take(MAX_METADATA)
+            .read_to_end(&mut data)
+            .map_err(|e| failed(self.budget, None, self.last.clone(), &e))?;
         Ok(data)
     }
 
@@ -364,7 +367,7 @@ pub(super) fn walk_zip(mut reader: impl Read, limits: &ArchiveLimits, visitor: &
     let mut zip = match zip::ZipArchive::new(BufReader::new(&mut spool.file)) {
         Ok(zip) => zip,
         Err(e) => {
-            return Outcome::Damaged { member: None, after: None, error: format!("not a readable zip archive: {e}") };
+            return Outcome::Damaged { member: None, after: None, error: e.to_string() };
         }
     };
     let count = zip.len() as u64;
@@ -391,7 +394,7 @@ pub(super) fn walk_zip(mut reader: impl Read, limits: &ArchiveLimits, visitor: &
             );
         }
         Err(e) => {
-            return Outcome::Damaged { member: None, after: None, error: format!("not a readable zip archive: {e}") };
+            return Outcome::Damaged { member: None, after: None, error: e.to_string() };
         }
     }
     let budget = Rc::new(Budget::default());
