@@ -2,9 +2,10 @@
 
 pub mod archive;
 pub mod checksum;
-
+pub mod folder;
 pub mod paths;
 pub mod signature;
+pub mod task;
 
 use atr_core::model::CheckStatus;
 use atr_core::types::ReleasePath;

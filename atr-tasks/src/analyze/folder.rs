@@ -1,0 +1,323 @@
+//! Analyze on a folder of release files: the paths check over the listing, then one pass over
+//! each artifact's bytes that feeds the signature and checksum digests on one thread and the
+//! archive checks (decompression) on another, then the SBOM checks.
+//!
+//! The same function serves the `atr check` pre-flight command (a local folder) and the Analyze
+//! task (a revision's folder in release storage).
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+
+use atr_core::model::{CheckStatus, derive_packages};
+use atr_core::types::{Fingerprint, ReleasePath};
+use bytes::Bytes;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use super::archive::{ArchiveKind, ArchiveLimits, ArchiveOptions, check_archive, check_sbom};
+use super::paths::SBOM_SUFFIXES;
+use super::signature::{DetachedSignatures, Hashes, KeyNote, KeyRing, SignaturePolicy, verify};
+use super::{Finding, checksum, paths};
+
+/// Most files in a release folder.
+pub const MAX_FILES: usize = 10_000;
+/// Largest signature or checksum file read.
+const MAX_SMALL_FILE: u64 = 1024 * 1024;
+/// Largest SBOM read.
+const MAX_SBOM: u64 = 64 * 1024 * 1024;
+/// Size of the chunks of the single pass.
+const CHUNK: usize = 1024 * 1024;
+
+/// What Analyze needs besides the files.
+#[derive(Debug, Clone, Default)]
+pub struct AnalyzeOptions {
+    /// The project is an Incubator podling.
+    pub podling: bool,
+    /// The committee's KEYS file; without it signatures are parsed but not verified.
+    pub keys: Option<Vec<u8>>,
+    pub signature_policy: SignaturePolicy,
+    pub archive: ArchiveOptions,
+    pub limits: ArchiveLimits,
+    /// Globs of binary artifacts: they skip the source-only archive checks.
+    pub binary_globs: Vec<String>,
+}
+
+/// What Analyze found.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct AnalyzeReport {
+    pub files: usize,
+    pub findings: Vec<Finding>,
+    /// Keys that made a good signature over an artifact.
+    pub good_signers: Vec<Fingerprint>,
+    /// What happened to each key of the KEYS file.
+    #[serde(skip)]
+    pub key_notes: Vec<KeyNote>,
+}
+
+impl AnalyzeReport {
+    /// How many findings have this status.
+    pub fn count(&self, status: CheckStatus) -> usize {
+        self.findings.iter().filter(|f| f.status == status).count()
+    }
+}
+
+/// Lists the files under `dir`, refusing names that are not safe release paths and anything that
+/// is not a plain file or folder.
+fn walk(dir: &Path, findings: &mut Vec<Finding>) -> Vec<(ReleasePath, PathBuf)> {
+    let mut files = Vec::new();
+    let mut stack = vec![(dir.to_owned(), String::new())];
+    while let Some((folder, prefix)) = stack.pop() {
+        let entries = match std::fs::read_dir(&folder) {
+            Ok(entries) => entries,
+            Err(error) => {
+                findings.push(problem(format!("cannot read the folder {prefix}: {error}")));
+                continue;
+            }
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let relative = if prefix.is_empty() { name.clone() } else { format!("{prefix}/{name}") };
+            let Ok(kind) = entry.file_type() else { continue };
+            if kind.is_dir() {
+                if ReleasePath::parse(&relative).is_err() {
+                    findings.push(problem(format!("{relative}/ is not allowed in a release (hidden or unsafe name)")));
+                } else {
+                    stack.push((entry.path(), relative));
+                }
+            } else if !kind.is_file() {
+                findings.push(problem(format!("{relative} is not a plain file (a link or a device); remove it")));
+            } else {
+                match ReleasePath::parse(&relative) {
+                    Ok(path) => files.push((path, entry.path())),
+                    Err(error) => findings.push(problem(format!("{relative} is not allowed in a release: {error}"))),
+                }
+            }
+            if files.len() > MAX_FILES {
+                findings.push(problem(format!("more than {MAX_FILES} files: the rest were not checked")));
+                return files;
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+fn problem(message: String) -> Finding {
+    Finding { checker: "paths", path: None, member: None, status: CheckStatus::Blocker, message }
+}
+
+fn read_small(path: &Path, max: u64) -> std::io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?.take(max + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > max {
+        return Err(std::io::Error::other(format!("larger than {max} bytes")));
+    }
+    Ok(bytes)
+}
+
+/// A `Read` over chunks arriving on a channel.
+struct ChannelReader {
+    chunks: Receiver<Bytes>,
+    current: Bytes,
+}
+
+impl Read for ChannelReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.current.is_empty() {
+            match self.chunks.recv() {
+                Ok(chunk) => self.current = chunk,
+                Err(_) => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.current.len());
+        buf[..n].copy_from_slice(&self.current.split_to(n));
+        Ok(n)
+    }
+}
+
+/// The digests of one pass.
+struct Digests {
+    hashes: Hashes,
+    sha256: Option<[u8; 32]>,
+}
+
+/// Reads the artifact once; hashing runs on one thread, the archive checks on another.
+fn single_pass(
+    file: &Path,
+    path: &ReleasePath,
+    hashes: Hashes,
+    want_sha256: bool,
+    archive: Option<(ArchiveKind, &ArchiveOptions, &ArchiveLimits)>,
+) -> std::io::Result<(Digests, Vec<Finding>)> {
+    let mut input = std::fs::File::open(file)?;
+    std::thread::scope(|scope| {
+        let (hash_tx, hash_rx): (SyncSender<Bytes>, Receiver<Bytes>) = sync_channel(4);
+        let hasher = scope.spawn(move || {
+            let mut hashes = hashes;
+            let mut sha256 = want_sha256.then(Sha256::new);
+            for chunk in hash_rx {
+                hashes.update(&chunk);
+                if let Some(h) = sha256.as_mut() {
+                    h.update(&chunk);
+                }
+            }
+            Digests { hashes, sha256: sha256.map(|h| h.finalize().into()) }
+        });
+        let (archive_tx, archiver) = match archive {
+            Some((kind, options, limits)) => {
+                let (tx, rx) = sync_channel::<Bytes>(4);
+                let handle = scope.spawn(move || {
+                    let reader = ChannelReader { chunks: rx, current: Bytes::new() };
+                    let findings = check_archive(path, kind, reader, options, limits);
+                    findings
+                });
+                (Some(tx), Some(handle))
+            }
+            None => (None, None),
+        };
+        let mut archive_tx = archive_tx;
+        let mut read_error = None;
+        loop {
+            let mut buf = vec![0; CHUNK];
+            let n = match read_full(&mut input, &mut buf) {
+                Ok(n) => n,
+                Err(error) => {
+                    read_error = Some(error);
+                    break;
+                }
+            };
+            if n == 0 {
+                break;
+            }
+            buf.truncate(n);
+            let chunk = Bytes::from(buf);
+            if hash_tx.send(chunk.clone()).is_err() {
+                break;
+            }
+            // The archive reader may stop early (a limit, damage); the hashing goes on.
+            if let Some(tx) = &archive_tx
+                && tx.send(chunk).is_err()
+            {
+                archive_tx = None;
+            }
+        }
+        drop(hash_tx);
+        drop(archive_tx);
+        let digests = hasher.join().map_err(|_| std::io::Error::other("the hashing thread panicked"))?;
+        let findings = match archiver {
+            Some(handle) => handle.join().map_err(|_| std::io::Error::other("the archive thread panicked"))?,
+            None => Vec::new(),
+        };
+        match read_error {
+            Some(error) => Err(error),
+            None => Ok((digests, findings)),
+        }
+    })
+}
+
+fn read_full(input: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match input.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
+}
+
+/// Runs every check on the files under `dir`. Blocking: call it from a blocking thread.
+pub fn analyze_folder(dir: &Path, options: &AnalyzeOptions) -> AnalyzeReport {
+    let mut report = AnalyzeReport::default();
+    let files = walk(dir, &mut report.findings);
+    report.files = files.len();
+    let paths: Vec<ReleasePath> = files.iter().map(|(p, _)| p.clone()).collect();
+    report.findings.extend(paths::check(&paths, options.podling));
+    let on_disk = |path: &ReleasePath| files.iter().find(|(p, _)| p == path).map(|(_, f)| f.clone());
+
+    let ring = options.keys.as_ref().map(|keys| {
+        let (ring, notes) = KeyRing::parse(keys, &options.signature_policy);
+        report.key_notes = notes;
+        ring
+    });
+    let mut archive_options = options.archive.clone();
+    archive_options.podling |= options.podling;
+
+    for package in derive_packages(paths.iter()).packages {
+        let artifact = &package.artifact;
+        let Some(file) = on_disk(artifact) else { continue };
+        if SBOM_SUFFIXES.iter().any(|s| artifact.file_name().ends_with(s)) {
+            match read_small(&file, MAX_SBOM) {
+                Ok(bytes) => report.findings.extend(check_sbom(artifact, &bytes)),
+                Err(error) => report.findings.push(Finding::new("sbom", artifact, CheckStatus::Blocker, format!("cannot read {artifact}: {error}"))),
+            }
+        }
+        if package.signature.is_none() && package.checksum.is_none() {
+            continue;
+        }
+        // The signatures say which hash algorithms the pass must compute.
+        let signatures = package.signature.as_ref().map(|sig| {
+            let parsed = on_disk(sig)
+                .ok_or_else(|| "missing".to_owned())
+                .and_then(|f| read_small(&f, MAX_SMALL_FILE).map_err(|e| e.to_string()))
+                .and_then(|bytes| DetachedSignatures::parse(&bytes).map_err(|e| e.to_string()));
+            (sig.clone(), parsed)
+        });
+        let algorithms = match &signatures {
+            Some((_, Ok(sigs))) => sigs.hash_algorithms(),
+            _ => Vec::new(),
+        };
+        let want_sha256 = package.checksum.as_ref().is_some_and(|c| c.file_name().ends_with(".sha256"));
+        let binary = options.binary_globs.iter().any(|g| atr_core::model::check::glob_match(g, artifact.as_str()));
+        let archive = ArchiveKind::of(artifact.file_name()).filter(|_| !binary).map(|k| (k, &archive_options, &options.limits));
+        let (digests, archive_findings) = match single_pass(&file, artifact, Hashes::new(algorithms), want_sha256, archive) {
+            Ok(result) => result,
+            Err(error) => {
+                report.findings.push(Finding::new("archive", artifact, CheckStatus::Exception, format!("reading {artifact} failed: {error}")));
+                continue;
+            }
+        };
+        report.findings.extend(archive_findings);
+        match (&signatures, &ring) {
+            (Some((sig, Err(error))), _) => report.findings.push(Finding::new(
+                "signature",
+                sig,
+                CheckStatus::Blocker,
+                format!("{sig} cannot be read as an OpenPGP signature: {error}"),
+            )),
+            (Some((_, Ok(sigs))), Some(ring)) => {
+                let verified = verify(artifact, sigs, ring, &digests.hashes, &options.signature_policy);
+                report.findings.extend(verified.findings);
+                report.good_signers.extend(verified.good_signers);
+            }
+            (Some((sig, Ok(_))), None) => report.findings.push(Finding::new(
+                "signature",
+                sig,
+                CheckStatus::Warning,
+                format!("{sig} was not verified: no KEYS file was given"),
+            )),
+            (None, _) => {}
+        }
+        if let Some(sum) = &package.checksum {
+            let content = on_disk(sum).map(|f| read_small(&f, MAX_SMALL_FILE));
+            match content {
+                Some(Ok(content)) => {
+                    let actual: Vec<u8> = match digests.sha256 {
+                        Some(d) if want_sha256 => d.to_vec(),
+                        _ => digests.hashes.sha512().to_vec(),
+                    };
+                    report.findings.push(checksum::check(sum, artifact, &content, &actual));
+                }
+                Some(Err(error)) => report.findings.push(Finding::new("checksum", sum, CheckStatus::Blocker, format!("cannot read {sum}: {error}"))),
+                None => {}
+            }
+        }
+    }
+    report.good_signers.sort();
+    report.good_signers.dedup();
+    report.findings.sort_by(|a, b| a.path.cmp(&b.path).then_with(|| a.checker.cmp(b.checker)));
+    report
+}

@@ -1,1 +1,0 @@
-//! OpenPGP: KEYS files and detached signatures.
