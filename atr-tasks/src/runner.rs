@@ -88,7 +88,7 @@ impl RunnerConfig {
             min_concurrency: 1,
             max_concurrency: cores * 2,
             initial_concurrency: cores,
-            lease: Duration::from_secs(60),
+            lease: Duration::from_mins(1),
             heartbeat: Duration::from_secs(15),
             poll_interval: Duration::from_secs(1),
             task_timeout: Duration::from_mins(30),
@@ -273,7 +273,11 @@ pub struct Runner {
 
 impl std::fmt::Debug for Runner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Runner").field("owner", &self.config.owner).field("kinds", &self.kinds()).finish()
+        f.debug_struct("Runner")
+            .field("owner", &self.config.owner)
+            .field("kinds", &self.kinds())
+            .field("limit", &self.limit)
+            .finish_non_exhaustive()
     }
 }
 
@@ -387,7 +391,7 @@ impl Runner {
             tokio::select! {
                 _ = shutdown.changed() => {}
                 Some(_) = running.join_next(), if !running.is_empty() => {}
-                _ = tokio::time::sleep(self.config.poll_interval) => {}
+                () = tokio::time::sleep(self.config.poll_interval) => {}
                 _ = adapt.tick(), if self.config.adaptive => {
                     if let Some((load_per_core, memory_available)) = machine_load() {
                         let (latency, _) = self.metrics.latency_stats();

@@ -131,7 +131,9 @@ pub fn check(checksum_path: &ReleasePath, artifact: &ReleasePath, content: &[u8]
     } else {
         finding(
             CheckStatus::Blocker,
-            format!("the {algorithm} of {name} does not match {checksum_path}: the file changed or the checksum is wrong"),
+            format!(
+                "the {algorithm} of {name} does not match {checksum_path}: the file changed or the checksum is wrong"
+            ),
         )
     }
 }

@@ -153,7 +153,7 @@ fn single_pass(
     let mut input = std::fs::File::open(file)?;
     std::thread::scope(|scope| {
         let (hash_tx, hash_rx): (SyncSender<Bytes>, Receiver<Bytes>) = sync_channel(4);
-        let hasher = scope.spawn(move || {
+        let hashing = scope.spawn(move || {
             let mut hashes = hashes;
             let mut sha256 = want_sha256.then(Sha256::new);
             for chunk in hash_rx {
@@ -169,8 +169,7 @@ fn single_pass(
                 let (tx, rx) = sync_channel::<Bytes>(4);
                 let handle = scope.spawn(move || {
                     let reader = ChannelReader { chunks: rx, current: Bytes::new() };
-                    let findings = check_archive(path, kind, reader, options, limits);
-                    findings
+                    check_archive(path, kind, reader, options, limits)
                 });
                 (Some(tx), Some(handle))
             }
@@ -204,7 +203,7 @@ fn single_pass(
         }
         drop(hash_tx);
         drop(archive_tx);
-        let digests = hasher.join().map_err(|_| std::io::Error::other("the hashing thread panicked"))?;
+        let digests = hashing.join().map_err(|_| std::io::Error::other("the hashing thread panicked"))?;
         let findings = match archiver {
             Some(handle) => handle.join().map_err(|_| std::io::Error::other("the archive thread panicked"))?,
             None => Vec::new(),
@@ -252,7 +251,12 @@ pub fn analyze_folder(dir: &Path, options: &AnalyzeOptions) -> AnalyzeReport {
         if SBOM_SUFFIXES.iter().any(|s| artifact.file_name().ends_with(s)) {
             match read_small(&file, MAX_SBOM) {
                 Ok(bytes) => report.findings.extend(check_sbom(artifact, &bytes)),
-                Err(error) => report.findings.push(Finding::new("sbom", artifact, CheckStatus::Blocker, format!("cannot read {artifact}: {error}"))),
+                Err(error) => report.findings.push(Finding::new(
+                    "sbom",
+                    artifact,
+                    CheckStatus::Blocker,
+                    format!("cannot read {artifact}: {error}"),
+                )),
             }
         }
         if package.signature.is_none() && package.checksum.is_none() {
@@ -266,17 +270,24 @@ pub fn analyze_folder(dir: &Path, options: &AnalyzeOptions) -> AnalyzeReport {
                 .and_then(|bytes| DetachedSignatures::parse(&bytes).map_err(|e| e.to_string()));
             (sig.clone(), parsed)
         });
-        let algorithms = match &signatures {
-            Some((_, Ok(sigs))) => sigs.hash_algorithms(),
-            _ => Vec::new(),
+        // One context per signature's needs (v6 signatures are salted), SHA-512 always.
+        let hashes = match &signatures {
+            Some((_, Ok(sigs))) => Hashes::for_signatures(sigs),
+            _ => Hashes::new([]),
         };
         let want_sha256 = package.checksum.as_ref().is_some_and(|c| c.file_name().ends_with(".sha256"));
         let binary = options.binary_globs.iter().any(|g| atr_core::model::check::glob_match(g, artifact.as_str()));
-        let archive = ArchiveKind::of(artifact.file_name()).filter(|_| !binary).map(|k| (k, &archive_options, &options.limits));
-        let (digests, archive_findings) = match single_pass(&file, artifact, Hashes::new(algorithms), want_sha256, archive) {
+        let archive =
+            ArchiveKind::of(artifact.file_name()).filter(|_| !binary).map(|k| (k, &archive_options, &options.limits));
+        let (digests, archive_findings) = match single_pass(&file, artifact, hashes, want_sha256, archive) {
             Ok(result) => result,
             Err(error) => {
-                report.findings.push(Finding::new("archive", artifact, CheckStatus::Exception, format!("reading {artifact} failed: {error}")));
+                report.findings.push(Finding::new(
+                    "archive",
+                    artifact,
+                    CheckStatus::Exception,
+                    format!("reading {artifact} failed: {error}"),
+                ));
                 continue;
             }
         };
@@ -311,7 +322,12 @@ pub fn analyze_folder(dir: &Path, options: &AnalyzeOptions) -> AnalyzeReport {
                     };
                     report.findings.push(checksum::check(sum, artifact, &content, &actual));
                 }
-                Some(Err(error)) => report.findings.push(Finding::new("checksum", sum, CheckStatus::Blocker, format!("cannot read {sum}: {error}"))),
+                Some(Err(error)) => report.findings.push(Finding::new(
+                    "checksum",
+                    sum,
+                    CheckStatus::Blocker,
+                    format!("cannot read {sum}: {error}"),
+                )),
                 None => {}
             }
         }

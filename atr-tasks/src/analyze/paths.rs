@@ -9,16 +9,54 @@ const CHECKER: &str = "paths";
 
 /// Names of distributable artifacts: these need a signature and a checksum.
 const ARTIFACT_SUFFIXES: &[&str] = &[
-    ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".zip", ".jar", ".war", ".ear", ".whl", ".gem", ".nupkg", ".deb",
-    ".rpm", ".dmg", ".msi", ".exe", ".pom", ".apk", ".crate", ".egg", ".tar", ".gz", ".bz2", ".xz", ".zst", ".7z",
-    ".tar.zst", ".aar", ".nar", ".rar", ".pkg", ".appimage", ".snap",
+    ".tar.gz",
+    ".tgz",
+    ".tar.bz2",
+    ".tar.xz",
+    ".zip",
+    ".jar",
+    ".war",
+    ".ear",
+    ".whl",
+    ".gem",
+    ".nupkg",
+    ".deb",
+    ".rpm",
+    ".dmg",
+    ".msi",
+    ".exe",
+    ".pom",
+    ".apk",
+    ".crate",
+    ".egg",
+    ".tar",
+    ".gz",
+    ".bz2",
+    ".xz",
+    ".zst",
+    ".7z",
+    ".tar.zst",
+    ".aar",
+    ".nar",
+    ".rar",
+    ".pkg",
+    ".appimage",
+    ".snap",
 ];
 
 /// Top-level documents a release commonly carries unsigned.
-const DOCUMENT_PREFIXES: &[&str] = &["README", "RELEASE-NOTES", "RELEASE_NOTES", "CHANGES", "CHANGELOG", "LICENSE", "NOTICE"];
+const DOCUMENT_PREFIXES: &[&str] =
+    &["README", "RELEASE-NOTES", "RELEASE_NOTES", "CHANGES", "CHANGELOG", "LICENSE", "NOTICE"];
 
 /// SBOM files: special files listed in the release's metadata.
 pub const SBOM_SUFFIXES: &[&str] = &[".cdx.json", ".spdx.json"];
+
+/// `name` ends with `suffix`, ignoring ASCII case.
+fn ends_with_ci(name: &str, suffix: &str) -> bool {
+    name.len() >= suffix.len()
+        && name.is_char_boundary(name.len() - suffix.len())
+        && name[name.len() - suffix.len()..].eq_ignore_ascii_case(suffix)
+}
 
 fn is_artifact(path: &ReleasePath) -> bool {
     let name = path.file_name().to_ascii_lowercase();
@@ -54,15 +92,16 @@ pub fn check(paths: &[ReleasePath], podling: bool) -> Vec<Finding> {
     }
     for package in &listing.packages {
         let artifact = &package.artifact;
-        let has_metadata = package.signature.is_some() || package.checksum.is_some() || !package.other_checksums.is_empty();
+        let has_metadata =
+            package.signature.is_some() || package.checksum.is_some() || !package.other_checksums.is_empty();
         for weak in &package.other_checksums {
             let name = weak.file_name();
-            if name.ends_with(".md5") || name.ends_with(".sha1") {
+            if ends_with_ci(name, ".md5") || ends_with_ci(name, ".sha1") {
                 findings.push(blocker(
                     weak,
                     format!("{weak}: MD5 and SHA-1 checksums are not allowed; publish a .sha512 instead"),
                 ));
-            } else if name.ends_with(".sha") {
+            } else if ends_with_ci(name, ".sha") {
                 findings.push(Finding::new(
                     CHECKER,
                     weak,
@@ -95,7 +134,8 @@ pub fn check(paths: &[ReleasePath], podling: bool) -> Vec<Finding> {
                 format!("{artifact}: artifacts of an incubating project carry \"incubating\" in their name"),
             ));
         }
-        if package.signature.is_some() && package.checksum.is_some() && !(podling && !artifact.file_name().contains("incubating")) {
+        let named_right = !podling || artifact.file_name().contains("incubating");
+        if package.signature.is_some() && package.checksum.is_some() && named_right {
             findings.push(Finding::new(
                 CHECKER,
                 artifact,
@@ -113,10 +153,7 @@ mod tests {
 
     fn check_names(names: &[&str], podling: bool) -> Vec<(String, CheckStatus, String)> {
         let paths: Vec<ReleasePath> = names.iter().map(|n| ReleasePath::parse(n).unwrap()).collect();
-        check(&paths, podling)
-            .into_iter()
-            .map(|f| (f.path.unwrap().to_string(), f.status, f.message))
-            .collect()
+        check(&paths, podling).into_iter().map(|f| (f.path.unwrap().to_string(), f.status, f.message)).collect()
     }
 
     fn blockers(found: &[(String, CheckStatus, String)]) -> Vec<&str> {
@@ -125,7 +162,10 @@ mod tests {
 
     #[test]
     fn a_complete_release_passes() {
-        let found = check_names(&["a-1.0.tar.gz", "a-1.0.tar.gz.asc", "a-1.0.tar.gz.sha512", "README.txt", "a.cdx.json"], false);
+        let found = check_names(
+            &["a-1.0.tar.gz", "a-1.0.tar.gz.asc", "a-1.0.tar.gz.sha512", "README.txt", "a.cdx.json"],
+            false,
+        );
         assert!(blockers(&found).is_empty(), "{found:?}");
         assert!(found.iter().any(|f| f.1 == CheckStatus::Success));
         assert!(!found.iter().any(|f| f.1 == CheckStatus::Warning), "{found:?}");
@@ -151,7 +191,10 @@ mod tests {
         let found = check_names(&["w-1.0.tar.gz", "w-1.0.tar.gz.asc", "w-1.0.tar.gz.sha512", "notes.bin"], true);
         assert!(found.iter().any(|f| f.0 == "w-1.0.tar.gz" && f.2.contains("incubating")), "{found:?}");
         assert!(found.iter().any(|f| f.0 == "notes.bin" && f.1 == CheckStatus::Warning));
-        let ok = check_names(&["w-1.0-incubating.tar.gz", "w-1.0-incubating.tar.gz.asc", "w-1.0-incubating.tar.gz.sha512"], true);
+        let ok = check_names(
+            &["w-1.0-incubating.tar.gz", "w-1.0-incubating.tar.gz.asc", "w-1.0-incubating.tar.gz.sha512"],
+            true,
+        );
         assert!(blockers(&ok).is_empty(), "{ok:?}");
     }
 }

@@ -38,6 +38,7 @@ impl AnalyzeHandler {
     }
 }
 
+#[allow(clippy::needless_pass_by_value)] // used as `map_err(store_failure)`
 fn store_failure(error: StoreError) -> TaskFailure {
     TaskFailure(format!("storage: {error}"))
 }
@@ -78,7 +79,7 @@ impl TaskHandler for AnalyzeHandler {
         let mut options = AnalyzeOptions {
             podling: committee.podling,
             keys: Some(keys_file),
-            signature_policy: self.signature_policy.clone(),
+            signature_policy: self.signature_policy,
             binary_globs: policy.binary_globs.clone(),
             ..AnalyzeOptions::default()
         };

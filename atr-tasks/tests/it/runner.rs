@@ -93,7 +93,7 @@ impl TaskHandler for Recorder {
         }
         self.runs.lock().unwrap().push(task.id);
         if self.hang {
-            tokio::time::sleep(Duration::from_secs(3600)).await;
+            tokio::time::sleep(Duration::from_hours(1)).await;
         }
         tokio::time::sleep(self.delay).await;
         self.active.lock().unwrap().remove(&task.id);
