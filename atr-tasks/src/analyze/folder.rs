@@ -228,6 +228,46 @@ fn read_full(input: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
     Ok(filled)
 }
 
+fn sbom_findings(artifact: &ReleasePath, file: &Path) -> Vec<Finding> {
+    match read_small(file, MAX_SBOM) {
+        Ok(bytes) => check_sbom(artifact, &bytes),
+        Err(error) => {
+            vec![Finding::new("sbom", artifact, CheckStatus::Blocker, format!("cannot read {artifact}: {error}"))]
+        }
+    }
+}
+
+/// The signature's outcome: verified against the KEYS, or why not.
+fn signature_findings(
+    report: &mut AnalyzeReport,
+    artifact: &ReleasePath,
+    signatures: Option<&(ReleasePath, Result<DetachedSignatures, String>)>,
+    ring: Option<&KeyRing>,
+    hashes: &Hashes,
+    options: &AnalyzeOptions,
+) {
+    match (signatures, ring) {
+        (Some((sig, Err(error))), _) => report.findings.push(Finding::new(
+            "signature",
+            sig,
+            CheckStatus::Blocker,
+            format!("{sig} cannot be read as an OpenPGP signature: {error}"),
+        )),
+        (Some((_, Ok(sigs))), Some(ring)) => {
+            let verified = verify(artifact, sigs, ring, hashes, &options.signature_policy);
+            report.findings.extend(verified.findings);
+            report.good_signers.extend(verified.good_signers);
+        }
+        (Some((sig, Ok(_))), None) => report.findings.push(Finding::new(
+            "signature",
+            sig,
+            CheckStatus::Warning,
+            format!("{sig} was not verified: no KEYS file was given"),
+        )),
+        (None, _) => {}
+    }
+}
+
 /// Runs every check on the files under `dir`. Blocking: call it from a blocking thread.
 pub fn analyze_folder(dir: &Path, options: &AnalyzeOptions) -> AnalyzeReport {
     let mut report = AnalyzeReport::default();
@@ -249,15 +289,7 @@ pub fn analyze_folder(dir: &Path, options: &AnalyzeOptions) -> AnalyzeReport {
         let artifact = &package.artifact;
         let Some(file) = on_disk(artifact) else { continue };
         if SBOM_SUFFIXES.iter().any(|s| artifact.file_name().ends_with(s)) {
-            match read_small(&file, MAX_SBOM) {
-                Ok(bytes) => report.findings.extend(check_sbom(artifact, &bytes)),
-                Err(error) => report.findings.push(Finding::new(
-                    "sbom",
-                    artifact,
-                    CheckStatus::Blocker,
-                    format!("cannot read {artifact}: {error}"),
-                )),
-            }
+            report.findings.extend(sbom_findings(artifact, &file));
         }
         if package.signature.is_none() && package.checksum.is_none() {
             continue;
@@ -292,26 +324,7 @@ pub fn analyze_folder(dir: &Path, options: &AnalyzeOptions) -> AnalyzeReport {
             }
         };
         report.findings.extend(archive_findings);
-        match (&signatures, &ring) {
-            (Some((sig, Err(error))), _) => report.findings.push(Finding::new(
-                "signature",
-                sig,
-                CheckStatus::Blocker,
-                format!("{sig} cannot be read as an OpenPGP signature: {error}"),
-            )),
-            (Some((_, Ok(sigs))), Some(ring)) => {
-                let verified = verify(artifact, sigs, ring, &digests.hashes, &options.signature_policy);
-                report.findings.extend(verified.findings);
-                report.good_signers.extend(verified.good_signers);
-            }
-            (Some((sig, Ok(_))), None) => report.findings.push(Finding::new(
-                "signature",
-                sig,
-                CheckStatus::Warning,
-                format!("{sig} was not verified: no KEYS file was given"),
-            )),
-            (None, _) => {}
-        }
+        signature_findings(&mut report, artifact, signatures.as_ref(), ring.as_ref(), &digests.hashes, options);
         if let Some(sum) = &package.checksum {
             let content = on_disk(sum).map(|f| read_small(&f, MAX_SMALL_FILE));
             match content {
