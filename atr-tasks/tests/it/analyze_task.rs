@@ -86,7 +86,11 @@ async fn seed(storage: &Storage) {
 async fn upload(storage: &Storage, number: u32, flip: bool) {
     let dir = fixture();
     let real = std::fs::read(dir.join("httpd-2.4.68.tar.gz")).unwrap();
-    let digest: String = Sha512::digest(&real).iter().map(|b| format!("{b:02x}")).collect();
+    let digest = Sha512::digest(&real).iter().fold(String::new(), |mut hex, b| {
+        use std::fmt::Write as _;
+        let _ = write!(hex, "{b:02x}");
+        hex
+    });
     let mut tarball = real;
     if flip {
         tarball[5_000_000] ^= 1;
@@ -130,7 +134,7 @@ async fn analyze(storage: &Storage, number: u32) -> Vec<atr_core::model::CheckRe
     let running = runner.clone();
     let handle = tokio::spawn(async move { running.run(signal).await });
     let id = i64::try_from(task.id).unwrap();
-    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    let deadline = std::time::Instant::now() + Duration::from_mins(2);
     loop {
         let t = storage.sql.task(id).await.unwrap().unwrap();
         if t.status == TaskStatus::Completed {
