@@ -1,0 +1,42 @@
+//! What every handler shares.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use atr_core::policy::VotePolicy;
+use atr_core::services::Services;
+use atr_store::Storage;
+
+/// Settings of the HTTP side.
+#[derive(Debug, Clone)]
+pub struct HttpConfig {
+    /// Largest upload accepted, in bytes.
+    pub max_upload_bytes: u64,
+    /// How long a browser session lasts.
+    pub session_ttl: Duration,
+    /// Whether session cookies are marked `Secure` (behind HTTPS).
+    pub secure_cookies: bool,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self { max_upload_bytes: 4 << 30, session_ttl: Duration::from_hours(12), secure_cookies: false }
+    }
+}
+
+/// The service's state: storage, the use cases over it, and settings.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub storage: Storage,
+    pub services: Services,
+    pub config: Arc<HttpConfig>,
+}
+
+impl AppState {
+    /// State over `storage` with the foundation's default vote policy.
+    pub fn new(storage: Storage, config: HttpConfig) -> Self {
+        let services = Services::new(storage.ports(), VotePolicy::foundation_default())
+            .expect("the foundation's default vote policy is valid");
+        Self { storage, services, config: Arc::new(config) }
+    }
+}
