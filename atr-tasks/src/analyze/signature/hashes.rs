@@ -6,6 +6,40 @@ use sequoia_openpgp::crypto::hash::Context;
 use sequoia_openpgp::types::HashAlgorithm;
 use sha2::{Digest, Sha512};
 
+/// The checksum's SHA-512: OpenSSL's through sequoia when available (faster here), else sha2.
+#[derive(Clone)]
+enum Sha512Context {
+    OpenPgp(Box<Context>),
+    Rust(Sha512),
+}
+
+impl Sha512Context {
+    fn new() -> Self {
+        match HashAlgorithm::SHA512.context() {
+            Ok(builder) => Sha512Context::OpenPgp(Box::new(builder.for_digest())),
+            Err(_) => Sha512Context::Rust(Sha512::new()),
+        }
+    }
+
+    fn update(&mut self, data: &[u8]) {
+        match self {
+            Sha512Context::OpenPgp(context) => context.update(data),
+            Sha512Context::Rust(hasher) => hasher.update(data),
+        }
+    }
+
+    fn digest(&self) -> [u8; 64] {
+        match self {
+            Sha512Context::OpenPgp(context) => {
+                let mut digest = [0; 64];
+                let mut copy = context.clone();
+                if copy.digest(&mut digest).is_ok() { digest } else { unreachable!("SHA-512 yields 64 bytes") }
+            }
+            Sha512Context::Rust(hasher) => hasher.clone().finalize().into(),
+        }
+    }
+}
+
 use super::DetachedSignatures;
 
 /// One hash context per hash algorithm (and salt) the signatures need, and SHA-512 for the checksum check.
@@ -14,7 +48,9 @@ use super::DetachedSignatures;
 /// each signature against a copy of the matching context.
 #[derive(Clone)]
 pub struct Hashes {
-    sha512: Sha512,
+    /// SHA-512 for the checksum, unless an unsalted SHA-512 signature context already computes
+    /// it (then the bytes are hashed once for both).
+    sha512: Option<Sha512Context>,
     contexts: Vec<SignatureContext>,
     /// Algorithms asked for that this build cannot compute.
     unsupported: Vec<HashAlgorithm>,
@@ -31,11 +67,21 @@ struct SignatureContext {
 impl Hashes {
     /// Contexts for unsalted (v3 and v4) signatures made with `algos`, plus SHA-512.
     pub fn new(algos: impl IntoIterator<Item = HashAlgorithm>) -> Self {
-        let mut hashes = Hashes { sha512: Sha512::new(), contexts: Vec::new(), unsupported: Vec::new() };
+        let mut hashes = Hashes { sha512: None, contexts: Vec::new(), unsupported: Vec::new() };
         for algo in algos {
             hashes.add(algo, None);
         }
+        hashes.own_sha512();
         hashes
+    }
+
+    /// Adds the checksum's own SHA-512 context when no signature context can serve.
+    fn own_sha512(&mut self) {
+        self.sha512 = if self.shared_sha512().is_some() { None } else { Some(Sha512Context::new()) };
+    }
+
+    fn shared_sha512(&self) -> Option<&Context> {
+        self.contexts.iter().find(|c| c.algo == HashAlgorithm::SHA512 && c.salt.is_none()).map(|c| &c.context)
     }
 
     /// Exactly the contexts `signatures` need, v6 salts included, plus SHA-512.
@@ -44,6 +90,7 @@ impl Hashes {
         for sig in signatures.signatures() {
             hashes.add(sig.hash_algo(), sig.salt());
         }
+        hashes.own_sha512();
         hashes
     }
 
@@ -65,7 +112,9 @@ impl Hashes {
 
     /// Feeds the next chunk of the artifact to every context.
     pub fn update(&mut self, data: &[u8]) {
-        self.sha512.update(data);
+        if let Some(own) = &mut self.sha512 {
+            own.update(data);
+        }
         for c in &mut self.contexts {
             c.context.update(data);
         }
@@ -73,7 +122,21 @@ impl Hashes {
 
     /// The SHA-512 digest of the bytes fed so far.
     pub fn sha512(&self) -> [u8; 64] {
-        self.sha512.clone().finalize().into()
+        match (&self.sha512, self.shared_sha512()) {
+            (Some(own), _) => own.digest(),
+            (None, Some(shared)) => {
+                // A v4 signature context has hashed exactly the artifact's bytes so far; the
+                // signature trailer is only added when a copy is verified.
+                let mut digest = [0; 64];
+                let mut copy = shared.clone();
+                if copy.digest(&mut digest).is_ok() {
+                    digest
+                } else {
+                    unreachable!("a SHA-512 context always yields 64 bytes")
+                }
+            }
+            (None, None) => unreachable!("own_sha512 keeps a context whenever no signature context serves"),
+        }
     }
 
     /// The algorithms of the signature contexts.
