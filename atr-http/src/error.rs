@@ -51,7 +51,11 @@ impl ApiError {
     /// A failure whose cause is for the logs only.
     pub fn internal(cause: &dyn std::fmt::Display) -> Self {
         tracing::error!(%cause, "request failed");
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the request failed; the cause is in the service's log")
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "the request failed; the cause is in the service's log",
+        )
     }
 }
 

@@ -2,6 +2,7 @@
 //! on axum. Every request that changes something goes through `atr_core::services`, which asks
 //! `atr_core::auth::authorize`.
 
+mod api;
 pub mod auth;
 pub mod download;
 pub mod error;
@@ -14,5 +15,5 @@ pub use state::{AppState, HttpConfig};
 
 /// The whole service.
 pub fn router(state: AppState) -> Router {
-    Router::new().merge(auth::routes()).merge(download::routes()).with_state(state)
+    Router::new().merge(api::routes()).merge(auth::routes()).merge(download::routes()).with_state(state)
 }

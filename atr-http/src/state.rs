@@ -34,6 +34,11 @@ pub struct AppState {
 
 impl AppState {
     /// State over `storage` with the foundation's default vote policy.
+    ///
+    /// # Panics
+    ///
+    /// Never in practice: the foundation's default policy is valid (a unit test of the policy
+    /// module says so).
     pub fn new(storage: Storage, config: HttpConfig) -> Self {
         let services = Services::new(storage.ports(), VotePolicy::foundation_default())
             .expect("the foundation's default vote policy is valid");

@@ -1,0 +1,415 @@
+//! Committees, projects, releases, files, revisions, checks, votes and release actions.
+
+use atr_core::auth::Principal;
+use atr_core::model::{
+    Ballot, CheckResult, Committee, Project, Release, Revision, RevisionNumber, VoteOutcome, VoteValue, derive_packages,
+};
+use atr_core::policy::{PolicyOverrides, VotePolicy};
+use atr_core::ports::{
+    CommitteeRepository, FileChange, PageRequest, ProjectRepository, ReleaseRepository, RevisionRepository,
+};
+use atr_core::tally::Tally;
+use atr_core::types::{CommitteeKey, ReleasePath, Stage, Version};
+use axum::Json;
+use axum::body::Body;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{ProductQuery, json_error, now, project_key, query_error, release_key};
+use crate::auth::Caller;
+use crate::{ApiError, AppState};
+
+type ApiResult<T> = Result<T, ApiError>;
+
+/// A listing page: `?after=<cursor>&limit=<n>`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Page {
+    after: Option<String>,
+    limit: Option<u32>,
+}
+
+fn limit(page: &Page) -> u32 {
+    page.limit.unwrap_or(100)
+}
+
+pub(crate) async fn committees(
+    State(state): State<AppState>,
+    page: Result<Query<Page>, QueryRejection>,
+) -> ApiResult<Json<Vec<Committee>>> {
+    let Query(page) = page.map_err(|e| query_error(&e))?;
+    let after = page
+        .after
+        .as_deref()
+        .map(|a| CommitteeKey::parse(a).map_err(|e| ApiError::bad_request(format!("after: {e}"))))
+        .transpose()?;
+    let list = CommitteeRepository::list(&state.storage.sql, PageRequest { after, limit: limit(&page) }).await?;
+    Ok(Json(list))
+}
+
+pub(crate) async fn committee(State(state): State<AppState>, Path(key): Path<String>) -> ApiResult<Json<Committee>> {
+    let key = CommitteeKey::parse(&key).map_err(|e| ApiError::bad_request(format!("committee: {e}")))?;
+    let committee = CommitteeRepository::get(&state.storage.sql, &key)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("committee {key} not found")))?;
+    Ok(Json(committee))
+}
+
+pub(crate) async fn projects(
+    State(state): State<AppState>,
+    page: Result<Query<Page>, QueryRejection>,
+) -> ApiResult<Json<Vec<Project>>> {
+    let Query(page) = page.map_err(|e| query_error(&e))?;
+    let after = page.after.as_deref().map(project_key).transpose()?;
+    Ok(Json(ProjectRepository::list(&state.storage.sql, PageRequest { after, limit: limit(&page) }).await?))
+}
+
+/// A project with its effective vote policy (the foundation default under its overrides).
+pub(crate) async fn project(State(state): State<AppState>, Path(project): Path<String>) -> ApiResult<Json<Value>> {
+    let key = project_key(&project)?;
+    let project = ProjectRepository::get(&state.storage.sql, &key)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("project {key} not found")))?;
+    let policy = PolicyOverrides::resolve(&VotePolicy::foundation_default(), &[&project.policy])
+        .map_err(|e| ApiError::internal(&e))?;
+    Ok(Json(json!({ "project": project, "effective_vote_policy": policy })))
+}
+
+/// Creates a project. Only an admin may.
+pub(crate) async fn create_project(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    body: Result<Json<Project>, JsonRejection>,
+) -> ApiResult<(StatusCode, Json<Project>)> {
+    let Json(project) = body.map_err(|e| json_error(&e))?;
+    let is_admin = matches!(&caller, Principal::Person(p) if p.admin);
+    if matches!(caller, Principal::Anonymous) {
+        return Err(ApiError::unauthenticated("sign in to create a project"));
+    }
+    if !is_admin {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "permission denied: only an admin creates projects",
+        ));
+    }
+    project.policy.validate().map_err(|e| ApiError::invalid(format!("policy: {e}")))?;
+    ProjectRepository::create(&state.storage.sql, &project).await?;
+    Ok((StatusCode::CREATED, Json(project)))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ReleasesQuery {
+    /// `candidate`, `current`, `revoked`, or absent for drafts and previews.
+    stage: Option<String>,
+    product: Option<String>,
+    after: Option<String>,
+    limit: Option<u32>,
+}
+
+pub(crate) async fn releases(
+    State(state): State<AppState>,
+    Path(project): Path<String>,
+    query: Result<Query<ReleasesQuery>, QueryRejection>,
+) -> ApiResult<Json<Vec<Release>>> {
+    let Query(query) = query.map_err(|e| query_error(&e))?;
+    let key = project_key(&project)?;
+    let wanted_stage = query
+        .stage
+        .as_deref()
+        .map(|s| Stage::parse(s).ok_or_else(|| ApiError::bad_request(format!("stage: unknown stage {s}"))))
+        .transpose()?;
+    let product = query
+        .product
+        .as_deref()
+        .map(|p| atr_core::types::ProductKey::parse(p).map_err(|e| ApiError::bad_request(format!("product: {e}"))))
+        .transpose()?;
+    let after = query
+        .after
+        .as_deref()
+        .map(|v| Version::parse(v).map_err(|e| ApiError::bad_request(format!("after: {e}"))))
+        .transpose()?;
+    let page = PageRequest { after, limit: query.limit.unwrap_or(100) };
+    Ok(Json(ReleaseRepository::list(&state.storage.sql, &key, product, wanted_stage, page).await?))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct NewRelease {
+    version: String,
+    product: Option<String>,
+}
+
+pub(crate) async fn start_release(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(project): Path<String>,
+    body: Result<Json<NewRelease>, JsonRejection>,
+) -> ApiResult<(StatusCode, Json<Release>)> {
+    let Json(new) = body.map_err(|e| json_error(&e))?;
+    let key = release_key(&project, &new.version, new.product.as_deref())?;
+    let release = state.services.start_release(&caller, key, now()).await?;
+    Ok((StatusCode::CREATED, Json(release)))
+}
+
+async fn load(state: &AppState, key: &atr_core::model::ReleaseKey) -> ApiResult<Release> {
+    ReleaseRepository::get(&state.storage.sql, key)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("release {key} not found")))
+}
+
+/// One release: its state, packages of the latest revision, and the tally of its vote.
+pub(crate) async fn release(
+    State(state): State<AppState>,
+    Path((project, version)): Path<(String, String)>,
+    query: Result<Query<ProductQuery>, QueryRejection>,
+) -> ApiResult<Json<Value>> {
+    let Query(query) = query.map_err(|e| query_error(&e))?;
+    let key = release_key(&project, &version, query.product.as_deref())?;
+    let release = load(&state, &key).await?;
+    let revision = match release.latest_revision {
+        Some(n) => RevisionRepository::get(&state.storage.sql, &key, n).await?,
+        None => None,
+    };
+    let packages = revision.as_ref().map(|r| derive_packages(r.files.iter().map(|f| &f.path)));
+    let tally: Option<Tally> = match &release.vote {
+        Some(_) => Some(state.services.tally(&key).await?),
+        None => None,
+    };
+    Ok(Json(json!({
+        "release": release,
+        "stage": release.stage(),
+        "packages": packages,
+        "tally": tally,
+    })))
+}
+
+/// Which revision the caller expects to be the latest: the `If-Match` header (`"00003"` or `3`),
+/// else the release's current latest.
+fn expected_parent(headers: &HeaderMap, release: &Release) -> ApiResult<Option<RevisionNumber>> {
+    let Some(value) = headers.get(header::IF_MATCH) else {
+        return Ok(release.latest_revision);
+    };
+    let text = value.to_str().map_err(|_| ApiError::bad_request("If-Match is not text"))?.trim().trim_matches('"');
+    if text == "none" {
+        return Ok(None);
+    }
+    let n: u32 =
+        text.parse().map_err(|_| ApiError::bad_request("If-Match names a revision number, such as \"00003\""))?;
+    RevisionNumber::new(n).map(Some).ok_or_else(|| ApiError::bad_request("revision numbers start at 1"))
+}
+
+fn release_path(path: &str) -> ApiResult<ReleasePath> {
+    ReleasePath::parse(path).map_err(|e| ApiError::bad_request(format!("path: {e}")))
+}
+
+/// Uploads one file (the raw body, streamed, any size up to the configured bound) as a new
+/// revision of the draft.
+pub(crate) async fn put_file(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path((project, version, path)): Path<(String, String, String)>,
+    query: Result<Query<ProductQuery>, QueryRejection>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let Query(query) = query.map_err(|e| query_error(&e))?;
+    let key = release_key(&project, &version, query.product.as_deref())?;
+    let path = release_path(&path)?;
+    let limit = state.config.max_upload_bytes;
+    let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!("the upload is larger than {limit} bytes"),
+        ));
+    }
+    let release = load(&state, &key).await?;
+    let parent = expected_parent(&headers, &release)?;
+    let change = FileChange::Put { path, content: super::body::stream(body, limit) };
+    let new = state.services.add_revision(&caller, &key, parent, vec![change], None, now()).await.map_err(|e| {
+        let error = ApiError::from(e);
+        if error.message.contains("larger than") {
+            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", error.message)
+        } else {
+            error
+        }
+    })?;
+    Ok((StatusCode::CREATED, Json(json!({ "revision": new.revision, "analyze_task": new.analyze }))))
+}
+
+pub(crate) async fn delete_file(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path((project, version, path)): Path<(String, String, String)>,
+    query: Result<Query<ProductQuery>, QueryRejection>,
+    headers: HeaderMap,
+) -> ApiResult<Json<Value>> {
+    let Query(query) = query.map_err(|e| query_error(&e))?;
+    let key = release_key(&project, &version, query.product.as_deref())?;
+    let path = release_path(&path)?;
+    let release = load(&state, &key).await?;
+    let parent = expected_parent(&headers, &release)?;
+    let new =
+        state.services.add_revision(&caller, &key, parent, vec![FileChange::Delete { path }], None, now()).await?;
+    Ok(Json(json!({ "revision": new.revision, "analyze_task": new.analyze })))
+}
+
+pub(crate) async fn revisions(
+    State(state): State<AppState>,
+    Path((project, version)): Path<(String, String)>,
+    query: Result<Query<ProductQuery>, QueryRejection>,
+) -> ApiResult<Json<Vec<Revision>>> {
+    let Query(query) = query.map_err(|e| query_error(&e))?;
+    let key = release_key(&project, &version, query.product.as_deref())?;
+    Ok(Json(RevisionRepository::list(&state.storage.sql, &key, PageRequest::first(500)).await?))
+}
+
+fn revision_number(text: &str) -> ApiResult<RevisionNumber> {
+    text.parse::<u32>()
+        .ok()
+        .and_then(RevisionNumber::new)
+        .ok_or_else(|| ApiError::bad_request(format!("revision: {text} is not a revision number")))
+}
+
+pub(crate) async fn revision(
+    State(state): State<AppState>,
+    Path((project, version, number)): Path<(String, String, String)>,
+    query: Result<Query<ProductQuery>, QueryRejection>,
+) -> ApiResult<Json<Revision>> {
+    let Query(query) = query.map_err(|e| query_error(&e))?;
+    let key = release_key(&project, &version, query.product.as_deref())?;
+    let number = revision_number(&number)?;
+    let revision = RevisionRepository::get(&state.storage.sql, &key, number)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("revision {number} of {key} not found")))?;
+    Ok(Json(revision))
+}
+
+pub(crate) async fn checks(
+    State(state): State<AppState>,
+    Path((project, version, number)): Path<(String, String, String)>,
+    query: Result<Query<ProductQuery>, QueryRejection>,
+) -> ApiResult<Json<Vec<CheckResult>>> {
+    let Query(query) = query.map_err(|e| query_error(&e))?;
+    let key = release_key(&project, &version, query.product.as_deref())?;
+    let number = revision_number(&number)?;
+    Ok(Json(RevisionRepository::checks(&state.storage.sql, &key, number).await?))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct StartVote {
+    revision: u32,
+}
+
+pub(crate) async fn start_vote(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path((project, version)): Path<(String, String)>,
+    query: Result<Query<ProductQuery>, QueryRejection>,
+    body: Result<Json<StartVote>, JsonRejection>,
+) -> ApiResult<Json<Release>> {
+    let Query(query) = query.map_err(|e| query_error(&e))?;
+    let Json(body) = body.map_err(|e| json_error(&e))?;
+    let key = release_key(&project, &version, query.product.as_deref())?;
+    let revision =
+        RevisionNumber::new(body.revision).ok_or_else(|| ApiError::invalid("revision: numbers start at 1"))?;
+    Ok(Json(state.services.start_vote(&caller, &key, revision, now()).await?))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CastBallot {
+    value: VoteValue,
+    comment: Option<String>,
+}
+
+pub(crate) async fn cast_ballot(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path((project, version)): Path<(String, String)>,
+    query: Result<Query<ProductQuery>, QueryRejection>,
+    body: Result<Json<CastBallot>, JsonRejection>,
+) -> ApiResult<(StatusCode, Json<Ballot>)> {
+    let Query(query) = query.map_err(|e| query_error(&e))?;
+    let Json(body) = body.map_err(|e| json_error(&e))?;
+    let key = release_key(&project, &version, query.product.as_deref())?;
+    let ballot = state.services.cast_ballot(&caller, &key, body.value, body.comment, now()).await?;
+    Ok((StatusCode::CREATED, Json(ballot)))
+}
+
+pub(crate) async fn tally(
+    State(state): State<AppState>,
+    Path((project, version)): Path<(String, String)>,
+    query: Result<Query<ProductQuery>, QueryRejection>,
+) -> ApiResult<Json<Tally>> {
+    let Query(query) = query.map_err(|e| query_error(&e))?;
+    let key = release_key(&project, &version, query.product.as_deref())?;
+    Ok(Json(state.services.tally(&key).await?))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Resolve {
+    outcome: VoteOutcome,
+}
+
+pub(crate) async fn resolve_vote(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path((project, version)): Path<(String, String)>,
+    query: Result<Query<ProductQuery>, QueryRejection>,
+    body: Result<Json<Resolve>, JsonRejection>,
+) -> ApiResult<Json<Release>> {
+    let Query(query) = query.map_err(|e| query_error(&e))?;
+    let Json(body) = body.map_err(|e| json_error(&e))?;
+    let key = release_key(&project, &version, query.product.as_deref())?;
+    Ok(Json(state.services.resolve_vote(&caller, &key, body.outcome, now()).await?))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Announce {
+    /// The release manager confirms the pause the policy may ask for.
+    #[serde(default)]
+    confirmed: bool,
+}
+
+pub(crate) async fn announce(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path((project, version)): Path<(String, String)>,
+    query: Result<Query<ProductQuery>, QueryRejection>,
+    body: Result<Json<Announce>, JsonRejection>,
+) -> ApiResult<Json<Release>> {
+    let Query(query) = query.map_err(|e| query_error(&e))?;
+    let Json(body) = body.map_err(|e| json_error(&e))?;
+    let key = release_key(&project, &version, query.product.as_deref())?;
+    Ok(Json(state.services.announce(&caller, &key, body.confirmed, now()).await?))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Revoke {
+    reason: String,
+}
+
+/// `DELETE` on a release revokes it: a stage, never a removal.
+pub(crate) async fn revoke(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path((project, version)): Path<(String, String)>,
+    query: Result<Query<ProductQuery>, QueryRejection>,
+    body: Result<Json<Revoke>, JsonRejection>,
+) -> ApiResult<Json<Release>> {
+    let Query(query) = query.map_err(|e| query_error(&e))?;
+    let Json(body) = body.map_err(|e| json_error(&e))?;
+    let key = release_key(&project, &version, query.product.as_deref())?;
+    Ok(Json(state.services.revoke(&caller, &key, &body.reason, now()).await?))
+}
