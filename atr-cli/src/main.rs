@@ -48,6 +48,19 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Runs the platform: the HTTP service and, unless `--no-worker`, a task runner in the same
+    /// process. Creates the data directory and the SQLite database on first start.
+    Serve {
+        /// Where the HTTP service listens.
+        #[arg(long, env = "ATR_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: String,
+        /// Runs the web side only; run `atr worker` elsewhere.
+        #[arg(long)]
+        no_worker: bool,
+        /// Largest upload accepted, in bytes.
+        #[arg(long, env = "ATR_MAX_UPLOAD_BYTES", default_value_t = 4 << 30)]
+        max_upload_bytes: u64,
+    },
     /// Runs a task runner: claims tasks from the database and runs them until interrupted.
     Worker {
         /// Most tasks run at once (the load watch may lower it).
@@ -109,8 +122,72 @@ async fn run(cli: &Cli) -> Result<(), String> {
             Ok(())
         }
         Command::Worker { concurrency, ref name } => worker(cli, concurrency, name.clone()).await,
+        Command::Serve { ref listen, no_worker, max_upload_bytes } => {
+            serve(cli, listen, no_worker, max_upload_bytes).await
+        }
         Command::Check { .. } => unreachable!("handled before the runtime starts"),
     }
+}
+
+async fn serve(cli: &Cli, listen: &str, no_worker: bool, max_upload_bytes: u64) -> Result<(), String> {
+    use std::sync::Arc;
+
+    use atr_core::policy::VotePolicy;
+    use atr_http::{AppState, HttpConfig};
+    use atr_tasks::analyze::signature::SignaturePolicy;
+    use atr_tasks::analyze::task::AnalyzeHandler;
+    use atr_tasks::runner::{Runner, RunnerConfig, Shutdown};
+
+    let mut storage_config = cli.storage();
+    storage_config.max_file_size = max_upload_bytes;
+    let (storage, recovery) = atr_store::Storage::open(&storage_config).await.map_err(|e| e.to_string())?;
+    if recovery != atr_store::Recovery::default() {
+        eprintln!("storage recovered at start: {recovery:?}");
+    }
+    let listener =
+        tokio::net::TcpListener::bind(listen).await.map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+    let address = listener.local_addr().map_err(|e| e.to_string())?;
+    let config = HttpConfig { max_upload_bytes, ..HttpConfig::default() };
+    let state = AppState::new(storage.clone(), config);
+    let (shutdown, signal) = Shutdown::new();
+    let runner = if no_worker {
+        None
+    } else {
+        let handler =
+            AnalyzeHandler::new(storage.clone(), VotePolicy::foundation_default(), SignaturePolicy::default());
+        let runner = Arc::new(
+            Runner::new(storage.sql.clone(), RunnerConfig::new(format!("serve-{}", std::process::id())))
+                .with(Arc::new(handler)),
+        );
+        let running = runner.clone();
+        let signal = signal.clone();
+        Some(tokio::spawn(async move { running.run(signal).await }))
+    };
+    println!(
+        "ATR listening on http://{address} (data in {}, database {})",
+        cli.data_dir.display(),
+        if cli.database_url.is_some() { "from --database-url" } else { "SQLite in the data directory" }
+    );
+    println!("API description: http://{address}/api/openapi.json");
+    if runner.is_some() {
+        println!("a task runner runs in this process (--no-worker to run it elsewhere with `atr worker`)");
+    }
+    let mut stop = signal.clone();
+    tokio::spawn(async move {
+        let _ = tokio::signal::ctrl_c().await;
+        shutdown.trigger();
+    });
+    axum::serve(listener, atr_http::router(state))
+        .with_graceful_shutdown(async move {
+            let _ = stop.wait_for(|stopped| *stopped).await;
+        })
+        .await
+        .map_err(|e| format!("the HTTP service stopped: {e}"))?;
+    if let Some(runner) = runner {
+        let _ = runner.await;
+    }
+    println!("ATR stopped");
+    Ok(())
 }
 
 async fn worker(cli: &Cli, concurrency: usize, name: Option<String>) -> Result<(), String> {

@@ -117,3 +117,57 @@ fn check_writes_json_and_refuses_a_missing_folder() {
     assert_eq!(code, Some(2));
     assert!(out.contains("is not a folder"), "{out}");
 }
+
+/// `atr serve` on a free port with a fresh data directory: it creates the database, prints where
+/// it listens, answers the API, and stops on SIGINT.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_starts_from_nothing_and_answers() {
+    use std::io::{BufRead, BufReader};
+
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_atr"))
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env_remove("ATR_DATABASE_URL")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    let address = first
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no address in {first:?}"))
+        .to_owned();
+    assert!(data.join("atr.db").is_file());
+    let client = reqwest::Client::new();
+    let openapi: serde_json::Value =
+        client.get(format!("{address}/api/openapi.json")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(openapi["openapi"], "3.1.0");
+    assert!(openapi["paths"]["/api/projects/{project}/releases"]["post"].is_object());
+    let projects = client.get(format!("{address}/api/projects")).send().await.unwrap();
+    assert_eq!(projects.status(), 200);
+    assert_eq!(projects.json::<serde_json::Value>().await.unwrap(), serde_json::json!([]));
+    let missing = client.get(format!("{address}/api/projects/nosuch")).send().await.unwrap();
+    assert_eq!(missing.status(), 404);
+    let error: serde_json::Value = missing.json().await.unwrap();
+    assert_eq!(error["error"]["code"], "not_found");
+    // Writing needs a caller.
+    let refused = client
+        .post(format!("{address}/api/projects/nosuch/releases"))
+        .json(&serde_json::json!({ "version": "1.0.0" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 401);
+    let error: serde_json::Value = refused.json().await.unwrap();
+    assert_eq!(error["error"]["code"], "unauthenticated");
+    // SIGINT: a graceful stop.
+    let pid = child.id().to_string();
+    Command::new("kill").args(["-INT", &pid]).status().unwrap();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+}

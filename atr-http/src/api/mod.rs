@@ -40,6 +40,22 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/api/events", get(events::events))
 }
 
+/// A caller who signed in or sent a token: write endpoints refuse anonymous calls with 401
+/// before any permission is looked at.
+pub(crate) struct SignedIn(pub atr_core::auth::Principal);
+
+impl axum::extract::FromRequestParts<AppState> for SignedIn {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &AppState) -> Result<Self, ApiError> {
+        let crate::auth::Caller(principal) = crate::auth::Caller::from_request_parts(parts, state).await?;
+        if matches!(principal, atr_core::auth::Principal::Anonymous) {
+            return Err(ApiError::unauthenticated("sign in, or send a token as Authorization: Bearer ..."));
+        }
+        Ok(SignedIn(principal))
+    }
+}
+
 /// The current time, for the services (which never read a clock).
 pub(crate) fn now() -> Timestamp {
     let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());

@@ -18,8 +18,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{ProductQuery, json_error, now, project_key, query_error, release_key};
-use crate::auth::Caller;
+use super::{ProductQuery, SignedIn, json_error, now, project_key, query_error, release_key};
 use crate::{ApiError, AppState};
 
 type ApiResult<T> = Result<T, ApiError>;
@@ -81,14 +80,11 @@ pub(crate) async fn project(State(state): State<AppState>, Path(project): Path<S
 /// Creates a project. Only an admin may.
 pub(crate) async fn create_project(
     State(state): State<AppState>,
-    Caller(caller): Caller,
+    SignedIn(caller): SignedIn,
     body: Result<Json<Project>, JsonRejection>,
 ) -> ApiResult<(StatusCode, Json<Project>)> {
     let Json(project) = body.map_err(|e| json_error(&e))?;
     let is_admin = matches!(&caller, Principal::Person(p) if p.admin);
-    if matches!(caller, Principal::Anonymous) {
-        return Err(ApiError::unauthenticated("sign in to create a project"));
-    }
     if !is_admin {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
@@ -146,7 +142,7 @@ pub(crate) struct NewRelease {
 
 pub(crate) async fn start_release(
     State(state): State<AppState>,
-    Caller(caller): Caller,
+    SignedIn(caller): SignedIn,
     Path(project): Path<String>,
     body: Result<Json<NewRelease>, JsonRejection>,
 ) -> ApiResult<(StatusCode, Json<Release>)> {
@@ -211,7 +207,7 @@ fn release_path(path: &str) -> ApiResult<ReleasePath> {
 /// revision of the draft.
 pub(crate) async fn put_file(
     State(state): State<AppState>,
-    Caller(caller): Caller,
+    SignedIn(caller): SignedIn,
     Path((project, version, path)): Path<(String, String, String)>,
     query: Result<Query<ProductQuery>, QueryRejection>,
     headers: HeaderMap,
@@ -245,7 +241,7 @@ pub(crate) async fn put_file(
 
 pub(crate) async fn delete_file(
     State(state): State<AppState>,
-    Caller(caller): Caller,
+    SignedIn(caller): SignedIn,
     Path((project, version, path)): Path<(String, String, String)>,
     query: Result<Query<ProductQuery>, QueryRejection>,
     headers: HeaderMap,
@@ -310,7 +306,7 @@ pub(crate) struct StartVote {
 
 pub(crate) async fn start_vote(
     State(state): State<AppState>,
-    Caller(caller): Caller,
+    SignedIn(caller): SignedIn,
     Path((project, version)): Path<(String, String)>,
     query: Result<Query<ProductQuery>, QueryRejection>,
     body: Result<Json<StartVote>, JsonRejection>,
@@ -332,7 +328,7 @@ pub(crate) struct CastBallot {
 
 pub(crate) async fn cast_ballot(
     State(state): State<AppState>,
-    Caller(caller): Caller,
+    SignedIn(caller): SignedIn,
     Path((project, version)): Path<(String, String)>,
     query: Result<Query<ProductQuery>, QueryRejection>,
     body: Result<Json<CastBallot>, JsonRejection>,
@@ -362,7 +358,7 @@ pub(crate) struct Resolve {
 
 pub(crate) async fn resolve_vote(
     State(state): State<AppState>,
-    Caller(caller): Caller,
+    SignedIn(caller): SignedIn,
     Path((project, version)): Path<(String, String)>,
     query: Result<Query<ProductQuery>, QueryRejection>,
     body: Result<Json<Resolve>, JsonRejection>,
@@ -383,7 +379,7 @@ pub(crate) struct Announce {
 
 pub(crate) async fn announce(
     State(state): State<AppState>,
-    Caller(caller): Caller,
+    SignedIn(caller): SignedIn,
     Path((project, version)): Path<(String, String)>,
     query: Result<Query<ProductQuery>, QueryRejection>,
     body: Result<Json<Announce>, JsonRejection>,
@@ -403,7 +399,7 @@ pub(crate) struct Revoke {
 /// `DELETE` on a release revokes it: a stage, never a removal.
 pub(crate) async fn revoke(
     State(state): State<AppState>,
-    Caller(caller): Caller,
+    SignedIn(caller): SignedIn,
     Path((project, version)): Path<(String, String)>,
     query: Result<Query<ProductQuery>, QueryRejection>,
     body: Result<Json<Revoke>, JsonRejection>,
