@@ -166,7 +166,8 @@ fn main() {
             assert!(status.success());
             sha.push(start.elapsed());
             let start = Instant::now();
-            let status = Command::new("gzip").arg("-dc").arg(&file).stdout(std::process::Stdio::null()).status().unwrap();
+            let status =
+                Command::new("gzip").arg("-dc").arg(&file).stdout(std::process::Stdio::null()).status().unwrap();
             assert!(status.success());
             gunzip.push(start.elapsed());
             let start = Instant::now();

@@ -1,9 +1,43 @@
-//! Who is calling: sessions and tokens. (Being built; today every request is anonymous.)
+//! Who is calling, and how they sign in.
+//!
+//! A request carries at most one credential:
+//!
+//! - `Authorization: Bearer atr_<id>_<secret>`: a personal access token. The id is public and
+//!   finds the stored grant; the secret's SHA-256 is compared in constant time with the stored
+//!   hash. An unknown, garbled, revoked or expired token is refused with 401: a caller who sends
+//!   a token learns why it does not work rather than silently being anonymous.
+//! - the `atr_session` cookie: a browser session from `POST /api/session`. Only the SHA-256 of
+//!   its secret is stored. A stale or unknown cookie is ignored (the caller is anonymous), so
+//!   public pages keep working for a browser with an old cookie.
+//!
+//! Without either the caller is [`Principal::Anonymous`]. Secrets are never logged.
+//!
+//! Routes (JSON): `POST|DELETE /api/session`, `GET /api/me`, `POST|GET /api/tokens`,
+//! `DELETE /api/tokens/{id}`, and for admins `POST /api/admin/accounts`,
+//! `PUT /api/admin/committees/{key}` and `POST /api/admin/committees/import` (the document's
+//! format is described in [`admin`]).
+
+pub mod admin;
+mod body;
+mod password;
+mod secrets;
+mod session;
+mod tokens;
+
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use atr_core::auth::Principal;
+use atr_core::ports::PersonRepository;
+use atr_core::types::Timestamp;
 use axum::Router;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
+use axum::http::{HeaderValue, header};
+use axum::routing::{delete, get, post, put};
+
+pub use admin::ensure_admin;
+pub use password::{MAX_PASSWORD_LEN, MIN_PASSWORD_LEN, hash_password};
+pub use secrets::{SESSION_COOKIE, TOKEN_PREFIX};
 
 use crate::{ApiError, AppState};
 
@@ -14,15 +48,69 @@ pub struct Caller(pub Principal);
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &AppState) -> Result<Self, Self::Rejection> {
-        if parts.headers.contains_key(axum::http::header::AUTHORIZATION) {
-            return Err(ApiError::unauthenticated("this credential is not accepted"));
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let now = now();
+        if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
+            return token_principal(state, value, now).await.map(Caller);
+        }
+        if let Some(secret) = secrets::session_cookie(&parts.headers) {
+            let sql = &state.storage.sql;
+            if let Some(user) = sql.session_user(&secrets::secret_hash(secret), now).await?
+                && let Some(person) = PersonRepository::get(sql, &user).await?
+            {
+                return Ok(Caller(Principal::Person(person)));
+            }
         }
         Ok(Caller(Principal::Anonymous))
     }
 }
 
-/// The sign-in routes.
+/// The principal of an `Authorization` header, or why it is refused.
+async fn token_principal(state: &AppState, value: &HeaderValue, now: Timestamp) -> Result<Principal, ApiError> {
+    let malformed = || {
+        ApiError::unauthenticated(format!(
+            "the Authorization header is malformed: expected Bearer {TOKEN_PREFIX}<id>_<secret>"
+        ))
+    };
+    let value = value.to_str().map_err(|_| malformed())?;
+    let (scheme, credential) = value.trim().split_once(' ').ok_or_else(malformed)?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(ApiError::unauthenticated("only Bearer tokens are accepted in the Authorization header"));
+    }
+    let (id, secret) = secrets::parse_bearer(credential.trim()).ok_or_else(malformed)?;
+    let sql = &state.storage.sql;
+    let Some(stored) = sql.token_by_id(id).await?.filter(|t| secrets::hash_matches(secret, &t.secret_hash)) else {
+        return Err(ApiError::unauthenticated("the token is not recognised: unknown id or wrong secret"));
+    };
+    if let Some(at) = stored.revoked_at {
+        return Err(ApiError::unauthenticated(format!("the token {id} was revoked at {at}")));
+    }
+    if !stored.grant.is_live(now) {
+        return Err(ApiError::unauthenticated(format!("the token {id} expired at {}", stored.grant.expires_at())));
+    }
+    let Some(owner) = PersonRepository::get(sql, stored.grant.owner()).await? else {
+        return Err(ApiError::unauthenticated(format!("the owner of token {id} is no longer known")));
+    };
+    if let Err(error) = sql.touch_token(id, now).await {
+        tracing::warn!(token = id, %error, "could not record the token's use");
+    }
+    Ok(Principal::Token { owner, token: stored.grant })
+}
+
+/// The current time, to the second.
+pub(crate) fn now() -> Timestamp {
+    let seconds = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    Timestamp::from_unix(i64::try_from(seconds).unwrap_or(i64::MAX))
+}
+
+/// The sign-in, token and account routes.
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route("/api/session", post(session::sign_in).delete(session::sign_out))
+        .route("/api/me", get(session::me))
+        .route("/api/tokens", post(tokens::create).get(tokens::list))
+        .route("/api/tokens/{id}", delete(tokens::revoke))
+        .route("/api/admin/accounts", post(admin::create_account))
+        .route("/api/admin/committees/import", post(admin::import_committees))
+        .route("/api/admin/committees/{key}", put(admin::put_committee))
 }

@@ -1,1 +1,3 @@
 //! Integration tests of the HTTP service.
+mod auth;
+mod download;

@@ -6,6 +6,7 @@
 //! also a database rule (unique keys, partial unique indexes, guarded `UPDATE ... WHERE`), so a
 //! lost race comes back as [`StoreError::Conflict`].
 
+mod accounts;
 mod events;
 mod people;
 mod queue;
@@ -22,6 +23,7 @@ use serde::de::DeserializeOwned;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyConnection, AnyPool, Executor, Row};
 
+pub use accounts::StoredToken;
 pub use events::{ChainError, ChainReport};
 pub use queue::{NewTask, QueueCount, QueuedTask, inputs_hash};
 pub use records::DEFAULT_MAX_ATTEMPTS;
@@ -204,6 +206,27 @@ pub(crate) async fn release_id(conn: &mut AnyConnection, key: &ReleaseKey) -> St
         Some(row) => get_i64(&row, "id"),
         None => Err(StoreError::NotFound(format!("release {key}"))),
     }
+}
+
+/// The JSON document of the one row `sql` selects (as `data`) for `key`, decoded.
+pub(crate) async fn document_by_key<T: DeserializeOwned>(
+    pool: &AnyPool,
+    sql: &'static str,
+    key: &str,
+) -> StoreResult<Option<T>> {
+    let row = sqlx::query(sql).bind(key).fetch_optional(pool).await.map_err(backend)?;
+    row.map(|r| from_json(&get_str(&r, "data")?)).transpose()
+}
+
+/// The JSON documents of a keyset page: `sql` selects `data` with `key > $1 ... LIMIT $2`.
+pub(crate) async fn documents_after<T: DeserializeOwned>(
+    pool: &AnyPool,
+    sql: &'static str,
+    after: &str,
+    limit: i64,
+) -> StoreResult<Vec<T>> {
+    let rows = sqlx::query(sql).bind(after).bind(limit).fetch_all(pool).await.map_err(backend)?;
+    rows.iter().map(|r| from_json(&get_str(r, "data")?)).collect()
 }
 
 /// Limits as SQL integers.

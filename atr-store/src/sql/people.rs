@@ -9,7 +9,10 @@ use atr_core::types::{CommitteeKey, Fingerprint, KeyId, ProductKey, ProjectKey, 
 use sqlx::AnyConnection;
 
 use super::releases::voter_col;
-use super::{SqlStore, backend, db_error, from_json, get_i64, get_opt_i64, get_str, limit_of, release_id, to_json};
+use super::{
+    SqlStore, backend, db_error, document_by_key, documents_after, from_json, get_i64, get_opt_i64, get_str, limit_of,
+    release_id, to_json,
+};
 
 impl SqlStore {
     /// Creates or updates a person's global roles (from the foundation's directory).
@@ -137,12 +140,7 @@ impl PersonRepository for SqlStore {
 #[async_trait]
 impl CommitteeRepository for SqlStore {
     async fn get(&self, key: &CommitteeKey) -> StoreResult<Option<Committee>> {
-        let row = sqlx::query("SELECT data FROM committees WHERE key = $1")
-            .bind(key.as_str())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(backend)?;
-        row.map(|r| from_json(&get_str(&r, "data")?)).transpose()
+        document_by_key(&self.pool, "SELECT data FROM committees WHERE key = $1", key.as_str()).await
     }
 
     async fn put(&self, committee: &Committee) -> StoreResult<()> {
@@ -159,25 +157,15 @@ impl CommitteeRepository for SqlStore {
 
     async fn list(&self, page: PageRequest<CommitteeKey>) -> StoreResult<Vec<Committee>> {
         let after = page.after.as_ref().map_or("", CommitteeKey::as_str);
-        let rows = sqlx::query("SELECT data FROM committees WHERE key > $1 ORDER BY key LIMIT $2")
-            .bind(after)
-            .bind(limit_of(&page))
-            .fetch_all(&self.pool)
-            .await
-            .map_err(backend)?;
-        rows.iter().map(|r| from_json(&get_str(r, "data")?)).collect()
+        let sql = "SELECT data FROM committees WHERE key > $1 ORDER BY key LIMIT $2";
+        documents_after(&self.pool, sql, after, limit_of(&page)).await
     }
 }
 
 #[async_trait]
 impl ProjectRepository for SqlStore {
     async fn get(&self, key: &ProjectKey) -> StoreResult<Option<Project>> {
-        let row = sqlx::query("SELECT data FROM projects WHERE key = $1")
-            .bind(key.as_str())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(backend)?;
-        row.map(|r| from_json(&get_str(&r, "data")?)).transpose()
+        document_by_key(&self.pool, "SELECT data FROM projects WHERE key = $1", key.as_str()).await
     }
 
     async fn create(&self, project: &Project) -> StoreResult<()> {
@@ -223,13 +211,8 @@ impl ProjectRepository for SqlStore {
 
     async fn list(&self, page: PageRequest<ProjectKey>) -> StoreResult<Vec<Project>> {
         let after = page.after.as_ref().map_or("", ProjectKey::as_str);
-        let rows = sqlx::query("SELECT data FROM projects WHERE key > $1 ORDER BY key LIMIT $2")
-            .bind(after)
-            .bind(limit_of(&page))
-            .fetch_all(&self.pool)
-            .await
-            .map_err(backend)?;
-        rows.iter().map(|r| from_json(&get_str(r, "data")?)).collect()
+        let sql = "SELECT data FROM projects WHERE key > $1 ORDER BY key LIMIT $2";
+        documents_after(&self.pool, sql, after, limit_of(&page)).await
     }
 
     async fn ignores(&self, project: &ProjectKey) -> StoreResult<Vec<CheckIgnore>> {

@@ -170,7 +170,11 @@ impl ReleaseRepository for SqlStore {
 /// Stores check results (with their releases' row ids). The results of a checker on a revision
 /// replace all its earlier results there, so running a check again, or committing the same
 /// results twice, leaves one set.
-pub(crate) async fn insert_checks(conn: &mut sqlx::AnyConnection, results: &[CheckResult], ids: &[i64]) -> StoreResult<()> {
+pub(crate) async fn insert_checks(
+    conn: &mut sqlx::AnyConnection,
+    results: &[CheckResult],
+    ids: &[i64],
+) -> StoreResult<()> {
     let mut replaced = std::collections::BTreeSet::new();
     for (result, id) in results.iter().zip(ids) {
         let revision = i64::from(result.revision.get());

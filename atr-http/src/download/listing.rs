@@ -1,0 +1,144 @@
+//! Listing a folder of a release as JSON, from its revision's manifest.
+
+use std::collections::BTreeMap;
+
+use atr_core::model::{FileEntry, Release, ReleaseKey, RevisionNumber};
+use atr_core::ports::StoreError;
+use atr_core::types::{ProductKey, ReleasePath, Stage};
+use axum::body::Body;
+use axum::http::header::{CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, ETAG};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::Response;
+use serde::Serialize;
+
+use super::resolve::missing;
+use super::serve::respond;
+use super::{cache_control, range};
+use crate::{ApiError, AppState};
+
+/// The JSON answer for a folder.
+#[derive(Debug, Serialize)]
+struct Listing<'a> {
+    release: ReleaseView<'a>,
+    /// The revision served, as five digits (`00003`).
+    revision: String,
+    /// The folder listed, ending in `/`; empty for the release's root.
+    path: String,
+    entries: Vec<Entry>,
+}
+
+#[derive(Debug, Serialize)]
+struct ReleaseView<'a> {
+    project: &'a str,
+    product: Option<&'a str>,
+    version: &'a str,
+    stage: Stage,
+}
+
+/// One entry of a folder: a file with its size and SHA-512, or a sub-folder with the total size
+/// of the files under it (and no digest).
+#[derive(Debug, Serialize)]
+struct Entry {
+    name: String,
+    #[serde(rename = "type")]
+    kind: Kind,
+    size: u64,
+    sha512: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+enum Kind {
+    File,
+    Folder,
+}
+
+/// The manifest of a revision that the database says is public. Its absence is the storage's
+/// fault, not the client's.
+pub(super) async fn manifest(
+    app: &AppState,
+    release: &ReleaseKey,
+    revision: RevisionNumber,
+) -> Result<Vec<FileEntry>, ApiError> {
+    app.storage.files.manifest(release, revision).await.map_err(|error| match error {
+        StoreError::NotFound(what) => {
+            ApiError::internal(&format!("{what} is recorded but missing from release storage"))
+        }
+        other => ApiError::internal(&other),
+    })
+}
+
+/// Answers a request for a folder (`None`: the release's root).
+pub(super) async fn folder(
+    app: &AppState,
+    release: &Release,
+    revision: RevisionNumber,
+    folder: Option<&ReleasePath>,
+    stage: Stage,
+    request: &HeaderMap,
+    head: bool,
+) -> Result<Response, ApiError> {
+    let manifest = manifest(app, &release.key, revision).await?;
+    let prefix = folder.map(|f| format!("{f}/")).unwrap_or_default();
+    let entries = entries(&manifest, &prefix);
+    if entries.is_empty() && folder.is_some() {
+        return Err(missing("folder", format!("folder {prefix} not found in release {}", release.key)));
+    }
+    let key = &release.key;
+    let listing = Listing {
+        release: ReleaseView {
+            project: key.project.as_str(),
+            product: key.product.as_ref().map(ProductKey::as_str),
+            version: key.version.as_str(),
+            stage,
+        },
+        revision: revision.to_string(),
+        path: prefix,
+        entries,
+    };
+    let body = serde_json::to_vec(&listing).map_err(|e| ApiError::internal(&e))?;
+    let mut headers = HeaderMap::new();
+    // The URL names the release and the folder; the revision fixes the content.
+    let etag = format!("\"listing-{revision}\"");
+    headers.insert(ETAG, HeaderValue::from_str(&etag).map_err(|e| ApiError::internal(&e))?);
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static(cache_control(stage)));
+    headers.insert(CONTENT_LENGTH, HeaderValue::from(body.len()));
+    if range::not_modified_by_tag(request, &etag) {
+        return Ok(respond(StatusCode::NOT_MODIFIED, headers, Body::empty()));
+    }
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    let body = if head { Body::empty() } else { Body::from(body) };
+    Ok(respond(StatusCode::OK, headers, body))
+}
+
+/// The entries directly under `prefix` (a folder path ending in `/`, or empty for the root),
+/// sorted by name.
+fn entries(manifest: &[FileEntry], prefix: &str) -> Vec<Entry> {
+    let mut found: BTreeMap<&str, Entry> = BTreeMap::new();
+    for file in manifest {
+        let Some(rest) = file.path.as_str().strip_prefix(prefix) else {
+            continue;
+        };
+        match rest.split_once('/') {
+            None => {
+                let entry = Entry {
+                    name: rest.to_owned(),
+                    kind: Kind::File,
+                    size: file.size,
+                    sha512: Some(file.sha512.to_hex()),
+                };
+                found.insert(rest, entry);
+            }
+            Some((name, _)) => {
+                let entry = found.entry(name).or_insert_with(|| Entry {
+                    name: name.to_owned(),
+                    kind: Kind::Folder,
+                    size: 0,
+                    sha512: None,
+                });
+                entry.size = entry.size.saturating_add(file.size);
+            }
+        }
+    }
+    found.into_values().collect()
+}
