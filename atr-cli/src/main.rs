@@ -60,6 +60,10 @@ enum Command {
         /// Largest upload accepted, in bytes.
         #[arg(long, env = "ATR_MAX_UPLOAD_BYTES", default_value_t = 4 << 30)]
         max_upload_bytes: u64,
+        /// An admin account to create at start if it is missing; its password comes from
+        /// `ATR_ADMIN_PASSWORD` (never from the command line, where others could read it).
+        #[arg(long, env = "ATR_ADMIN_USER")]
+        admin: Option<String>,
     },
     /// Runs a task runner: claims tasks from the database and runs them until interrupted.
     Worker {
@@ -122,14 +126,20 @@ async fn run(cli: &Cli) -> Result<(), String> {
             Ok(())
         }
         Command::Worker { concurrency, ref name } => worker(cli, concurrency, name.clone()).await,
-        Command::Serve { ref listen, no_worker, max_upload_bytes } => {
-            serve(cli, listen, no_worker, max_upload_bytes).await
+        Command::Serve { ref listen, no_worker, max_upload_bytes, ref admin } => {
+            serve(cli, listen, no_worker, max_upload_bytes, admin.as_deref()).await
         }
         Command::Check { .. } => unreachable!("handled before the runtime starts"),
     }
 }
 
-async fn serve(cli: &Cli, listen: &str, no_worker: bool, max_upload_bytes: u64) -> Result<(), String> {
+async fn serve(
+    cli: &Cli,
+    listen: &str,
+    no_worker: bool,
+    max_upload_bytes: u64,
+    admin: Option<&str>,
+) -> Result<(), String> {
     use std::sync::Arc;
 
     use atr_core::policy::VotePolicy;
@@ -149,6 +159,17 @@ async fn serve(cli: &Cli, listen: &str, no_worker: bool, max_upload_bytes: u64) 
     let address = listener.local_addr().map_err(|e| e.to_string())?;
     let config = HttpConfig { max_upload_bytes, ..HttpConfig::default() };
     let state = AppState::new(storage.clone(), config);
+    let sign_in = match admin {
+        Some(user) => {
+            let user = atr_core::types::UserId::parse(user).map_err(|e| format!("--admin: {e}"))?;
+            let password = std::env::var("ATR_ADMIN_PASSWORD")
+                .map_err(|_| "--admin needs the admin's password in ATR_ADMIN_PASSWORD".to_owned())?;
+            let created = atr_http::auth::ensure_admin(&state, &user, &password).await.map_err(|e| e.to_string())?;
+            let how = if created { "created with" } else { "already has" };
+            format!("sign in as {user} (account {how} the password in ATR_ADMIN_PASSWORD): POST /api/session")
+        }
+        None => "no admin account was asked for: start with --admin USER and ATR_ADMIN_PASSWORD to create one".into(),
+    };
     let (shutdown, signal) = Shutdown::new();
     let runner = if no_worker {
         None
@@ -169,6 +190,7 @@ async fn serve(cli: &Cli, listen: &str, no_worker: bool, max_upload_bytes: u64) 
         if cli.database_url.is_some() { "from --database-url" } else { "SQLite in the data directory" }
     );
     println!("API description: http://{address}/api/openapi.json");
+    println!("{sign_in}");
     if runner.is_some() {
         println!("a task runner runs in this process (--no-worker to run it elsewhere with `atr worker`)");
     }

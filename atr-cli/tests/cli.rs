@@ -129,8 +129,9 @@ async fn serve_starts_from_nothing_and_answers() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_atr"))
         .arg("--data-dir")
         .arg(&data)
-        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(["serve", "--listen", "127.0.0.1:0", "--admin", "root"])
         .env_remove("ATR_DATABASE_URL")
+        .env("ATR_ADMIN_PASSWORD", "a long enough password")
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -165,6 +166,14 @@ async fn serve_starts_from_nothing_and_answers() {
     assert_eq!(refused.status(), 401);
     let error: serde_json::Value = refused.json().await.unwrap();
     assert_eq!(error["error"]["code"], "unauthenticated");
+    // The admin asked for at start can sign in; a wrong password cannot.
+    let login = |password: &'static str| {
+        client.post(format!("{address}/api/session")).json(&serde_json::json!({ "user": "root", "password": password }))
+    };
+    let ok = login("a long enough password").send().await.unwrap();
+    assert_eq!(ok.status(), 200);
+    assert!(ok.headers()["set-cookie"].to_str().unwrap().contains("HttpOnly"));
+    assert_eq!(login("wrong password here").send().await.unwrap().status(), 401);
     // SIGINT: a graceful stop.
     let pid = child.id().to_string();
     Command::new("kill").args(["-INT", &pid]).status().unwrap();
