@@ -3,7 +3,9 @@
 
 mod body;
 mod events;
+mod keys;
 mod openapi;
+mod records;
 mod releases;
 
 use atr_core::model::ReleaseKey;
@@ -38,6 +40,8 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/api/projects/{project}/releases/{version}/resolve", post(releases::resolve_vote))
         .route("/api/projects/{project}/releases/{version}/announce", post(releases::announce))
         .route("/api/events", get(events::events))
+        .merge(keys::routes())
+        .merge(records::routes())
 }
 
 /// A caller who signed in or sent a token: write endpoints refuse anonymous calls with 401
