@@ -8,6 +8,7 @@ use atr_store::sql::SqlStore;
 use clap::{Parser, Subcommand};
 
 mod check;
+mod demo;
 
 /// ATR, the trusted-release platform.
 #[derive(Debug, Parser)]
@@ -60,6 +61,10 @@ enum Command {
         /// Largest upload accepted, in bytes.
         #[arg(long, env = "ATR_MAX_UPLOAD_BYTES", default_value_t = 4 << 30)]
         max_upload_bytes: u64,
+        /// Loads a small demo foundation first (committees, people in every role, keys, releases
+        /// in every stage) into an empty database.
+        #[arg(long)]
+        demo: bool,
         /// An admin account to create at start if it is missing; its password comes from
         /// `ATR_ADMIN_PASSWORD` (never from the command line, where others could read it).
         #[arg(long, env = "ATR_ADMIN_USER")]
@@ -126,8 +131,8 @@ async fn run(cli: &Cli) -> Result<(), String> {
             Ok(())
         }
         Command::Worker { concurrency, ref name } => worker(cli, concurrency, name.clone()).await,
-        Command::Serve { ref listen, no_worker, max_upload_bytes, ref admin } => {
-            serve(cli, listen, no_worker, max_upload_bytes, admin.as_deref()).await
+        Command::Serve { ref listen, no_worker, max_upload_bytes, demo, ref admin } => {
+            serve(cli, listen, no_worker, max_upload_bytes, demo, admin.as_deref()).await
         }
         Command::Check { .. } => unreachable!("handled before the runtime starts"),
     }
@@ -138,6 +143,7 @@ async fn serve(
     listen: &str,
     no_worker: bool,
     max_upload_bytes: u64,
+    demo: bool,
     admin: Option<&str>,
 ) -> Result<(), String> {
     use std::sync::Arc;
@@ -170,6 +176,16 @@ async fn serve(
         }
         None => "no admin account was asked for: start with --admin USER and ATR_ADMIN_PASSWORD to create one".into(),
     };
+    let demo_note = if demo {
+        let people = demo::load(&state).await.map_err(|e| format!("loading the demo: {e}"))?;
+        Some(format!(
+            "demo loaded: accounts {} (password {}); root is an admin",
+            people.join(", "),
+            demo::DEMO_PASSWORD
+        ))
+    } else {
+        None
+    };
     let (shutdown, signal) = Shutdown::new();
     let runner = if no_worker {
         None
@@ -191,6 +207,9 @@ async fn serve(
     );
     println!("API description: http://{address}/api/openapi.json");
     println!("{sign_in}");
+    if let Some(note) = demo_note {
+        println!("{note}");
+    }
     if runner.is_some() {
         println!("a task runner runs in this process (--no-worker to run it elsewhere with `atr worker`)");
     }

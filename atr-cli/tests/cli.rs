@@ -180,3 +180,53 @@ async fn serve_starts_from_nothing_and_answers() {
     let status = child.wait().unwrap();
     assert!(status.success(), "{status:?}");
 }
+
+/// `atr serve --demo` loads a foundation with releases in every stage, all passing their checks.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_demo_shows_every_stage() {
+    use std::io::{BufRead, BufReader};
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_atr"))
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["serve", "--listen", "127.0.0.1:0", "--demo"])
+        .env_remove("ATR_DATABASE_URL")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    let address = first.split_whitespace().find(|w| w.starts_with("http://")).unwrap().to_owned();
+    let demo_line = lines.by_ref().map(Result::unwrap).find(|l| l.starts_with("demo loaded")).unwrap();
+    assert!(demo_line.contains("alice") && demo_line.contains("visitor"), "{demo_line}");
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let get = |path: &str| http.get(format!("{address}{path}")).send();
+    let stages = [("current", "2.4.66"), ("revoked", "2.4.67"), ("candidate", "2.4.68")];
+    for (stage, version) in stages {
+        let listed: serde_json::Value =
+            get(&format!("/api/projects/httpd/releases?stage={stage}")).await.unwrap().json().await.unwrap();
+        assert_eq!(listed[0]["key"]["version"], version, "{stage}: {listed}");
+        let file = get(&format!("/{stage}/httpd/{version}/httpd-{version}.tar.gz")).await.unwrap();
+        assert_eq!(file.status(), 200, "{stage}");
+    }
+    let drafts: serde_json::Value = get("/api/projects/httpd/releases").await.unwrap().json().await.unwrap();
+    assert_eq!(drafts[0]["key"]["version"], "2.5.0");
+    let product = get("/current/httpd/mod-tools/latest/httpd-mod-tools-1.0.0.tar.gz").await.unwrap();
+    assert_eq!(product.status(), 307);
+    for (project, version) in [("httpd", "2.4.68"), ("wayang", "1.0.0-incubating")] {
+        let checks: serde_json::Value = get(&format!("/api/projects/{project}/releases/{version}/revisions/1/checks"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let checks = checks.as_array().unwrap();
+        assert!(checks.iter().any(|c| c["checker"] == "signature" && c["status"] == "success"), "{checks:?}");
+        assert!(checks.iter().all(|c| c["status"] != "blocker"), "{project}: {checks:?}");
+    }
+    let pid = child.id().to_string();
+    Command::new("kill").args(["-INT", &pid]).status().unwrap();
+    assert!(child.wait().unwrap().success());
+}
