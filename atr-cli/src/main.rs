@@ -5,9 +5,10 @@ use std::process::ExitCode;
 
 use atr_store::StorageConfig;
 use atr_store::sql::SqlStore;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 mod check;
+mod config;
 mod demo;
 
 /// ATR, the trusted-release platform.
@@ -21,6 +22,10 @@ struct Cli {
     /// data directory.
     #[arg(long, env = "ATR_DATABASE_URL", global = true, hide_env_values = true)]
     database_url: Option<String>,
+    /// A TOML settings file (`data_dir`, `database_url`, `listen`, `max_upload_bytes`, `admin`);
+    /// flags and `ATR_` variables win over it.
+    #[arg(long, env = "ATR_CONFIG", global = true)]
+    config: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -92,7 +97,13 @@ impl Cli {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match config::matches(Cli::command()).and_then(|m| Cli::from_arg_matches(&m).map_err(|e| e.to_string())) {
+        Ok(cli) => cli,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(2);
+        }
+    };
     if let Command::Check { dir, keys, project, podling, json } = &cli.command {
         return check::run(dir, keys.as_deref(), project.as_deref(), *podling, *json);
     }

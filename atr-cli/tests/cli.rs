@@ -230,3 +230,31 @@ async fn serve_demo_shows_every_stage() {
     Command::new("kill").args(["-INT", &pid]).status().unwrap();
     assert!(child.wait().unwrap().success());
 }
+
+#[test]
+fn a_settings_file_sets_defaults_that_flags_override() {
+    let dir = tempfile::tempdir().unwrap();
+    let from_file = dir.path().join("from-file");
+    let settings = dir.path().join("atr.toml");
+    std::fs::write(&settings, format!("data_dir = {:?}\n", from_file.display().to_string())).unwrap();
+    let run = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_atr"))
+            .arg("--config")
+            .arg(&settings)
+            .args(extra)
+            .arg("migrate")
+            .env_remove("ATR_DATABASE_URL")
+            .env_remove("ATR_DATA_DIR")
+            .output()
+            .unwrap()
+    };
+    assert!(run(&[]).status.success());
+    assert!(from_file.join("atr.db").is_file());
+    let flag = dir.path().join("from-flag");
+    assert!(run(&["--data-dir", flag.to_str().unwrap()]).status.success());
+    assert!(flag.join("atr.db").is_file());
+    std::fs::write(&settings, "listen = 8080\nnot_a_setting = true\n").unwrap();
+    let bad = run(&[]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("is invalid"));
+}
