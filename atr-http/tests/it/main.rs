@@ -1,3 +1,5 @@
 //! Integration tests of the HTTP service.
+mod api;
 mod auth;
 mod download;
+mod keys;

@@ -1,0 +1,162 @@
+//! The release API's refusals: every 400/401/403/404/409/413/422 path of uploads and release
+//! calls, on every database engine.
+
+use atr_core::model::{Committee, Metadata, Person, Project};
+use atr_core::policy::PolicyOverrides;
+use atr_core::ports::{CommitteeRepository, ProjectRepository};
+use atr_core::types::{CommitteeKey, ProjectKey, UserId};
+use atr_http::{AppState, HttpConfig};
+use atr_store::testing::databases;
+use atr_store::{Storage, StorageConfig};
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+const PASSWORD: &str = "correct horse battery staple";
+
+struct Setup {
+    router: axum::Router,
+    rm: String,
+    dev: String,
+}
+
+async fn setup(storage: Storage, max_upload_bytes: u64) -> Setup {
+    let sql = &storage.sql;
+    let uid = |s: &str| UserId::parse(s).unwrap();
+    for id in ["rm", "dev"] {
+        sql.create_account(&uid(id), &atr_http::auth::hash_password(PASSWORD)).await.unwrap();
+        sql.put_person(&Person { id: uid(id), asf_member: false, admin: false, consent: None }).await.unwrap();
+    }
+    let mut committee = Committee::new(CommitteeKey::parse("demo").unwrap(), "Demo");
+    committee.release_managers.insert(uid("rm"));
+    committee.committers.insert(uid("dev"));
+    CommitteeRepository::put(sql, &committee).await.unwrap();
+    let project = Project {
+        key: ProjectKey::parse("demo").unwrap(),
+        committee: committee.key.clone(),
+        metadata: Metadata { display_name: "Demo".into(), ..Metadata::default() },
+        policy: PolicyOverrides::default(),
+        products: Vec::new(),
+    };
+    ProjectRepository::create(sql, &project).await.unwrap();
+    let config = HttpConfig { max_upload_bytes, ..HttpConfig::default() };
+    let router = atr_http::router(AppState::new(storage, config));
+    let mut cookies = Vec::new();
+    for id in ["rm", "dev"] {
+        let request = Request::post("/api/session")
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(json!({ "user": id, "password": PASSWORD }).to_string()))
+            .unwrap();
+        let response = router.clone().oneshot(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let cookie = response.headers()[header::SET_COOKIE].to_str().unwrap();
+        cookies.push(cookie.split(';').next().unwrap().to_owned());
+    }
+    let dev = cookies.pop().unwrap();
+    let rm = cookies.pop().unwrap();
+    Setup { router, rm, dev }
+}
+
+impl Setup {
+    async fn send(&self, request: Request<Body>) -> (StatusCode, Value) {
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+        (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    }
+
+    async fn json(&self, method: Method, uri: &str, cookie: Option<&str>, body: &str) -> (StatusCode, Value) {
+        let mut request = Request::builder().method(method).uri(uri).header(header::CONTENT_TYPE, "application/json");
+        if let Some(cookie) = cookie {
+            request = request.header(header::COOKIE, cookie);
+        }
+        self.send(request.body(Body::from(body.to_owned())).unwrap()).await
+    }
+
+    async fn put(&self, uri: &str, body: Body, length: Option<usize>, if_match: Option<&str>) -> (StatusCode, Value) {
+        let mut request = Request::put(uri).header(header::COOKIE, &self.rm);
+        if let Some(n) = length {
+            request = request.header(header::CONTENT_LENGTH, n);
+        }
+        if let Some(m) = if_match {
+            request = request.header(header::IF_MATCH, m);
+        }
+        self.send(request.body(body).unwrap()).await
+    }
+}
+
+fn message(answer: &(StatusCode, Value)) -> String {
+    answer.1["error"]["message"].as_str().unwrap_or_default().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn release_calls_refuse_what_they_must() {
+    for db in databases().await {
+        let dir = tempfile::tempdir().unwrap();
+        let config = StorageConfig { database_url: Some(db.url.clone()), ..StorageConfig::new(dir.path()) };
+        let (storage, _) = Storage::open(&config).await.unwrap();
+        let app = setup(storage, 1024).await;
+        let releases = "/api/projects/demo/releases";
+
+        // 401 without a caller, 403 naming the permission for a committer.
+        let anonymous = app.json(Method::POST, releases, None, r#"{"version":"1.0.0"}"#).await;
+        assert_eq!(
+            (anonymous.0, anonymous.1["error"]["code"].as_str()),
+            (StatusCode::UNAUTHORIZED, Some("unauthenticated"))
+        );
+        let committer = app.json(Method::POST, releases, Some(&app.dev), r#"{"version":"1.0.0"}"#).await;
+        assert_eq!(committer.0, StatusCode::FORBIDDEN);
+        assert!(message(&committer).contains("manage_release"), "{}", committer.1);
+        // 400 for bad JSON or a bad version, 422 naming an unknown or mistyped field.
+        let bad = app.json(Method::POST, releases, Some(&app.rm), r#"{"version":"#).await;
+        assert_eq!(bad.0, StatusCode::BAD_REQUEST);
+        let unknown = app.json(Method::POST, releases, Some(&app.rm), r#"{"version":"1.0.0","colour":"red"}"#).await;
+        assert_eq!(unknown.0, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(message(&unknown).contains("colour"), "{}", unknown.1);
+        let mistyped = app.json(Method::POST, releases, Some(&app.rm), r#"{"version":100}"#).await;
+        assert_eq!(mistyped.0, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(message(&mistyped).contains("version"), "{}", mistyped.1);
+        let latest = app.json(Method::POST, releases, Some(&app.rm), r#"{"version":"latest"}"#).await;
+        assert_eq!(latest.0, StatusCode::BAD_REQUEST);
+        // 201, then 409 for the same version again; 404 for an unknown project or release.
+        let created = app.json(Method::POST, releases, Some(&app.rm), r#"{"version":"1.0.0"}"#).await;
+        assert_eq!(created.0, StatusCode::CREATED, "{}", created.1);
+        let again = app.json(Method::POST, releases, Some(&app.rm), r#"{"version":"1.0.0"}"#).await;
+        assert_eq!(again.0, StatusCode::CONFLICT);
+        let nowhere =
+            app.json(Method::POST, "/api/projects/nosuch/releases", Some(&app.rm), r#"{"version":"1.0.0"}"#).await;
+        assert_eq!(nowhere.0, StatusCode::NOT_FOUND);
+        let missing = app.json(Method::GET, "/api/projects/demo/releases/9.9.9", None, "").await;
+        assert_eq!((missing.0, missing.1["error"]["code"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")));
+
+        // Uploads: 413 over the bound, declared or not; 400 for unsafe paths; 409 for a stale parent.
+        let files = "/api/projects/demo/releases/1.0.0/files";
+        let big = vec![b'x'; 2000];
+        let declared = app.put(&format!("{files}/big.bin"), Body::from(big.clone()), Some(big.len()), None).await;
+        assert_eq!(declared.0, StatusCode::PAYLOAD_TOO_LARGE, "{}", declared.1);
+        let streamed = app.put(&format!("{files}/big.bin"), Body::from(big), None, None).await;
+        assert_eq!(streamed.0, StatusCode::PAYLOAD_TOO_LARGE, "{}", streamed.1);
+        for path in ["..%2Fescape", ".hidden", "a/../b", "KEYS%00"] {
+            let unsafe_path = app.put(&format!("{files}/{path}"), Body::from("x"), None, None).await;
+            assert_eq!(unsafe_path.0, StatusCode::BAD_REQUEST, "{path}: {}", unsafe_path.1);
+        }
+        let first = app.put(&format!("{files}/a.txt"), Body::from("a"), None, Some("none")).await;
+        assert_eq!(first.0, StatusCode::CREATED, "{}", first.1);
+        let second = app.put(&format!("{files}/b.txt"), Body::from("b"), None, Some("\"00001\"")).await;
+        assert_eq!(second.0, StatusCode::CREATED, "{}", second.1);
+        let stale = app.put(&format!("{files}/c.txt"), Body::from("c"), None, Some("\"00001\"")).await;
+        assert_eq!(stale.0, StatusCode::CONFLICT);
+        assert!(message(&stale).contains("expected revision 00001"), "{}", stale.1);
+        let garbled = app.put(&format!("{files}/c.txt"), Body::from("c"), None, Some("yesterday")).await;
+        assert_eq!(garbled.0, StatusCode::BAD_REQUEST);
+        // The rejected uploads left no revision behind.
+        let revisions = app.json(Method::GET, "/api/projects/demo/releases/1.0.0/revisions", None, "").await;
+        assert_eq!(revisions.1.as_array().unwrap().len(), 2);
+        // 409 for a vote on a revision that is not the latest.
+        let vote =
+            app.json(Method::POST, "/api/projects/demo/releases/1.0.0/vote", Some(&app.rm), r#"{"revision":1}"#).await;
+        assert_eq!(vote.0, StatusCode::CONFLICT, "{}", vote.1);
+        db.finish().await;
+    }
+}
