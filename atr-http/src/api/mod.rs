@@ -31,6 +31,8 @@ pub(crate) fn routes() -> Router<AppState> {
             "/api/projects/{project}/releases/{version}/files/{*path}",
             put(releases::put_file).delete(releases::delete_file),
         )
+        .route("/api/projects/{project}/releases/{version}/moves", post(releases::move_file))
+        .route("/api/projects/{project}/releases/{version}/sboms", get(releases::sboms))
         .route("/api/projects/{project}/releases/{version}/revisions", get(releases::revisions))
         .route("/api/projects/{project}/releases/{version}/revisions/{number}", get(releases::revision))
         .route("/api/projects/{project}/releases/{version}/revisions/{number}/checks", get(releases::checks))

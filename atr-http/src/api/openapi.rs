@@ -24,6 +24,16 @@ const OPERATIONS: &[(&str, &str, &str)] = &[
         "Upload a file (raw body, streamed): a new revision; If-Match names the expected latest revision",
     ),
     ("delete", "/api/projects/{project}/releases/{version}/files/{path}", "Delete a file: a new revision"),
+    (
+        "post",
+        "/api/projects/{project}/releases/{version}/moves",
+        "Move or rename a file or folder: {from, to}; a new revision",
+    ),
+    (
+        "get",
+        "/api/projects/{project}/releases/{version}/sboms",
+        "The SBOM files of the latest revision with their validation results",
+    ),
     ("get", "/api/projects/{project}/releases/{version}/revisions", "Revisions of a release"),
     ("get", "/api/projects/{project}/releases/{version}/revisions/{number}", "A revision and its file manifest"),
     ("get", "/api/projects/{project}/releases/{version}/revisions/{number}/checks", "Check results of a revision"),

@@ -256,6 +256,63 @@ pub(crate) async fn delete_file(
     Ok(Json(json!({ "revision": new.revision, "analyze_task": new.analyze })))
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Move {
+    from: String,
+    to: String,
+}
+
+/// Moves or renames a file or folder (in a preview: stripping `-rc1` from names): a new revision.
+pub(crate) async fn move_file(
+    State(state): State<AppState>,
+    SignedIn(caller): SignedIn,
+    Path((project, version)): Path<(String, String)>,
+    query: Result<Query<ProductQuery>, QueryRejection>,
+    headers: HeaderMap,
+    body: Result<Json<Move>, JsonRejection>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let Query(query) = query.map_err(|e| query_error(&e))?;
+    let Json(body) = body.map_err(|e| json_error(&e))?;
+    let key = release_key(&project, &version, query.product.as_deref())?;
+    let (from, to) = (release_path(&body.from)?, release_path(&body.to)?);
+    let release = load(&state, &key).await?;
+    let parent = expected_parent(&headers, &release)?;
+    let new =
+        state.services.add_revision(&caller, &key, parent, vec![FileChange::Move { from, to }], None, now()).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "revision": new.revision, "analyze_task": new.analyze }))))
+}
+
+/// The SBOM files of the release's latest revision (`*.cdx.json`, `*.spdx.json`), with the
+/// results of their validation.
+pub(crate) async fn sboms(
+    State(state): State<AppState>,
+    Path((project, version)): Path<(String, String)>,
+    query: Result<Query<ProductQuery>, QueryRejection>,
+) -> ApiResult<Json<Value>> {
+    let Query(query) = query.map_err(|e| query_error(&e))?;
+    let key = release_key(&project, &version, query.product.as_deref())?;
+    let release = load(&state, &key).await?;
+    let Some(number) = release.latest_revision else {
+        return Ok(Json(json!({ "revision": null, "sboms": [] })));
+    };
+    let revision = RevisionRepository::get(&state.storage.sql, &key, number)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("revision {number} of {key} not found")))?;
+    let checks = RevisionRepository::checks(&state.storage.sql, &key, number).await?;
+    let sboms: Vec<Value> = revision
+        .files
+        .iter()
+        .filter(|f| atr_tasks::analyze::paths::SBOM_SUFFIXES.iter().any(|s| f.path.file_name().ends_with(s)))
+        .map(|f| {
+            let results: Vec<&CheckResult> =
+                checks.iter().filter(|c| c.checker == "sbom" && c.path.as_ref() == Some(&f.path)).collect();
+            json!({ "file": f, "checks": results })
+        })
+        .collect();
+    Ok(Json(json!({ "revision": number, "sboms": sboms })))
+}
+
 pub(crate) async fn revisions(
     State(state): State<AppState>,
     Path((project, version)): Path<(String, String)>,

@@ -153,6 +153,21 @@ async fn release_calls_refuse_what_they_must() {
         // The rejected uploads left no revision behind.
         let revisions = app.json(Method::GET, "/api/projects/demo/releases/1.0.0/revisions", None, "").await;
         assert_eq!(revisions.1.as_array().unwrap().len(), 2);
+        // A move is a revision too; moving a missing file is refused without one.
+        let move_url = "/api/projects/demo/releases/1.0.0/moves";
+        let renamed = app.json(Method::POST, move_url, Some(&app.rm), r#"{"from":"b.txt","to":"docs/b.txt"}"#).await;
+        assert_eq!(renamed.0, StatusCode::CREATED, "{}", renamed.1);
+        let paths: Vec<&str> =
+            renamed.1["revision"]["files"].as_array().unwrap().iter().map(|f| f["path"].as_str().unwrap()).collect();
+        assert_eq!(paths, ["a.txt", "docs/b.txt"]);
+        let nothing = app.json(Method::POST, move_url, Some(&app.rm), r#"{"from":"nope.txt","to":"x.txt"}"#).await;
+        assert_eq!(nothing.0, StatusCode::UNPROCESSABLE_ENTITY, "{}", nothing.1);
+        // SBOM files are listed as such.
+        let sbom = app.put(&format!("{files}/demo.cdx.json"), Body::from("{}"), None, None).await;
+        assert_eq!(sbom.0, StatusCode::CREATED, "{}", sbom.1);
+        let sboms = app.json(Method::GET, "/api/projects/demo/releases/1.0.0/sboms", None, "").await;
+        assert_eq!(sboms.1["sboms"][0]["file"]["path"], "demo.cdx.json", "{}", sboms.1);
+        assert_eq!(sboms.1["sboms"].as_array().unwrap().len(), 1);
         // 409 for a vote on a revision that is not the latest.
         let vote =
             app.json(Method::POST, "/api/projects/demo/releases/1.0.0/vote", Some(&app.rm), r#"{"revision":1}"#).await;
