@@ -31,6 +31,18 @@ struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
+enum Committees {
+    /// Creates or replaces the committees of a JSON document (the format of
+    /// `POST /api/admin/committees/import`).
+    Import {
+        /// The JSON file.
+        file: PathBuf,
+    },
+    /// Lists the committees and their people.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
 enum Command {
     /// Applies the pending database migrations, creating the database if needed.
     Migrate,
@@ -74,6 +86,20 @@ enum Command {
         /// `ATR_ADMIN_PASSWORD` (never from the command line, where others could read it).
         #[arg(long, env = "ATR_ADMIN_USER")]
         admin: Option<String>,
+    },
+    /// Manages committees and their people (PMC members, committers, release managers).
+    #[command(subcommand)]
+    Committees(Committees),
+    /// Creates a local account; its password comes from `ATR_ACCOUNT_PASSWORD`.
+    Account {
+        /// The person's user id.
+        user: String,
+        /// Makes the person an admin.
+        #[arg(long)]
+        admin: bool,
+        /// Marks the person as a member of the foundation.
+        #[arg(long)]
+        asf_member: bool,
     },
     /// Runs a task runner: claims tasks from the database and runs them until interrupted.
     Worker {
@@ -145,6 +171,8 @@ async fn run(cli: &Cli) -> Result<(), String> {
         Command::Serve { ref listen, no_worker, max_upload_bytes, demo, ref admin } => {
             serve(cli, listen, no_worker, max_upload_bytes, demo, admin.as_deref()).await
         }
+        Command::Committees(ref action) => committees(cli, action).await,
+        Command::Account { ref user, admin, asf_member } => account(cli, user, admin, asf_member).await,
         Command::Check { .. } => unreachable!("handled before the runtime starts"),
     }
 }
@@ -239,6 +267,64 @@ async fn serve(
         let _ = runner.await;
     }
     println!("ATR stopped");
+    Ok(())
+}
+
+async fn committees(cli: &Cli, action: &Committees) -> Result<(), String> {
+    use atr_core::ports::{CommitteeRepository, PageRequest};
+
+    let store = SqlStore::open(&cli.database_url()).await.map_err(|e| e.to_string())?;
+    match action {
+        Committees::Import { file } => {
+            use std::io::Read;
+            let mut text = String::new();
+            std::fs::File::open(file)
+                .and_then(|f| f.take(16 * 1024 * 1024).read_to_string(&mut text))
+                .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+            let document: atr_http::auth::CommitteeImport = serde_json::from_str(&text)
+                .map_err(|e| format!("{} is not a committee document: {e}", file.display()))?;
+            let report = atr_http::auth::apply_committee_import(&store, &document).await.map_err(|e| e.message)?;
+            println!("{report}");
+        }
+        Committees::List => {
+            let mut after = None;
+            loop {
+                let page = CommitteeRepository::list(&store, PageRequest { after: after.clone(), limit: 500 })
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let Some(last) = page.last() else { break };
+                after = Some(last.key.clone());
+                for c in &page {
+                    let names = |set: &std::collections::BTreeSet<atr_core::types::UserId>| {
+                        set.iter().map(ToString::to_string).collect::<Vec<_>>().join(",")
+                    };
+                    println!(
+                        "{}\t{}\tpmc={}\tcommitters={}\trelease_managers={}",
+                        c.key,
+                        c.name,
+                        names(&c.pmc_members),
+                        names(&c.committers),
+                        names(&c.release_managers)
+                    );
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn account(cli: &Cli, user: &str, admin: bool, asf_member: bool) -> Result<(), String> {
+    let id = atr_core::types::UserId::parse(user).map_err(|e| format!("user: {e}"))?;
+    let password = std::env::var("ATR_ACCOUNT_PASSWORD")
+        .map_err(|_| "the account's password goes in ATR_ACCOUNT_PASSWORD (never on the command line)".to_owned())?;
+    if password.chars().count() < atr_http::auth::MIN_PASSWORD_LEN {
+        return Err(format!("the password needs at least {} characters", atr_http::auth::MIN_PASSWORD_LEN));
+    }
+    let store = SqlStore::open(&cli.database_url()).await.map_err(|e| e.to_string())?;
+    store.create_account(&id, &atr_http::auth::hash_password(&password)).await.map_err(|e| e.to_string())?;
+    let person = atr_core::model::Person { id: id.clone(), asf_member, admin, consent: None };
+    store.put_person(&person).await.map_err(|e| e.to_string())?;
+    println!("account {id} created{}", if admin { " (admin)" } else { "" });
     Ok(())
 }
 

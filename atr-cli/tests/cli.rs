@@ -258,3 +258,43 @@ fn a_settings_file_sets_defaults_that_flags_override() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("is invalid"));
 }
+
+#[test]
+fn committees_and_accounts_are_managed_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let doc = dir.path().join("committees.json");
+    std::fs::write(
+        &doc,
+        r#"{"committees":[{"key":"httpd","name":"Apache HTTP Server","pmc_members":["alice"],"committers":["bob"],"release_managers":["rm"]}]}"#,
+    )
+    .unwrap();
+    let (ok, out, err) = atr(dir.path(), &["committees", "import", doc.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    assert!(out.contains(r#""created":["httpd"]"#), "{out}");
+    let (ok, out, _) = atr(dir.path(), &["committees", "list"]);
+    assert!(ok);
+    assert!(out.contains("httpd\tApache HTTP Server\tpmc=alice\tcommitters=bob\trelease_managers=rm"), "{out}");
+    std::fs::write(&doc, r#"{"committees":[{"key":"x","name":"X","pmc_members":[],"committers":[],"oops":1}]}"#)
+        .unwrap();
+    let (ok, _, err) = atr(dir.path(), &["committees", "import", doc.to_str().unwrap()]);
+    assert!(!ok);
+    assert!(err.contains("oops"), "{err}");
+
+    let create = |password: Option<&str>| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_atr"));
+        command.arg("--data-dir").arg(dir.path()).args(["account", "root", "--admin"]).env_remove("ATR_DATABASE_URL");
+        match password {
+            Some(p) => command.env("ATR_ACCOUNT_PASSWORD", p),
+            None => command.env_remove("ATR_ACCOUNT_PASSWORD"),
+        };
+        command.output().unwrap()
+    };
+    let missing = create(None);
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("ATR_ACCOUNT_PASSWORD"));
+    assert!(!create(Some("short")).status.success());
+    let made = create(Some("a long enough password"));
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    assert!(String::from_utf8_lossy(&made.stdout).contains("account root created (admin)"));
+    assert!(!create(Some("a long enough password")).status.success(), "an account is created once");
+}

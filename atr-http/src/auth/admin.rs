@@ -224,7 +224,7 @@ pub(crate) struct ImportedCommittee {
 /// The import document (see the module documentation).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct CommitteeImport {
+pub struct CommitteeImport {
     committees: Vec<ImportedCommittee>,
 }
 
@@ -235,7 +235,17 @@ pub(crate) async fn import_committees(
     Body(document): Body<CommitteeImport>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let admin = require_admin(&principal, "importing committees")?;
-    let sql = &state.storage.sql;
+    let report = apply_committee_import(&state.storage.sql, &document).await?;
+    tracing::info!(by = %admin.id, %report, "committees imported");
+    Ok(Json(report))
+}
+
+/// Applies a committee import document (see the module documentation) and answers the report
+/// `{imported, created, updated}`. The `atr committees import` command uses it too.
+pub async fn apply_committee_import(
+    sql: &atr_store::sql::SqlStore,
+    document: &CommitteeImport,
+) -> Result<serde_json::Value, ApiError> {
     let mut committees: BTreeMap<CommitteeKey, Committee> = BTreeMap::new();
     for (index, imported) in document.committees.iter().enumerate() {
         if committees.contains_key(&imported.key) {
@@ -269,6 +279,5 @@ pub(crate) async fn import_committees(
         CommitteeRepository::put(sql, committee).await?;
         if known { &mut updated } else { &mut created }.push(committee.key.clone());
     }
-    tracing::info!(by = %admin.id, created = created.len(), updated = updated.len(), "committees imported");
-    Ok(Json(json!({ "imported": committees.len(), "created": created, "updated": updated })))
+    Ok(json!({ "imported": committees.len(), "created": created, "updated": updated }))
 }

@@ -35,7 +35,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderValue, header};
 use axum::routing::{delete, get, post, put};
 
-pub use admin::ensure_admin;
+pub use admin::{CommitteeImport, apply_committee_import, ensure_admin};
 pub use password::{MAX_PASSWORD_LEN, MIN_PASSWORD_LEN, hash_password};
 pub use secrets::{SESSION_COOKIE, TOKEN_PREFIX};
 
