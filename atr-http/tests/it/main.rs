@@ -3,3 +3,4 @@ mod api;
 mod auth;
 mod download;
 mod keys;
+mod records;

@@ -1,0 +1,138 @@
+//! The task queue: reading tasks, counts, Analyze queued once per revision, cancel and retry.
+
+use axum::http::StatusCode;
+use serde_json::{Value, json};
+
+use super::sites;
+
+fn ids(answer: &Value) -> Vec<i64> {
+    answer.as_array().unwrap().iter().map(|t| t["id"].as_i64().unwrap()).collect()
+}
+
+#[tokio::test]
+async fn analyze_is_queued_once_per_revision() {
+    for site in sites().await {
+        let uri = "/api/projects/demo/releases/1.0.0/analyze";
+        let first = site.post(uri, Some("pmc"), json!({ "revision": 1 })).await;
+        let first = first.expect(StatusCode::CREATED).clone();
+        assert_eq!(first["kind"], "analyze");
+        assert_eq!(first["status"], "queued");
+        assert_eq!(first["args"]["revision"], 1);
+        assert_eq!(first["args"]["release"]["version"], "1.0.0");
+        assert_eq!(
+            first["id"], site.analyze_task,
+            "the upload's task is still queued: the same work is not queued twice"
+        );
+        let second = site.post(uri, Some("pmc"), json!({ "revision": 1 })).await;
+        assert_eq!(second.expect(StatusCode::CREATED)["id"], first["id"]);
+
+        // A new revision gets its own task.
+        let upload = site.upload("1.0.0", "NOTICE", "Apache Demo\nCopyright The Apache Software Foundation\n").await;
+        let second_revision = site.post(uri, Some("pmc"), json!({ "revision": 2 })).await;
+        let second_revision = second_revision.expect(StatusCode::CREATED);
+        assert_eq!(second_revision["id"], upload["analyze_task"]["id"]);
+        assert_ne!(second_revision["id"], first["id"]);
+
+        // Refusals.
+        site.post(uri, None, json!({ "revision": 1 })).await.expect(StatusCode::UNAUTHORIZED);
+        let committer = site.post(uri, Some("committer"), json!({ "revision": 1 })).await;
+        assert_eq!(committer.expect(StatusCode::FORBIDDEN)["error"]["details"]["activity"], "manage_release");
+        site.post(uri, Some("pmc"), json!({ "revision": 7 })).await.expect(StatusCode::NOT_FOUND);
+        site.post(uri, Some("pmc"), json!({ "revision": 0 })).await.expect(StatusCode::UNPROCESSABLE_ENTITY);
+        site.post(uri, Some("pmc"), json!({ "revision": "one" })).await.expect(StatusCode::UNPROCESSABLE_ENTITY);
+        let unknown = "/api/projects/demo/releases/9.9.9/analyze";
+        site.post(unknown, Some("pmc"), json!({ "revision": 1 })).await.expect(StatusCode::NOT_FOUND);
+        let bad = "/api/projects/demo/releases/1..0/analyze";
+        site.post(bad, Some("pmc"), json!({ "revision": 1 })).await.expect(StatusCode::BAD_REQUEST);
+        let queued = site.get("/api/tasks?status=queued", Some("pmc")).await;
+        assert_eq!(ids(queued.expect(StatusCode::OK)).len(), 2, "refused requests queue nothing");
+        site.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn tasks_are_read_by_signed_in_callers() {
+    for site in sites().await {
+        let id = site.analyze_task;
+        let one = site.get(&format!("/api/tasks/{id}"), Some("committer")).await;
+        let one = one.expect(StatusCode::OK);
+        assert_eq!(one["id"], id);
+        assert_eq!(one["status"], "queued");
+        assert!(one.get("fence").is_none() && one.get("lease_owner").is_none(), "{one}");
+        site.get(&format!("/api/tasks/{id}"), None).await.expect(StatusCode::UNAUTHORIZED);
+        site.get("/api/tasks?status=queued", None).await.expect(StatusCode::UNAUTHORIZED);
+        site.get("/api/tasks/status", None).await.expect(StatusCode::UNAUTHORIZED);
+
+        let queued = site.get("/api/tasks?status=queued", Some("visitor")).await;
+        assert_eq!(ids(queued.expect(StatusCode::OK)), [id]);
+        let failed = site.get("/api/tasks?status=failed", Some("visitor")).await;
+        assert_eq!(ids(failed.expect(StatusCode::OK)), Vec::<i64>::new());
+
+        site.get("/api/tasks/abc", Some("pmc")).await.expect(StatusCode::BAD_REQUEST);
+        site.get("/api/tasks/-3", Some("pmc")).await.expect(StatusCode::BAD_REQUEST);
+        site.get("/api/tasks/999999", Some("pmc")).await.expect(StatusCode::NOT_FOUND);
+        site.get("/api/tasks?status=sleeping", Some("pmc")).await.expect(StatusCode::BAD_REQUEST);
+        site.get("/api/tasks", Some("pmc")).await.expect(StatusCode::BAD_REQUEST);
+        site.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_task_is_cancelled_and_retried_by_those_who_may_and_counted() {
+    for site in sites().await {
+        let id = site.analyze_task;
+        let cancel = format!("/api/tasks/{id}/cancel");
+        let retry = format!("/api/tasks/{id}/retry");
+        let counts = site.get("/api/tasks/status", Some("pmc")).await;
+        let counts = counts.expect(StatusCode::OK);
+        assert_eq!(counts["kinds"]["analyze"]["queued"], 1, "{counts}");
+        assert_eq!(counts["kinds"]["analyze"]["cancelled"], 0, "{counts}");
+        assert_eq!(counts["total"]["queued"], 1, "{counts}");
+
+        site.post(&cancel, None, json!({})).await.expect(StatusCode::UNAUTHORIZED);
+        let committer = site.post(&cancel, Some("committer"), json!({})).await;
+        assert_eq!(committer.expect(StatusCode::FORBIDDEN)["error"]["details"]["activity"], "perform_actions");
+        let task = site.get(&format!("/api/tasks/{id}"), Some("pmc")).await;
+        assert_eq!(task.expect(StatusCode::OK)["status"], "queued", "a refused cancel changes nothing");
+
+        let cancelled = site.post(&cancel, Some("pmc"), json!({})).await;
+        assert_eq!(cancelled.expect(StatusCode::OK)["status"], "cancelled");
+        site.post(&cancel, Some("pmc"), json!({})).await.expect(StatusCode::CONFLICT);
+        let counts = site.get("/api/tasks/status", Some("pmc")).await;
+        let counts = counts.expect(StatusCode::OK);
+        assert_eq!(counts["kinds"]["analyze"]["queued"], 0, "{counts}");
+        assert_eq!(counts["kinds"]["analyze"]["cancelled"], 1, "{counts}");
+        let listed = site.get("/api/tasks?status=cancelled", Some("pmc")).await;
+        assert_eq!(ids(listed.expect(StatusCode::OK)), [id]);
+
+        site.post(&retry, None, json!({})).await.expect(StatusCode::UNAUTHORIZED);
+        let committer = site.post(&retry, Some("committer"), json!({})).await;
+        assert_eq!(committer.expect(StatusCode::FORBIDDEN)["error"]["details"]["activity"], "perform_actions");
+        let retried = site.post(&retry, Some("pmc"), json!({})).await;
+        let retried = retried.expect(StatusCode::OK);
+        assert_eq!(retried["status"], "queued");
+        assert_eq!(retried["attempts"], 0);
+        site.post(&retry, Some("pmc"), json!({})).await.expect(StatusCode::CONFLICT);
+        let counts = site.get("/api/tasks/status", Some("pmc")).await;
+        let counts = counts.expect(StatusCode::OK);
+        assert_eq!(counts["kinds"]["analyze"]["queued"], 1, "{counts}");
+        assert_eq!(counts["kinds"]["analyze"]["cancelled"], 0, "{counts}");
+
+        // An admin may act on any project's task.
+        let by_admin = site.post(&cancel, Some("admin"), json!({})).await;
+        assert_eq!(by_admin.expect(StatusCode::OK)["status"], "cancelled");
+
+        // While the same work is queued again, the cancelled task cannot be retried.
+        let analyze = "/api/projects/demo/releases/1.0.0/analyze";
+        let fresh = site.post(analyze, Some("pmc"), json!({ "revision": 1 })).await;
+        let fresh = fresh.expect(StatusCode::CREATED);
+        assert_ne!(fresh["id"], id, "a cancelled task is not pending: the work is queued anew");
+        site.post(&retry, Some("pmc"), json!({})).await.expect(StatusCode::CONFLICT);
+
+        site.post("/api/tasks/999999/cancel", Some("admin"), json!({})).await.expect(StatusCode::NOT_FOUND);
+        site.post("/api/tasks/999999/retry", Some("admin"), json!({})).await.expect(StatusCode::NOT_FOUND);
+        site.post("/api/tasks/x/cancel", Some("admin"), json!({})).await.expect(StatusCode::BAD_REQUEST);
+        site.post("/api/tasks/0/retry", Some("admin"), json!({})).await.expect(StatusCode::BAD_REQUEST);
+        site.finish().await;
+    }
+}
