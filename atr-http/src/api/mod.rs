@@ -62,6 +62,27 @@ impl axum::extract::FromRequestParts<AppState> for SignedIn {
     }
 }
 
+/// The release a route names: `{project}` and `{version}` in the path, `?product=` for a
+/// sub-product's release.
+pub(crate) struct ReleaseAt(pub ReleaseKey);
+
+impl axum::extract::FromRequestParts<AppState> for ReleaseAt {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &AppState) -> Result<Self, ApiError> {
+        use axum::extract::{Path, Query};
+        let Path(params) = Path::<std::collections::BTreeMap<String, String>>::from_request_parts(parts, state)
+            .await
+            .map_err(|e| ApiError::bad_request(e.body_text()))?;
+        let Query(query) =
+            Query::<ProductQuery>::from_request_parts(parts, state).await.map_err(|e| query_error(&e))?;
+        let (Some(project), Some(version)) = (params.get("project"), params.get("version")) else {
+            return Err(ApiError::bad_request("the path names no release"));
+        };
+        Ok(ReleaseAt(release_key(project, version, query.product.as_deref())?))
+    }
+}
+
 /// The current time, for the services (which never read a clock).
 pub(crate) fn now() -> Timestamp {
     let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());

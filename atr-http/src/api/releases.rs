@@ -18,7 +18,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{ProductQuery, SignedIn, json_error, now, project_key, query_error, release_key};
+use super::{ProductQuery, ReleaseAt, SignedIn, json_error, now, project_key, query_error, release_key};
 use crate::{ApiError, AppState};
 
 type ApiResult<T> = Result<T, ApiError>;
@@ -159,13 +159,7 @@ async fn load(state: &AppState, key: &atr_core::model::ReleaseKey) -> ApiResult<
 }
 
 /// One release: its state, packages of the latest revision, and the tally of its vote.
-pub(crate) async fn release(
-    State(state): State<AppState>,
-    Path((project, version)): Path<(String, String)>,
-    query: Result<Query<ProductQuery>, QueryRejection>,
-) -> ApiResult<Json<Value>> {
-    let Query(query) = query.map_err(|e| query_error(&e))?;
-    let key = release_key(&project, &version, query.product.as_deref())?;
+pub(crate) async fn release(State(state): State<AppState>, ReleaseAt(key): ReleaseAt) -> ApiResult<Json<Value>> {
     let release = load(&state, &key).await?;
     let revision = match release.latest_revision {
         Some(n) => RevisionRepository::get(&state.storage.sql, &key, n).await?,
@@ -267,14 +261,11 @@ pub(crate) struct Move {
 pub(crate) async fn move_file(
     State(state): State<AppState>,
     SignedIn(caller): SignedIn,
-    Path((project, version)): Path<(String, String)>,
-    query: Result<Query<ProductQuery>, QueryRejection>,
+    ReleaseAt(key): ReleaseAt,
     headers: HeaderMap,
     body: Result<Json<Move>, JsonRejection>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let Query(query) = query.map_err(|e| query_error(&e))?;
     let Json(body) = body.map_err(|e| json_error(&e))?;
-    let key = release_key(&project, &version, query.product.as_deref())?;
     let (from, to) = (release_path(&body.from)?, release_path(&body.to)?);
     let release = load(&state, &key).await?;
     let parent = expected_parent(&headers, &release)?;
@@ -285,13 +276,7 @@ pub(crate) async fn move_file(
 
 /// The SBOM files of the release's latest revision (`*.cdx.json`, `*.spdx.json`), with the
 /// results of their validation.
-pub(crate) async fn sboms(
-    State(state): State<AppState>,
-    Path((project, version)): Path<(String, String)>,
-    query: Result<Query<ProductQuery>, QueryRejection>,
-) -> ApiResult<Json<Value>> {
-    let Query(query) = query.map_err(|e| query_error(&e))?;
-    let key = release_key(&project, &version, query.product.as_deref())?;
+pub(crate) async fn sboms(State(state): State<AppState>, ReleaseAt(key): ReleaseAt) -> ApiResult<Json<Value>> {
     let release = load(&state, &key).await?;
     let Some(number) = release.latest_revision else {
         return Ok(Json(json!({ "revision": null, "sboms": [] })));
@@ -315,11 +300,8 @@ pub(crate) async fn sboms(
 
 pub(crate) async fn revisions(
     State(state): State<AppState>,
-    Path((project, version)): Path<(String, String)>,
-    query: Result<Query<ProductQuery>, QueryRejection>,
+    ReleaseAt(key): ReleaseAt,
 ) -> ApiResult<Json<Vec<Revision>>> {
-    let Query(query) = query.map_err(|e| query_error(&e))?;
-    let key = release_key(&project, &version, query.product.as_deref())?;
     Ok(Json(RevisionRepository::list(&state.storage.sql, &key, PageRequest::first(500)).await?))
 }
 
@@ -364,13 +346,10 @@ pub(crate) struct StartVote {
 pub(crate) async fn start_vote(
     State(state): State<AppState>,
     SignedIn(caller): SignedIn,
-    Path((project, version)): Path<(String, String)>,
-    query: Result<Query<ProductQuery>, QueryRejection>,
+    ReleaseAt(key): ReleaseAt,
     body: Result<Json<StartVote>, JsonRejection>,
 ) -> ApiResult<Json<Release>> {
-    let Query(query) = query.map_err(|e| query_error(&e))?;
     let Json(body) = body.map_err(|e| json_error(&e))?;
-    let key = release_key(&project, &version, query.product.as_deref())?;
     let revision =
         RevisionNumber::new(body.revision).ok_or_else(|| ApiError::invalid("revision: numbers start at 1"))?;
     Ok(Json(state.services.start_vote(&caller, &key, revision, now()).await?))
@@ -386,24 +365,15 @@ pub(crate) struct CastBallot {
 pub(crate) async fn cast_ballot(
     State(state): State<AppState>,
     SignedIn(caller): SignedIn,
-    Path((project, version)): Path<(String, String)>,
-    query: Result<Query<ProductQuery>, QueryRejection>,
+    ReleaseAt(key): ReleaseAt,
     body: Result<Json<CastBallot>, JsonRejection>,
 ) -> ApiResult<(StatusCode, Json<Ballot>)> {
-    let Query(query) = query.map_err(|e| query_error(&e))?;
     let Json(body) = body.map_err(|e| json_error(&e))?;
-    let key = release_key(&project, &version, query.product.as_deref())?;
     let ballot = state.services.cast_ballot(&caller, &key, body.value, body.comment, now()).await?;
     Ok((StatusCode::CREATED, Json(ballot)))
 }
 
-pub(crate) async fn tally(
-    State(state): State<AppState>,
-    Path((project, version)): Path<(String, String)>,
-    query: Result<Query<ProductQuery>, QueryRejection>,
-) -> ApiResult<Json<Tally>> {
-    let Query(query) = query.map_err(|e| query_error(&e))?;
-    let key = release_key(&project, &version, query.product.as_deref())?;
+pub(crate) async fn tally(State(state): State<AppState>, ReleaseAt(key): ReleaseAt) -> ApiResult<Json<Tally>> {
     Ok(Json(state.services.tally(&key).await?))
 }
 
@@ -416,13 +386,10 @@ pub(crate) struct Resolve {
 pub(crate) async fn resolve_vote(
     State(state): State<AppState>,
     SignedIn(caller): SignedIn,
-    Path((project, version)): Path<(String, String)>,
-    query: Result<Query<ProductQuery>, QueryRejection>,
+    ReleaseAt(key): ReleaseAt,
     body: Result<Json<Resolve>, JsonRejection>,
 ) -> ApiResult<Json<Release>> {
-    let Query(query) = query.map_err(|e| query_error(&e))?;
     let Json(body) = body.map_err(|e| json_error(&e))?;
-    let key = release_key(&project, &version, query.product.as_deref())?;
     Ok(Json(state.services.resolve_vote(&caller, &key, body.outcome, now()).await?))
 }
 
@@ -437,13 +404,10 @@ pub(crate) struct Announce {
 pub(crate) async fn announce(
     State(state): State<AppState>,
     SignedIn(caller): SignedIn,
-    Path((project, version)): Path<(String, String)>,
-    query: Result<Query<ProductQuery>, QueryRejection>,
+    ReleaseAt(key): ReleaseAt,
     body: Result<Json<Announce>, JsonRejection>,
 ) -> ApiResult<Json<Release>> {
-    let Query(query) = query.map_err(|e| query_error(&e))?;
     let Json(body) = body.map_err(|e| json_error(&e))?;
-    let key = release_key(&project, &version, query.product.as_deref())?;
     Ok(Json(state.services.announce(&caller, &key, body.confirmed, now()).await?))
 }
 
@@ -457,12 +421,9 @@ pub(crate) struct Revoke {
 pub(crate) async fn revoke(
     State(state): State<AppState>,
     SignedIn(caller): SignedIn,
-    Path((project, version)): Path<(String, String)>,
-    query: Result<Query<ProductQuery>, QueryRejection>,
+    ReleaseAt(key): ReleaseAt,
     body: Result<Json<Revoke>, JsonRejection>,
 ) -> ApiResult<Json<Release>> {
-    let Query(query) = query.map_err(|e| query_error(&e))?;
     let Json(body) = body.map_err(|e| json_error(&e))?;
-    let key = release_key(&project, &version, query.product.as_deref())?;
     Ok(Json(state.services.revoke(&caller, &key, &body.reason, now()).await?))
 }
