@@ -8,6 +8,7 @@ use atr_store::sql::SqlStore;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 mod check;
+mod client;
 mod config;
 mod demo;
 
@@ -26,6 +27,15 @@ struct Cli {
     /// flags and `ATR_` variables win over it.
     #[arg(long, env = "ATR_CONFIG", global = true)]
     config: Option<PathBuf>,
+    /// The service a client command talks to, such as `https://atr.example.org`.
+    #[arg(long, env = "ATR_SERVER", global = true)]
+    server: Option<String>,
+    /// The access token of a client command (`atr_...`).
+    #[arg(long, env = "ATR_TOKEN", global = true, hide_env_values = true)]
+    token: Option<String>,
+    /// Writes the answers of read commands as JSON.
+    #[arg(long, global = true)]
+    json: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -44,6 +54,8 @@ enum Committees {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    #[command(flatten)]
+    Client(client::ClientCommand),
     /// Applies the pending database migrations, creating the database if needed.
     Migrate,
     /// Checks the audit log's hash chain and reports the first event that was changed or deleted.
@@ -62,9 +74,6 @@ enum Command {
         /// The project is an Incubator podling (names say "incubating", DISCLAIMER needed).
         #[arg(long)]
         podling: bool,
-        /// Writes the report as JSON instead of text.
-        #[arg(long)]
-        json: bool,
     },
     /// Runs the platform: the HTTP service and, unless `--no-worker`, a task runner in the same
     /// process. Creates the data directory and the SQLite database on first start.
@@ -130,8 +139,8 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if let Command::Check { dir, keys, project, podling, json } = &cli.command {
-        return check::run(dir, keys.as_deref(), project.as_deref(), *podling, *json);
+    if let Command::Check { dir, keys, project, podling } = &cli.command {
+        return check::run(dir, keys.as_deref(), project.as_deref(), *podling, cli.json);
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
@@ -150,8 +159,11 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: &Cli) -> Result<(), String> {
-    std::fs::create_dir_all(&cli.data_dir)
-        .map_err(|e| format!("cannot create the data directory {}: {e}", cli.data_dir.display()))?;
+    // Client commands talk to a service; only the operator's commands keep data here.
+    if !matches!(cli.command, Command::Client(_)) {
+        std::fs::create_dir_all(&cli.data_dir)
+            .map_err(|e| format!("cannot create the data directory {}: {e}", cli.data_dir.display()))?;
+    }
     match cli.command {
         Command::Migrate => {
             let store = SqlStore::connect(&cli.database_url()).await.map_err(|e| e.to_string())?;
@@ -172,6 +184,10 @@ async fn run(cli: &Cli) -> Result<(), String> {
             serve(cli, listen, no_worker, max_upload_bytes, demo, admin.as_deref()).await
         }
         Command::Committees(ref action) => committees(cli, action).await,
+        Command::Client(ref command) => {
+            let context = client::Context { server: cli.server.clone(), token: cli.token.clone(), json: cli.json };
+            client::run(&context, command).await
+        }
         Command::Account { ref user, admin, asf_member } => account(cli, user, admin, asf_member).await,
         Command::Check { .. } => unreachable!("handled before the runtime starts"),
     }

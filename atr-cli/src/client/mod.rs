@@ -1,0 +1,495 @@
+//! The client side of `atr`: the commands a release manager, a CI job or an admin runs against a
+//! running service, over its JSON API.
+//!
+//! Where the service is and who calls come from `--server`/`ATR_SERVER` and
+//! `--token`/`ATR_TOKEN` first, then from the credentials `atr login` stored. A stored token is
+//! only sent to the server it was stored for.
+//!
+//! Answers go to stdout (the service's JSON with `--json`), progress and errors to stderr.
+//! A failure prints an `error:` line and a `hint:` line saying what to do next, and ends the
+//! process with its exit code (see [`api::exit`]): 1 failed checks or another error, 2 a wrong
+//! command line or value, 3 not signed in or refused, 4 not found, 5 a conflict with the
+//! release's state. Failures with code 1 are handed back to `main`, which prints them and exits
+//! with 1; the others are printed here and end the process at once.
+
+mod admin;
+mod api;
+mod credentials;
+mod output;
+mod release;
+mod transfer;
+
+use std::io::{BufRead as _, IsTerminal as _};
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand, ValueEnum};
+use serde_json::json;
+
+use self::api::{Api, Failure, Outcome, exit, segment};
+
+/// What every client command needs: where the service is and who is calling.
+#[derive(Debug, Clone)]
+pub(crate) struct Context {
+    pub server: Option<String>,
+    pub token: Option<String>,
+    pub json: bool,
+}
+
+/// A release named on the command line.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct ReleaseArgs {
+    /// The project, such as `httpd`.
+    pub project: String,
+    /// The release's version, such as `2.6.0`.
+    pub version: String,
+    /// The project's sub-product the release is of; omit it for the main product.
+    #[arg(long)]
+    pub product: Option<String>,
+}
+
+impl ReleaseArgs {
+    /// The API path of the release, with `tail` appended (such as `/tally`), and the product.
+    pub(crate) fn path(&self, tail: &str) -> String {
+        let query = self.product.as_deref().map(|p| format!("?product={}", segment(p))).unwrap_or_default();
+        format!("/api/projects/{}/releases/{}{tail}{query}", segment(&self.project), segment(&self.version))
+    }
+
+    /// `httpd 2.6.0`, or `httpd/mod-tools 1.0.0`.
+    pub(crate) fn name(&self) -> String {
+        match &self.product {
+            Some(product) => format!("{}/{product} {}", self.project, self.version),
+            None => format!("{} {}", self.project, self.version),
+        }
+    }
+
+    /// The arguments of the same release on a command line.
+    pub(crate) fn args(&self) -> String {
+        match &self.product {
+            Some(product) => format!("{} {} --product {product}", self.project, self.version),
+            None => format!("{} {}", self.project, self.version),
+        }
+    }
+}
+
+/// The client commands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum ClientCommand {
+    /// Stores the service's address and a token for the next commands. The token comes from
+    /// `ATR_TOKEN` (or `--token`), else from the first line of stdin; it is checked with the
+    /// service and never printed.
+    Login,
+    /// Forgets the stored address and token.
+    Logout,
+    /// Says who the token belongs to and what it allows.
+    Whoami,
+    /// Starts and shows releases.
+    #[command(subcommand)]
+    Release(ReleaseCommand),
+    /// Uploads files to a draft release, each as a new revision, streamed from disk.
+    Upload {
+        #[command(flatten)]
+        release: ReleaseArgs,
+        /// The files to upload.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// The folder of the release to put the files in (by default its top).
+        #[arg(long)]
+        to: Option<String>,
+    },
+    /// Shows the check results of a revision: blockers, warnings, notes. Exits with 1 when there
+    /// are blockers.
+    Checks {
+        #[command(flatten)]
+        release: ReleaseArgs,
+        /// The revision (by default the latest).
+        #[arg(long)]
+        revision: Option<u32>,
+        /// Waits for the checks still running.
+        #[arg(long)]
+        wait: bool,
+        /// Longest wait, in seconds.
+        #[arg(long, default_value_t = 600)]
+        timeout: u64,
+    },
+    /// Starts, casts, counts and resolves the vote on a release.
+    #[command(subcommand)]
+    Vote(VoteCommand),
+    /// Announces a release whose vote passed: it becomes current.
+    Announce {
+        #[command(flatten)]
+        release: ReleaseArgs,
+        /// Confirms the pause the project's policy may ask for before announcing.
+        #[arg(long)]
+        confirm: bool,
+    },
+    /// Revokes a release: it stays downloadable under `/revoked`, marked with the reason.
+    Revoke {
+        #[command(flatten)]
+        release: ReleaseArgs,
+        /// Why, shown with every download of the release.
+        #[arg(long, required = true)]
+        reason: String,
+    },
+    /// Downloads a file by its coordinates (`current/httpd/2.4.66/httpd-2.4.66.tar.gz`, or with
+    /// `latest` for the version), verifying the SHA-512 the service promises.
+    Download {
+        /// `STAGE/PROJECT/[PRODUCT/]VERSION/PATH`, or a full address of the service.
+        coordinates: String,
+        /// Where to write the file (`-` for stdout); by default its name, in the current folder.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+    /// Creates, lists and revokes access tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Manages a committee's signing keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Looks at and steers the task queue.
+    #[command(subcommand)]
+    Tasks(TasksCommand),
+    /// Shows CVE records and links them to releases.
+    #[command(subcommand)]
+    Cve(CveCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum ReleaseCommand {
+    /// Starts a draft release.
+    Start {
+        /// The project, such as `httpd`.
+        project: String,
+        /// The new version, such as `2.6.0`.
+        version: String,
+        /// The project's sub-product the release is of; omit it for the main product.
+        #[arg(long)]
+        product: Option<String>,
+    },
+    /// Shows a release: its stage, latest revision, packages and vote.
+    Show {
+        #[command(flatten)]
+        release: ReleaseArgs,
+    },
+}
+
+/// The outcome of a vote, as `atr vote resolve` records it.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum Resolution {
+    Passed,
+    Failed,
+    Cancelled,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum VoteCommand {
+    /// Starts the vote on a revision.
+    Start {
+        #[command(flatten)]
+        release: ReleaseArgs,
+        /// The revision voted on: exactly these files (by default the latest).
+        #[arg(long)]
+        revision: Option<u32>,
+    },
+    /// Casts or changes your ballot. Tokens cannot vote, so this signs in with `--user`.
+    Cast {
+        #[command(flatten)]
+        release: ReleaseArgs,
+        /// `+1`, `+0`, `0`, `-0` or `-1`.
+        #[arg(allow_hyphen_values = true)]
+        value: String,
+        /// A comment kept with the ballot.
+        #[arg(long)]
+        comment: Option<String>,
+        /// Votes as this account, signing in with the password in `ATR_PASSWORD` (else the first
+        /// line of stdin): tokens cannot vote.
+        #[arg(long)]
+        user: Option<String>,
+    },
+    /// Counts the ballots.
+    Tally {
+        #[command(flatten)]
+        release: ReleaseArgs,
+    },
+    /// Ends the vote.
+    Resolve {
+        #[command(flatten)]
+        release: ReleaseArgs,
+        /// How the vote ended.
+        #[arg(value_enum)]
+        outcome: Resolution,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum TokenCommand {
+    /// Creates a token: signs in as `--user` with the password in `ATR_PASSWORD` (else the first
+    /// line of stdin), then prints the new token once on stdout.
+    Create {
+        /// The account to sign in with.
+        #[arg(long, required = true)]
+        user: String,
+        /// A project the token may act on (repeat for more).
+        #[arg(long = "project", required = true)]
+        projects: Vec<String>,
+        /// An action the token allows, such as `manage_release`, `perform_actions`, `vote`,
+        /// `binding_vote`, `manage_keys` (repeat for more).
+        #[arg(long = "action", required = true)]
+        actions: Vec<String>,
+        /// How long the token lives: days, such as `30d` or `30`.
+        #[arg(long, default_value = "30d")]
+        expires: String,
+        /// A label to recognise the token by.
+        #[arg(long, default_value = "atr")]
+        name: String,
+    },
+    /// Lists the tokens of the token's owner, without their secrets.
+    List,
+    /// Revokes a token by its id.
+    Revoke {
+        /// The token's id (the part after `atr_`, as `atr token list` shows it).
+        id: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum KeysCommand {
+    /// Lists the signing keys linked to a committee.
+    List {
+        /// The committee, such as `httpd`.
+        committee: String,
+    },
+    /// Adds one ASCII-armored public key to a committee.
+    Add {
+        /// The committee, such as `httpd`.
+        committee: String,
+        /// The key file.
+        file: PathBuf,
+    },
+    /// Imports a KEYS file into a committee.
+    Import {
+        /// The committee, such as `httpd`.
+        committee: String,
+        /// The KEYS file.
+        keys: PathBuf,
+    },
+    /// Writes a committee's KEYS file to stdout.
+    Export {
+        /// The committee, such as `httpd`.
+        committee: String,
+    },
+    /// Deletes a key that no release used.
+    Delete {
+        /// The key's fingerprint.
+        fingerprint: String,
+    },
+    /// Lists the releases a key signed.
+    Releases {
+        /// The key's fingerprint.
+        fingerprint: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum TasksCommand {
+    /// Lists the tasks in a status.
+    List {
+        /// `queued`, `active`, `completed`, `failed` or `cancelled`.
+        #[arg(long, default_value = "queued")]
+        status: String,
+        /// Most tasks listed.
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+    },
+    /// Shows one task.
+    Show {
+        /// The task's id.
+        id: u64,
+    },
+    /// Cancels a queued or running task.
+    Cancel {
+        /// The task's id.
+        id: u64,
+    },
+    /// Queues a failed or cancelled task again.
+    Retry {
+        /// The task's id.
+        id: u64,
+    },
+    /// Counts the tasks by kind and status.
+    Status,
+}
+
+/// How a CVE relates to a release.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum CveLink {
+    Affects,
+    Resolves,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum CveCommand {
+    /// Shows a CVE record with the releases it affects and those that resolve it.
+    Show {
+        /// The CVE id, such as `CVE-2026-1234`.
+        id: String,
+    },
+    /// Links a recorded CVE to a release.
+    Link {
+        #[command(flatten)]
+        release: ReleaseArgs,
+        /// The CVE id.
+        id: String,
+        /// Whether the release is affected by the CVE or resolves it.
+        #[arg(value_enum)]
+        link: CveLink,
+    },
+}
+
+/// Runs a client command. A failure is printed here with its `error:` and `hint:` lines and
+/// ends the process with its exit code; failures with code 1 are handed back to `main` instead,
+/// which prints them and exits with 1.
+pub(crate) async fn run(context: &Context, command: &ClientCommand) -> Result<(), String> {
+    let Err(failure) = dispatch(context, command).await else {
+        return Ok(());
+    };
+    if failure.code == exit::FAILED {
+        return Err(match &failure.hint {
+            Some(hint) => format!("{}\nhint: {hint}", failure.message),
+            None => failure.message,
+        });
+    }
+    output::report(&failure);
+    std::process::exit(failure.code)
+}
+
+async fn dispatch(context: &Context, command: &ClientCommand) -> Outcome {
+    match command {
+        ClientCommand::Login => login(context).await,
+        ClientCommand::Logout => {
+            let forgot = credentials::forget()?;
+            eprintln!("{}", if forgot { "signed out: the stored token was deleted" } else { "no stored token" });
+            Ok(())
+        }
+        ClientCommand::Whoami => whoami(&connect(context)?, context.json).await,
+        ClientCommand::Release(ReleaseCommand::Start { project, version, product }) => {
+            let release = ReleaseArgs { project: project.clone(), version: version.clone(), product: product.clone() };
+            release::start(&connect(context)?, &release, context.json).await
+        }
+        ClientCommand::Release(ReleaseCommand::Show { release }) => {
+            release::show(&connect(context)?, release, context.json).await
+        }
+        ClientCommand::Upload { release, files, to } => {
+            transfer::upload(&connect(context)?, release, files, to.as_deref(), context.json).await
+        }
+        ClientCommand::Checks { release, revision, wait, timeout } => {
+            let options = release::ChecksOptions { revision: *revision, wait: *wait, timeout: *timeout };
+            release::checks(&connect(context)?, release, options, context.json).await
+        }
+        ClientCommand::Vote(vote) => release::vote(&connect(context)?, vote, context.json).await,
+        ClientCommand::Announce { release, confirm } => {
+            release::announce(&connect(context)?, release, *confirm, context.json).await
+        }
+        ClientCommand::Revoke { release, reason } => {
+            release::revoke(&connect(context)?, release, reason, context.json).await
+        }
+        ClientCommand::Download { coordinates, output } => {
+            transfer::download(&connect(context)?, coordinates, output.as_deref()).await
+        }
+        ClientCommand::Token(TokenCommand::Create { user, projects, actions, expires, name }) => {
+            let request = admin::NewToken { user, projects, actions, expires, name };
+            admin::create_token(&connect_anonymous(context)?, &request, context.json).await
+        }
+        ClientCommand::Token(token) => admin::token(&connect(context)?, token, context.json).await,
+        ClientCommand::Keys(keys) => admin::keys(&connect(context)?, keys, context.json).await,
+        ClientCommand::Tasks(tasks) => admin::tasks(&connect(context)?, tasks, context.json).await,
+        ClientCommand::Cve(cve) => admin::cve(&connect(context)?, cve, context.json).await,
+    }
+}
+
+/// The service and token of a command: flags and environment first, then the stored sign-in
+/// (whose token is only sent to the server it was stored for).
+fn connect(context: &Context) -> Outcome<Api> {
+    let stored = credentials::load()?;
+    let server = server_of(context, stored.as_ref())?;
+    let token = context.token.clone().or_else(|| stored.filter(|s| same_server(&s.server, &server)).map(|s| s.token));
+    Api::new(&server, token)
+}
+
+/// The service of a command that signs in by itself: no token is sent.
+fn connect_anonymous(context: &Context) -> Outcome<Api> {
+    let stored = credentials::load()?;
+    Api::new(&server_of(context, stored.as_ref())?, None)
+}
+
+fn server_of(context: &Context, stored: Option<&credentials::Stored>) -> Outcome<String> {
+    context.server.clone().or_else(|| stored.map(|s| s.server.clone())).ok_or_else(|| {
+        Failure::usage("no service to talk to")
+            .hint("pass --server https://atr.example.org, set ATR_SERVER, or run `atr login --server URL`")
+    })
+}
+
+fn same_server(a: &str, b: &str) -> bool {
+    a.trim().trim_end_matches('/') == b.trim().trim_end_matches('/')
+}
+
+/// `atr login`: checks the token with `GET /api/me`, then stores it.
+async fn login(context: &Context) -> Outcome {
+    let stored = credentials::load()?;
+    let server = server_of(context, stored.as_ref())?;
+    let token = if let Some(token) = &context.token {
+        token.trim().to_owned()
+    } else {
+        let stdin = std::io::stdin();
+        if stdin.is_terminal() {
+            eprintln!("paste the token (atr_...), then press Enter:");
+        }
+        let mut line = String::new();
+        stdin.lock().read_line(&mut line).map_err(|e| Failure::other(format!("cannot read stdin: {e}")))?;
+        line.trim().to_owned()
+    };
+    if token.is_empty() {
+        return Err(Failure::usage("no token given").hint(
+            "pipe it in (`atr login --server URL < token-file`) or set ATR_TOKEN; `atr token create` makes one",
+        ));
+    }
+    let api = Api::new(&server, Some(token.clone()))?;
+    let me = api.get("/api/me").await?;
+    let path = credentials::save(&credentials::Stored { server: api.server().to_owned(), token })?;
+    if context.json {
+        output::print_json(&me);
+    } else {
+        println!("signed in to {} as {}", api.server(), output::text(&me["person"]["id"]));
+        eprintln!("the token is stored in {} (readable by you only)", path.display());
+    }
+    Ok(())
+}
+
+/// `atr whoami`.
+async fn whoami(api: &Api, json: bool) -> Outcome {
+    if !api.has_token() {
+        return Err(Failure::new(exit::REFUSED, "not signed in")
+            .hint("run `atr login --server URL` (or pass --token / set ATR_TOKEN)"));
+    }
+    let me = api.get("/api/me").await?;
+    if json {
+        output::print_json(&me);
+        return Ok(());
+    }
+    let person = &me["person"];
+    let admin = if person["admin"].as_bool() == Some(true) { " (admin)" } else { "" };
+    println!("{}{admin} on {}", output::text(&person["id"]), api.server());
+    if let Some(token) = me.get("token").filter(|t| !t.is_null()) {
+        println!("token {} for projects {}", output::text(&token["id"]), output::list(&token["projects"]));
+        println!("allows {}", output::list(&token["activities"]));
+        println!("expires {}", output::date(&token["expires_at"]));
+    }
+    Ok(())
+}
+
+/// A JSON body with the optional `product`, for the calls that take it in the body.
+pub(crate) fn with_product(mut body: serde_json::Value, product: Option<&str>) -> serde_json::Value {
+    if let Some(product) = product {
+        body["product"] = json!(product);
+    }
+    body
+}

@@ -1,0 +1,130 @@
+//! What the client writes: answers on stdout, progress and errors on stderr, colors only on a
+//! terminal and never under `NO_COLOR`.
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde_json::Value;
+
+use super::api::Failure;
+
+/// Whether to color a stream: never when `NO_COLOR` is set (to anything but the empty string),
+/// always when `CLICOLOR_FORCE` is set (to anything but `0`), else only on a terminal.
+pub(crate) fn color_enabled(terminal: bool) -> bool {
+    if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+        return false;
+    }
+    if std::env::var_os("CLICOLOR_FORCE").is_some_and(|v| !v.is_empty() && v != "0") {
+        return true;
+    }
+    terminal
+}
+
+/// ANSI colors for one stream, or none.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Paint {
+    on: bool,
+}
+
+impl Paint {
+    pub(crate) fn stdout() -> Self {
+        Self { on: color_enabled(std::io::stdout().is_terminal()) }
+    }
+
+    pub(crate) fn stderr() -> Self {
+        Self { on: color_enabled(std::io::stderr().is_terminal()) }
+    }
+
+    fn wrap(self, code: &str, text: &str) -> String {
+        if self.on { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_owned() }
+    }
+
+    pub(crate) fn red(self, text: &str) -> String {
+        self.wrap("1;31", text)
+    }
+
+    pub(crate) fn yellow(self, text: &str) -> String {
+        self.wrap("33", text)
+    }
+
+    pub(crate) fn green(self, text: &str) -> String {
+        self.wrap("32", text)
+    }
+
+    pub(crate) fn bold(self, text: &str) -> String {
+        self.wrap("1", text)
+    }
+}
+
+/// Writes a failure to stderr: the `error:` line, then what to do next.
+pub(crate) fn report(failure: &Failure) {
+    let paint = Paint::stderr();
+    eprintln!("{} {}", paint.red("error:"), failure.message);
+    if let Some(hint) = &failure.hint {
+        eprintln!("{} {hint}", paint.bold("hint:"));
+    }
+}
+
+/// Writes a JSON value to stdout, pretty.
+pub(crate) fn print_json(value: &Value) {
+    println!("{}", serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string()));
+}
+
+/// A byte progress bar on stderr (bytes, rate, time left), only when stderr is a terminal.
+pub(crate) fn progress_bar(len: u64, label: &str) -> Option<ProgressBar> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
+    let style = ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes} {binary_bytes_per_sec} ETA {eta}")
+        .map_or_else(|_| ProgressStyle::default_bar(), |s| s.progress_chars("=> "));
+    bar.set_style(style);
+    bar.set_message(label.to_owned());
+    Some(bar)
+}
+
+/// A spinner on stderr, only when stderr is a terminal.
+pub(crate) fn spinner(message: &str) -> Option<ProgressBar> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    if let Ok(style) = ProgressStyle::with_template("{spinner} {msg} ({elapsed})") {
+        bar.set_style(style);
+    }
+    bar.set_message(message.to_owned());
+    bar.enable_steady_tick(Duration::from_millis(120));
+    Some(bar)
+}
+
+/// A Unix time in seconds as `2026-01-31 14:05 UTC`.
+pub(crate) fn date(value: &Value) -> String {
+    let Some(seconds) = value.as_i64() else {
+        return "-".to_owned();
+    };
+    let days = seconds.div_euclid(86_400);
+    let minute_of_day = seconds.rem_euclid(86_400) / 60;
+    // Howard Hinnant's days-to-civil algorithm.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02} {:02}:{:02} UTC", minute_of_day / 60, minute_of_day % 60)
+}
+
+/// A JSON string, or `-`.
+pub(crate) fn text(value: &Value) -> &str {
+    value.as_str().unwrap_or("-")
+}
+
+/// A JSON list of strings joined with `,`, or `-` when empty.
+pub(crate) fn list(value: &Value) -> String {
+    let items: Vec<&str> = value.as_array().map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+    if items.is_empty() { "-".to_owned() } else { items.join(",") }
+}

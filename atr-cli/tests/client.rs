@@ -1,0 +1,372 @@
+//! The client commands of `atr`, end to end: the real binary against `atr serve --demo`.
+
+use std::io::{BufRead as _, BufReader, Write as _};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+
+const PASSWORD: &str = "atr-demo-password";
+
+/// A demo service, stopped when dropped.
+struct Demo {
+    child: Child,
+    address: String,
+    _data: tempfile::TempDir,
+}
+
+impl Demo {
+    fn start() -> Self {
+        let data = tempfile::tempdir().unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_atr"))
+            .arg("--data-dir")
+            .arg(data.path())
+            .args(["serve", "--listen", "127.0.0.1:0", "--demo"])
+            .env_remove("ATR_DATABASE_URL")
+            .env_remove("ATR_CONFIG")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let first = lines.next().unwrap().unwrap();
+        let address = first.split_whitespace().find(|w| w.starts_with("http://")).unwrap().to_owned();
+        lines.by_ref().map(Result::unwrap).find(|l| l.starts_with("demo loaded")).unwrap();
+        // Keep reading so that the service never blocks on a full pipe.
+        std::thread::spawn(move || lines.for_each(drop));
+        Self { child, address, _data: data }
+    }
+}
+
+impl Drop for Demo {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A user of the command line: their own config directory and working folder.
+struct User {
+    home: tempfile::TempDir,
+    server: String,
+}
+
+impl User {
+    fn new(server: &str) -> Self {
+        Self { home: tempfile::tempdir().unwrap(), server: server.to_owned() }
+    }
+
+    fn dir(&self) -> &Path {
+        self.home.path()
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_atr"));
+        command
+            .arg("--server")
+            .arg(&self.server)
+            .args(args)
+            .current_dir(self.home.path())
+            .env("XDG_CONFIG_HOME", self.home.path().join("config"))
+            .env("ATR_DATA_DIR", self.home.path().join("unused-data"))
+            .env_remove("ATR_SERVER")
+            .env_remove("ATR_TOKEN")
+            .env_remove("ATR_PASSWORD")
+            .env_remove("ATR_CONFIG")
+            .env_remove("NO_COLOR")
+            .env_remove("CLICOLOR_FORCE")
+            .stdin(Stdio::null());
+        command
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().unwrap()
+    }
+
+    /// Runs a command that signs in with the demo password.
+    fn run_with_password(&self, args: &[&str]) -> Output {
+        self.command(args).env("ATR_PASSWORD", PASSWORD).output().unwrap()
+    }
+
+    /// Runs a command that must succeed, answering its stdout.
+    fn ok(&self, args: &[&str]) -> String {
+        succeeded(&self.run(args), args)
+    }
+
+    fn token(&self, user: &str, project: &str, actions: &[&str]) -> String {
+        let mut args = vec!["token", "create", "--user", user, "--project", project];
+        for action in actions {
+            args.extend(["--action", action]);
+        }
+        let output = self.run_with_password(&args);
+        let token = succeeded(&output, &args).trim().to_owned();
+        assert!(token.starts_with("atr_"), "{token}");
+        token
+    }
+}
+
+fn succeeded(output: &Output, args: &[&str]) -> String {
+    assert!(
+        output.status.success(),
+        "atr {args:?} failed: {:?}\nstdout: {}\nstderr: {}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn json(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+}
+
+/// A whole release, driven through the command line only: a token, a draft, uploads, checks, a
+/// vote of three PMC members, the announcement, and a verified download.
+#[test]
+fn a_release_goes_from_draft_to_download_through_the_cli() {
+    let demo = Demo::start();
+    let rm = User::new(&demo.address);
+
+    // A token for the release manager, stored by `atr login` (never printed).
+    let token = rm.token("rm", "httpd", &["manage_release", "perform_actions"]);
+    let mut login =
+        rm.command(&["login"]).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    login.stdin.take().unwrap().write_all(format!("{token}\n").as_bytes()).unwrap();
+    let login = login.wait_with_output().unwrap();
+    let said = succeeded(&login, &["login"]) + &stderr(&login);
+    assert!(said.contains("as rm") && !said.contains(&token), "{said}");
+    let stored = rm.dir().join("config/atr/credentials.toml");
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        assert_eq!(std::fs::metadata(&stored).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+    let me = json(&rm.ok(&["--json", "whoami"]));
+    assert_eq!(me["person"]["id"], "rm");
+    assert_eq!(me["signed_in_with"], "token");
+
+    // The files of the demo's 2.4.66, signed by the demo key, downloaded and verified.
+    let folder = rm.dir().join("upload");
+    std::fs::create_dir(&folder).unwrap();
+    let names = ["httpd-2.4.66.tar.gz", "httpd-2.4.66.tar.gz.asc", "httpd-2.4.66.tar.gz.sha512"];
+    let mut files: Vec<PathBuf> = Vec::new();
+    for name in names {
+        let target = folder.join(name);
+        let output = rm.run(&["download", &format!("current/httpd/2.4.66/{name}"), "-o", target.to_str().unwrap()]);
+        succeeded(&output, &["download"]);
+        assert!(stderr(&output).contains("SHA-512 verified"), "{}", stderr(&output));
+        files.push(target);
+    }
+
+    rm.ok(&["release", "start", "httpd", "2.6.0"]);
+    let mut upload = vec!["upload", "httpd", "2.6.0"];
+    upload.extend(files.iter().map(|f| f.to_str().unwrap()));
+    let uploaded = rm.run(&upload);
+    let out = succeeded(&uploaded, &upload);
+    assert!(out.contains("revision 3"), "{out}");
+    // stderr is a pipe: no progress bar.
+    let log = stderr(&uploaded);
+    assert!(!log.contains('\r') && !log.contains("ETA") && !log.contains('\x1b'), "{log:?}");
+
+    let checks = json(&rm.ok(&["--json", "checks", "httpd", "2.6.0", "--wait"]));
+    let checks = checks.as_array().unwrap();
+    assert!(!checks.is_empty());
+    assert!(checks.iter().all(|c| c["status"] != "blocker"), "{checks:?}");
+    assert!(checks.iter().any(|c| c["checker"] == "signature" && c["status"] == "success"), "{checks:?}");
+    let human = rm.ok(&["checks", "httpd", "2.6.0", "--revision", "3"]);
+    assert!(human.contains("0 blocker(s)"), "{human}");
+
+    rm.ok(&["vote", "start", "httpd", "2.6.0", "--revision", "3"]);
+    // The candidate is frozen: another upload is a conflict.
+    let late = rm.run(&["upload", "httpd", "2.6.0", files[0].to_str().unwrap()]);
+    assert_eq!(late.status.code(), Some(5), "{}", stderr(&late));
+    assert!(stderr(&late).starts_with("error: "), "{}", stderr(&late));
+
+    // Tokens cannot vote: each PMC member votes as themselves.
+    let refused = rm.run(&["vote", "cast", "httpd", "2.6.0", "+1"]);
+    assert_eq!(refused.status.code(), Some(3), "{}", stderr(&refused));
+    for member in ["alice", "bob", "carol"] {
+        let voter = User::new(&demo.address);
+        let args = ["vote", "cast", "httpd", "2.6.0", "+1", "--user", member, "--comment", "checked the signatures"];
+        let output = voter.run_with_password(&args);
+        assert!(succeeded(&output, &args).contains(member));
+    }
+    let tally = json(&rm.ok(&["--json", "vote", "tally", "httpd", "2.6.0"]));
+    assert_eq!(tally["passes"], true, "{tally}");
+    assert_eq!(tally["binding"]["plus_one"], 3, "{tally}");
+    rm.ok(&["vote", "resolve", "httpd", "2.6.0", "passed"]);
+    let announced = rm.ok(&["announce", "httpd", "2.6.0"]);
+    assert!(announced.contains("/current/httpd/2.6.0/"), "{announced}");
+    let shown = json(&rm.ok(&["--json", "release", "show", "httpd", "2.6.0"]));
+    assert_eq!(shown["stage"], "current", "{shown}");
+
+    // The published file, by version and through `latest`, verified against the promised digest.
+    for coordinates in ["current/httpd/2.6.0/httpd-2.4.66.tar.gz", "/current/httpd/latest/httpd-2.4.66.tar.gz"] {
+        let target = rm.dir().join("published.tar.gz");
+        let output = rm.run(&["download", coordinates, "-o", target.to_str().unwrap()]);
+        succeeded(&output, &["download", coordinates]);
+        assert_eq!(std::fs::read(&target).unwrap(), std::fs::read(&files[0]).unwrap());
+        std::fs::remove_file(&target).unwrap();
+    }
+    let missing = rm.run(&["download", "current/httpd/2.6.0/no-such-file.tar.gz"]);
+    assert_eq!(missing.status.code(), Some(4), "{}", stderr(&missing));
+    assert!(!rm.dir().join("no-such-file.tar.gz.part").exists());
+
+    refusals(&demo, &rm, &token);
+}
+
+/// Refused, unknown and unsigned requests exit with their own codes and say what to do next;
+/// `NO_COLOR` wins over `CLICOLOR_FORCE`.
+fn refusals(demo: &Demo, rm: &User, token: &str) {
+    // A token of another project is refused, naming the permission.
+    let wayang = rm.token("rm", "wayang", &["manage_release"]);
+    let refused = rm.run(&["--token", &wayang, "release", "start", "httpd", "9.9.9"]);
+    assert_eq!(refused.status.code(), Some(3), "{}", stderr(&refused));
+    let error = stderr(&refused);
+    assert!(error.starts_with("error: ") && error.contains("manage_release") && error.contains("hint:"), "{error}");
+    let forced = rm
+        .command(&["--token", &wayang, "release", "start", "httpd", "9.9.9"])
+        .env("CLICOLOR_FORCE", "1")
+        .output()
+        .unwrap();
+    assert!(stderr(&forced).contains('\x1b'), "{}", stderr(&forced));
+    let plain = rm
+        .command(&["--token", &wayang, "release", "start", "httpd", "9.9.9"])
+        .env("CLICOLOR_FORCE", "1")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert!(!stderr(&plain).contains('\x1b') && stderr(&plain).starts_with("error: "), "{}", stderr(&plain));
+
+    // Not found, and not signed in.
+    let unknown = rm.run(&["release", "show", "httpd", "0.0.1"]);
+    assert_eq!(unknown.status.code(), Some(4), "{}", stderr(&unknown));
+    let stranger = User::new(&demo.address);
+    let anonymous = stranger.run(&["whoami"]);
+    assert_eq!(anonymous.status.code(), Some(3), "{}", stderr(&anonymous));
+    assert!(stderr(&anonymous).contains("atr login"), "{}", stderr(&anonymous));
+
+    // The stored token is listed and can be revoked; then it is refused.
+    let tokens = json(&rm.ok(&["--json", "token", "list"]));
+    assert!(tokens["tokens"].as_array().unwrap().len() >= 2, "{tokens}");
+    let id = token.split('_').nth(1).unwrap();
+    rm.ok(&["token", "revoke", id]);
+    let revoked = rm.run(&["whoami"]);
+    assert_eq!(revoked.status.code(), Some(3), "{}", stderr(&revoked));
+}
+
+/// A download whose bytes do not match the digest promised in the `ETag` fails and leaves no
+/// file behind; a matching one is kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_download_that_does_not_match_its_digest_is_deleted() {
+    use sha2::{Digest as _, Sha512};
+
+    let body = b"release bytes".to_vec();
+    let good = Sha512::digest(&body).iter().fold(String::new(), |mut hex, b| {
+        use std::fmt::Write as _;
+        let _ = write!(hex, "{b:02x}");
+        hex
+    });
+    let bad = "0".repeat(128);
+    let serve = |tag: String, body: Vec<u8>| {
+        move || async move { ([(axum::http::header::ETAG, format!("\"sha512-{tag}\""))], body) }
+    };
+    let router = axum::Router::new()
+        .route("/current/x/1.0/good.tar.gz", axum::routing::get(serve(good, body.clone())))
+        .route("/current/x/1.0/bad.tar.gz", axum::routing::get(serve(bad, body.clone())));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+
+    let user = User::new(&address);
+    let bad = tokio::task::spawn_blocking({
+        let command = user.command(&["download", "current/x/1.0/bad.tar.gz"]);
+        move || {
+            let mut command = command;
+            command.output().unwrap()
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(bad.status.code(), Some(1), "{}", stderr(&bad));
+    assert!(stderr(&bad).contains("SHA-512"), "{}", stderr(&bad));
+    assert!(!user.dir().join("bad.tar.gz").exists() && !user.dir().join("bad.tar.gz.part").exists());
+
+    let good = tokio::task::spawn_blocking({
+        let command = user.command(&["download", "current/x/1.0/good.tar.gz"]);
+        move || {
+            let mut command = command;
+            command.output().unwrap()
+        }
+    })
+    .await
+    .unwrap();
+    assert!(good.status.success(), "{}", stderr(&good));
+    assert_eq!(std::fs::read(user.dir().join("good.tar.gz")).unwrap(), body);
+}
+
+/// Without a service to talk to, a client command says how to name one and exits with 2.
+#[test]
+fn a_command_without_a_server_says_how_to_name_one() {
+    let user = User::new("unused");
+    let output = user.command(&["whoami"]).env_remove("ATR_SERVER").output().unwrap();
+    // `--server unused` is not an address.
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let mut bare = Command::new(env!("CARGO_BIN_EXE_atr"));
+    bare.arg("whoami")
+        .current_dir(user.dir())
+        .env("XDG_CONFIG_HOME", user.dir().join("config"))
+        .env("ATR_DATA_DIR", user.dir().join("unused-data"))
+        .env_remove("ATR_SERVER")
+        .env_remove("ATR_TOKEN")
+        .env_remove("ATR_CONFIG");
+    let output = bare.output().unwrap();
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(stderr(&output).contains("--server"), "{}", stderr(&output));
+}
+
+/// The commands `atr --help` lists, and those of a command with subcommands.
+fn help_commands(args: &[&str]) -> Vec<String> {
+    let output = Command::new(env!("CARGO_BIN_EXE_atr")).args(args).arg("--help").output().unwrap();
+    let text = String::from_utf8(output.stdout).unwrap();
+    text.lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| !l.trim().is_empty())
+        .filter_map(|l| l.split_whitespace().next().map(str::to_owned))
+        .collect()
+}
+
+/// Every `atr ...` command that docs/cli.md shows exists in the real `--help`.
+#[test]
+fn every_command_in_the_cli_guide_exists() {
+    let guide = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/cli.md")).unwrap();
+    let top = help_commands(&[]);
+    let mut seen = 0;
+    let mut in_code = false;
+    for line in guide.lines() {
+        if line.trim_start().starts_with("```") {
+            in_code = !in_code;
+            continue;
+        }
+        if !in_code {
+            continue;
+        }
+        // `ATR_PASSWORD=... atr vote cast ...`: settings may come first.
+        let mut words = line.split_whitespace().skip_while(|w| w.contains('='));
+        if words.next() != Some("atr") {
+            continue;
+        }
+        let mut words = words.filter(|w| !w.starts_with('-'));
+        let Some(command) = words.next() else { continue };
+        assert!(top.iter().any(|c| c == command), "docs/cli.md: `atr {command}` is not in `atr --help`: {line}");
+        let subcommands = help_commands(&[command]);
+        if !subcommands.is_empty() {
+            let sub = words.next().unwrap_or_default();
+            assert!(subcommands.iter().any(|c| c == sub), "docs/cli.md: `atr {command} {sub}` does not exist: {line}");
+        }
+        seen += 1;
+    }
+    assert!(seen >= 20, "docs/cli.md shows only {seen} commands");
+}
