@@ -119,6 +119,12 @@ enum Command {
         #[arg(long)]
         name: Option<String>,
     },
+    /// Writes the shell completion script of `atr` to stdout, such as
+    /// `atr completions bash > ~/.local/share/bash-completion/completions/atr`.
+    Completions {
+        /// The shell the script is for.
+        shell: clap_complete::Shell,
+    },
 }
 
 impl Cli {
@@ -142,6 +148,9 @@ fn main() -> ExitCode {
     if let Command::Check { dir, keys, project, podling } = &cli.command {
         return check::run(dir, keys.as_deref(), project.as_deref(), *podling, cli.json);
     }
+    if let Command::Completions { shell } = cli.command {
+        return completions(shell);
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {
@@ -153,6 +162,23 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Writes the completion script for `shell` to stdout; it needs no data directory or database.
+fn completions(shell: clap_complete::Shell) -> ExitCode {
+    use std::io::Write as _;
+
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "atr", &mut script);
+    match std::io::stdout().lock().write_all(&script) {
+        Ok(()) => ExitCode::SUCCESS,
+        // A reader that stopped early, such as `head`, is not an error.
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: cannot write the completion script: {error}");
             ExitCode::FAILURE
         }
     }
@@ -189,7 +215,7 @@ async fn run(cli: &Cli) -> Result<(), String> {
             client::run(&context, command).await
         }
         Command::Account { ref user, admin, asf_member } => account(cli, user, admin, asf_member).await,
-        Command::Check { .. } => unreachable!("handled before the runtime starts"),
+        Command::Check { .. } | Command::Completions { .. } => unreachable!("handled before the runtime starts"),
     }
 }
 

@@ -306,6 +306,181 @@ async fn a_download_that_does_not_match_its_digest_is_deleted() {
     assert_eq!(std::fs::read(user.dir().join("good.tar.gz")).unwrap(), body);
 }
 
+/// A committee's people as the service answers them, read over plain HTTP.
+fn committee_people(address: &str, key: &str, field: &str) -> Vec<String> {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let text = runtime.block_on(async {
+        let response = reqwest::get(format!("{address}/api/committees/{key}")).await.unwrap();
+        assert!(response.status().is_success(), "{}", response.status());
+        response.text().await.unwrap()
+    });
+    let committee = json(&text);
+    committee[field].as_array().unwrap().iter().map(|p| p.as_str().unwrap().to_owned()).collect()
+}
+
+/// The admin commands, signed in as the demo's admin: an account, a role granted and revoked, a
+/// committee import, the audit log verified; CVE records added and listed with a token; and a
+/// non-admin refused.
+#[test]
+fn an_admin_manages_accounts_committees_and_the_audit_log() {
+    let demo = Demo::start();
+    let root = User::new(&demo.address);
+    let new_password = "erin's long enough password";
+
+    // An account, its password from ATR_NEW_PASSWORD; another from the first line of stdin.
+    let args = ["--json", "admin", "user", "create", "erin", "--asf-member", "--user", "root"];
+    let created =
+        root.command(&args).env("ATR_PASSWORD", PASSWORD).env("ATR_NEW_PASSWORD", new_password).output().unwrap();
+    let created = json(&succeeded(&created, &args));
+    assert_eq!(created["person"]["id"], "erin", "{created}");
+    assert_eq!(
+        (created["person"]["asf_member"].as_bool(), created["person"]["admin"].as_bool()),
+        (Some(true), Some(false))
+    );
+    let args = ["admin", "user", "create", "frank", "--user", "root"];
+    let mut frank =
+        root.command(&args).env("ATR_PASSWORD", PASSWORD).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
+    frank.stdin.take().unwrap().write_all(b"frank's long enough password\n").unwrap();
+    let said = succeeded(&frank.wait_with_output().unwrap(), &args);
+    assert!(said.contains("account frank created"), "{said}");
+
+    // Erin becomes a PMC member of httpd: the committee lists her, and she signs in.
+    let grant = ["admin", "user", "grant", "erin", "--committee", "httpd", "--role", "pmc", "--user", "root"];
+    let said = succeeded(&root.run_with_password(&grant), &grant);
+    assert!(said.contains("erin is now a PMC member of httpd"), "{said}");
+    let pmc = committee_people(&demo.address, "httpd", "pmc_members");
+    assert!(pmc.iter().any(|p| p == "erin"), "{pmc:?}");
+    for kept in ["alice", "bob", "carol"] {
+        assert!(pmc.iter().any(|p| p == kept), "{pmc:?}");
+    }
+    assert_eq!(committee_people(&demo.address, "httpd", "committers"), ["dev"]);
+    let again = root.run_with_password(&grant);
+    assert!(again.status.success() && stderr(&again).contains("already"), "{}", stderr(&again));
+    let args = ["token", "create", "--user", "erin", "--project", "httpd", "--action", "manage_release"];
+    let token = root.command(&args).env("ATR_PASSWORD", new_password).output().unwrap();
+    assert!(succeeded(&token, &args).starts_with("atr_"));
+
+    // Revoked, she is no longer listed.
+    let revoke = ["admin", "user", "revoke", "erin", "--committee", "httpd", "--role", "pmc", "--user", "root"];
+    let said = succeeded(&root.run_with_password(&revoke), &revoke);
+    assert!(said.contains("erin is no longer a PMC member of httpd"), "{said}");
+    let pmc = committee_people(&demo.address, "httpd", "pmc_members");
+    assert!(!pmc.iter().any(|p| p == "erin") && pmc.len() == 3, "{pmc:?}");
+    let role =
+        ["admin", "user", "grant", "frank", "--committee", "httpd", "--role", "release-manager", "--user", "root"];
+    succeeded(&root.run_with_password(&role), &role);
+    assert_eq!(committee_people(&demo.address, "httpd", "release_managers"), ["frank", "rm"]);
+    let unknown = ["admin", "user", "grant", "erin", "--committee", "nowhere", "--role", "pmc", "--user", "root"];
+    let unknown = root.run_with_password(&unknown);
+    assert_eq!(unknown.status.code(), Some(4), "{}", stderr(&unknown));
+
+    // A committee import.
+    let document = root.dir().join("committees.json");
+    std::fs::write(
+        &document,
+        r#"{"committees": [{"key": "tooling", "name": "Apache Tooling", "pmc_members": ["erin"], "committers": ["erin", "frank"]}]}"#,
+    )
+    .unwrap();
+    let import = ["admin", "committees", "import", document.to_str().unwrap(), "--user", "root"];
+    let said = succeeded(&root.run_with_password(&import), &import);
+    assert!(said.contains("1 committee(s) imported") && said.contains("created tooling"), "{said}");
+    assert_eq!(committee_people(&demo.address, "tooling", "committers"), ["erin", "frank"]);
+    std::fs::write(&document, "not json").unwrap();
+    let faulty = root.run_with_password(&import);
+    assert_eq!(faulty.status.code(), Some(2), "{}", stderr(&faulty));
+
+    // The audit log is intact.
+    let verify = ["admin", "audit", "verify", "--user", "root"];
+    let said = succeeded(&root.run_with_password(&verify), &verify);
+    assert!(said.starts_with("the audit log is intact: "), "{said}");
+    let verify = ["--json", "admin", "audit", "verify", "--user", "root"];
+    let report = json(&succeeded(&root.run_with_password(&verify), &verify));
+    assert_eq!(report["intact"], true, "{report}");
+    assert!(report["events"].as_u64().unwrap() > 0, "{report}");
+    assert_eq!(report["head"].as_str().unwrap().len(), 64, "{report}");
+
+    // CVE records, added with a token that may manage the project's metadata.
+    let rm = User::new(&demo.address);
+    let token = rm.token("rm", "httpd", &["manage_metadata"]);
+    let add = [
+        "--token",
+        &token,
+        "cve",
+        "add",
+        "httpd",
+        "CVE-2026-4242",
+        "--title",
+        "Out-of-bounds read in mod_example",
+        "--severity",
+        "important",
+    ];
+    let said = rm.ok(&add);
+    assert!(said.contains("CVE-2026-4242 recorded for httpd") && said.contains("[important]"), "{said}");
+    let said = rm.ok(&["--token", &token, "cve", "add", "httpd", "CVE-2026-4242", "--title", "Out-of-bounds read"]);
+    assert!(said.contains("CVE-2026-4242 updated"), "{said}");
+    let listed = json(&rm.ok(&["--json", "cve", "list"]));
+    let record = listed.as_array().unwrap().iter().find(|r| r["id"] == "CVE-2026-4242").expect("the new record");
+    assert_eq!(record["title"], "Out-of-bounds read", "{record}");
+    assert!(record["severity"].is_null(), "{record}");
+    assert!(rm.ok(&["cve", "list"]).lines().any(|l| l.starts_with("CVE-2026-4242")));
+    let refused = rm.run(&["cve", "add", "httpd", "CVE-2026-4243", "--title", "x"]);
+    assert_eq!(refused.status.code(), Some(3), "{}", stderr(&refused));
+
+    // A non-admin is refused, and told why.
+    let dev = User::new(&demo.address);
+    let args = ["admin", "user", "create", "mallory", "--user", "dev"];
+    let refused =
+        dev.command(&args).env("ATR_PASSWORD", PASSWORD).env("ATR_NEW_PASSWORD", new_password).output().unwrap();
+    assert_eq!(refused.status.code(), Some(3), "{}", stderr(&refused));
+    let error = stderr(&refused);
+    assert!(error.starts_with("error: ") && error.contains("admin") && error.contains("hint:"), "{error}");
+    let wrong = root.command(&verify).env("ATR_PASSWORD", "not the password").output().unwrap();
+    assert_eq!(wrong.status.code(), Some(3), "{}", stderr(&wrong));
+}
+
+/// A broken audit log makes `atr admin audit verify` exit with 1, naming the event where the
+/// chain breaks; `--json` still writes the service's answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broken_audit_log_fails_naming_the_event() {
+    use axum::routing::{get, post};
+
+    let report = serde_json::json!({
+        "intact": false,
+        "error": "event 7 was changed after it was written",
+        "broken_at": 7
+    });
+    let router = axum::Router::new()
+        .route(
+            "/api/session",
+            post(|| async { ([(axum::http::header::SET_COOKIE, "atr_session=s; Path=/; HttpOnly")], "{}") })
+                .delete(|| async { axum::http::StatusCode::NO_CONTENT }),
+        )
+        .route("/api/admin/audit/verify", get(move || async move { axum::Json(report) }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+
+    let user = User::new(&address);
+    for json in [false, true] {
+        let mut args = vec!["admin", "audit", "verify", "--user", "root"];
+        if json {
+            args.insert(0, "--json");
+        }
+        let mut command = user.command(&args);
+        command.env("ATR_PASSWORD", PASSWORD);
+        let output = tokio::task::spawn_blocking(move || command.output().unwrap()).await.unwrap();
+        assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+        let error = stderr(&output);
+        assert!(error.starts_with("error: the audit log is broken at event 7: event 7 was changed"), "{error}");
+        let out = String::from_utf8(output.stdout).unwrap();
+        if json {
+            assert_eq!(self::json(&out)["broken_at"], 7, "{out}");
+        } else {
+            assert!(out.is_empty(), "{out}");
+        }
+    }
+}
+
 /// Without a service to talk to, a client command says how to name one and exits with 2.
 #[test]
 fn a_command_without_a_server_says_how_to_name_one() {

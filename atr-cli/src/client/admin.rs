@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use super::api::{Api, Failure, Outcome, exit, read_json, segment};
 use super::output;
-use super::{CveCommand, CveLink, KeysCommand, TasksCommand, TokenCommand};
+use super::{CveCommand, CveLink, CveSeverity, KeysCommand, TasksCommand, TokenCommand};
 
 /// What `atr token create` asks for.
 #[derive(Debug)]
@@ -30,22 +30,29 @@ fn days(text: &str) -> Outcome<u32> {
         .ok_or_else(|| Failure::usage(format!("--expires {text}: say a number of days from 1 to 366, such as 30d")))
 }
 
-/// The password of `atr token create`: `ATR_PASSWORD`, else the first line of stdin.
+/// The password of a command that signs in (`atr token create`, `atr vote cast`, `atr admin`):
+/// `ATR_PASSWORD`, else the next line of stdin.
 pub(crate) fn password() -> Outcome<String> {
-    if let Ok(password) = std::env::var("ATR_PASSWORD")
-        && !password.is_empty()
+    secret("ATR_PASSWORD", "password")
+}
+
+/// A secret from the environment variable `var`, else the next line of stdin (prompting on a
+/// terminal for `what`).
+pub(crate) fn secret(var: &str, what: &str) -> Outcome<String> {
+    if let Ok(value) = std::env::var(var)
+        && !value.is_empty()
     {
-        return Ok(password);
+        return Ok(value);
     }
     let stdin = std::io::stdin();
     if stdin.is_terminal() {
-        eprintln!("password (it shows as you type; prefer ATR_PASSWORD):");
+        eprintln!("{what} (it shows as you type; prefer {var}):");
     }
     let mut line = String::new();
     stdin.lock().read_line(&mut line).map_err(|e| Failure::other(format!("cannot read stdin: {e}")))?;
     let line = line.trim_end_matches(['\r', '\n']).to_owned();
     if line.is_empty() {
-        return Err(Failure::usage("no password given").hint("set ATR_PASSWORD, or pipe the password to stdin"));
+        return Err(Failure::usage(format!("no {what} given")).hint(format!("set {var}, or pipe the {what} to stdin")));
     }
     Ok(line)
 }
@@ -300,6 +307,40 @@ pub(crate) async fn tasks(api: &Api, command: &TasksCommand, json: bool) -> Outc
 /// `atr cve ...`.
 pub(crate) async fn cve(api: &Api, command: &CveCommand, json: bool) -> Outcome {
     match command {
+        CveCommand::Add { project, id, title, description, severity } => {
+            let mut body = json!({ "title": title });
+            if let Some(description) = description {
+                body["description"] = json!(description);
+            }
+            if let Some(severity) = severity {
+                body["severity"] = json!(severity_name(*severity));
+            }
+            let path = format!("/api/projects/{}/cves/{}", segment(project), segment(id));
+            let response = api.send(api.request(Method::PUT, &path).json(&body)).await?;
+            let created = response.status() == StatusCode::CREATED;
+            let answer = read_json(response).await?;
+            if json {
+                output::print_json(&answer);
+            } else {
+                let what = if created { "recorded" } else { "updated" };
+                println!("{} {what} for {project}: {}", output::text(&answer["id"]), cve_summary(&answer));
+            }
+        }
+        CveCommand::List { after, limit } => {
+            let after = after.as_deref().map(|a| format!("&after={}", segment(a))).unwrap_or_default();
+            let answer = api.get(&format!("/api/cves?limit={limit}{after}")).await?;
+            if json {
+                output::print_json(&answer);
+            } else {
+                let records = answer.as_array().map(Vec::as_slice).unwrap_or_default();
+                for record in records {
+                    println!("{:<16} {}", output::text(&record["id"]), cve_summary(record));
+                }
+                if records.is_empty() {
+                    eprintln!("no CVE records");
+                }
+            }
+        }
         CveCommand::Show { id } => {
             let answer = api.get(&format!("/api/cves/{}", segment(id))).await?;
             if json {
@@ -331,4 +372,34 @@ pub(crate) async fn cve(api: &Api, command: &CveCommand, json: bool) -> Outcome 
         }
     }
     Ok(())
+}
+
+fn severity_name(severity: CveSeverity) -> &'static str {
+    match severity {
+        CveSeverity::Low => "low",
+        CveSeverity::Moderate => "moderate",
+        CveSeverity::Important => "important",
+        CveSeverity::Critical => "critical",
+    }
+}
+
+/// `project[/product] version` of a release key.
+fn release_name(key: &Value) -> String {
+    let product = key["product"].as_str().map(|p| format!("/{p}")).unwrap_or_default();
+    format!("{}{product} {}", output::text(&key["project"]), output::text(&key["version"]))
+}
+
+/// The title, severity and links of a CVE record, on one line.
+fn cve_summary(record: &Value) -> String {
+    let mut parts = vec![output::text(&record["title"]).to_owned()];
+    if let Some(severity) = record["severity"].as_str() {
+        parts[0] = format!("{} [{severity}]", parts[0]);
+    }
+    for (field, label) in [("affects", "affects"), ("resolved_by", "resolved by")] {
+        let releases: Vec<String> = record[field].as_array().into_iter().flatten().map(release_name).collect();
+        if !releases.is_empty() {
+            parts.push(format!("{label} {}", releases.join(", ")));
+        }
+    }
+    parts.join("; ")
 }

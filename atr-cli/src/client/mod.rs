@@ -15,6 +15,7 @@
 mod admin;
 mod api;
 mod credentials;
+mod manage;
 mod output;
 mod release;
 mod transfer;
@@ -148,9 +149,13 @@ pub(crate) enum ClientCommand {
     /// Looks at and steers the task queue.
     #[command(subcommand)]
     Tasks(TasksCommand),
-    /// Shows CVE records and links them to releases.
+    /// Records, lists and shows CVE records and links them to releases.
     #[command(subcommand)]
     Cve(CveCommand),
+    /// What only admins do: create accounts, set committees' people, import committees, verify
+    /// the audit log. Tokens never carry admin rights: these sign in with `--user`.
+    #[command(subcommand)]
+    Admin(AdminCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -326,8 +331,43 @@ pub(crate) enum CveLink {
     Resolves,
 }
 
+/// The severity of a CVE record.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum CveSeverity {
+    Low,
+    Moderate,
+    Important,
+    Critical,
+}
+
 #[derive(Debug, Subcommand)]
 pub(crate) enum CveCommand {
+    /// Records a CVE on behalf of a project, or replaces the title, description and severity of
+    /// a recorded one (its links to releases are kept). Needs `manage_metadata` on the project.
+    Add {
+        /// The project, such as `httpd`.
+        project: String,
+        /// The CVE id, such as `CVE-2026-1234`.
+        id: String,
+        /// A one-line summary.
+        #[arg(long, required = true)]
+        title: String,
+        /// A longer description.
+        #[arg(long)]
+        description: Option<String>,
+        /// How severe it is.
+        #[arg(long, value_enum)]
+        severity: Option<CveSeverity>,
+    },
+    /// Lists the recorded CVEs, ordered by id.
+    List {
+        /// Starts after this CVE id (for the next page).
+        #[arg(long)]
+        after: Option<String>,
+        /// Most records listed.
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+    },
     /// Shows a CVE record with the releases it affects and those that resolve it.
     Show {
         /// The CVE id, such as `CVE-2026-1234`.
@@ -342,6 +382,108 @@ pub(crate) enum CveCommand {
         /// Whether the release is affected by the CVE or resolves it.
         #[arg(value_enum)]
         link: CveLink,
+    },
+}
+
+/// How an admin command signs in: tokens never carry admin rights.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct AdminSignIn {
+    /// The admin account to sign in with, with the password in `ATR_PASSWORD` (else a line of
+    /// stdin).
+    #[arg(long = "user", value_name = "ADMIN", required = true)]
+    pub sign_in_as: String,
+}
+
+/// A role in a committee.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum CommitteeRole {
+    /// A member of the project management committee (binding votes).
+    Pmc,
+    /// A committer.
+    Committer,
+    /// A release manager.
+    ReleaseManager,
+}
+
+/// A person and a role in a committee, as `atr admin user grant|revoke` name them.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct RoleChange {
+    /// The person's user id.
+    #[arg(value_name = "USER")]
+    pub person: String,
+    /// The committee, such as `httpd`.
+    #[arg(long, required = true)]
+    pub committee: String,
+    /// The role.
+    #[arg(long, value_enum, required = true)]
+    pub role: CommitteeRole,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum AdminCommand {
+    /// Creates local accounts and grants or revokes roles in committees.
+    #[command(subcommand)]
+    User(AdminUserCommand),
+    /// Imports committees and their people from a JSON document.
+    #[command(subcommand)]
+    Committees(AdminCommitteesCommand),
+    /// Checks the audit log.
+    #[command(subcommand)]
+    Audit(AdminAuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum AdminUserCommand {
+    /// Creates a local account. Its password comes from `ATR_NEW_PASSWORD`, else the first line
+    /// of stdin (then the admin's password, when not in `ATR_PASSWORD`, is the second line).
+    Create {
+        /// The new account's user id.
+        #[arg(value_name = "USER")]
+        person: String,
+        /// Makes the person an admin.
+        #[arg(long)]
+        admin: bool,
+        /// Marks the person as a member of the foundation.
+        #[arg(long)]
+        asf_member: bool,
+        #[command(flatten)]
+        sign_in: AdminSignIn,
+    },
+    /// Gives a person a role in a committee.
+    Grant {
+        #[command(flatten)]
+        change: RoleChange,
+        #[command(flatten)]
+        sign_in: AdminSignIn,
+    },
+    /// Takes a role in a committee away from a person.
+    Revoke {
+        #[command(flatten)]
+        change: RoleChange,
+        #[command(flatten)]
+        sign_in: AdminSignIn,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum AdminCommitteesCommand {
+    /// Creates or replaces the committees of a JSON document (`{"committees": [...]}`); the
+    /// committees it does not list are left alone.
+    Import {
+        /// The JSON document.
+        file: PathBuf,
+        #[command(flatten)]
+        sign_in: AdminSignIn,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum AdminAuditCommand {
+    /// Recomputes the audit log's hash chain. Exits with 1, naming the first event that does not
+    /// verify, when an event was changed or deleted.
+    Verify {
+        #[command(flatten)]
+        sign_in: AdminSignIn,
     },
 }
 
@@ -403,6 +545,7 @@ async fn dispatch(context: &Context, command: &ClientCommand) -> Outcome {
         ClientCommand::Keys(keys) => admin::keys(&connect(context)?, keys, context.json).await,
         ClientCommand::Tasks(tasks) => admin::tasks(&connect(context)?, tasks, context.json).await,
         ClientCommand::Cve(cve) => admin::cve(&connect(context)?, cve, context.json).await,
+        ClientCommand::Admin(command) => manage::admin(&connect_anonymous(context)?, command, context.json).await,
     }
 }
 

@@ -5,6 +5,24 @@ use serde_json::{Value, json};
 
 /// One operation: method, path, summary, whether it takes a JSON body.
 const OPERATIONS: &[(&str, &str, &str)] = &[
+    ("post", "/api/session", "Sign in: {user, password}; sets the session cookie"),
+    ("delete", "/api/session", "Sign out"),
+    ("get", "/api/me", "Who is calling: the person, and whether by session or token"),
+    (
+        "post",
+        "/api/tokens",
+        "Create a personal access token (shown once): {name, projects, activities, expires_in_days}",
+    ),
+    ("get", "/api/tokens", "The caller's tokens, without secrets"),
+    ("delete", "/api/tokens/{id}", "Revoke a token"),
+    ("post", "/api/admin/accounts", "Create a local account (admins): {user, password, asf_member, admin}"),
+    (
+        "post",
+        "/api/admin/committees/import",
+        "Create or replace committees and their people from a JSON document (admins)",
+    ),
+    ("put", "/api/admin/committees/{key}", "Replace a committee's people (admins)"),
+    ("get", "/api/admin/audit/verify", "Recompute the audit log's hash chain and say where it breaks (admins)"),
     ("get", "/api/committees", "List committees (keyset pages: ?after=&limit=)"),
     ("get", "/api/committees/{key}", "One committee with its people"),
     ("get", "/api/projects", "List projects"),

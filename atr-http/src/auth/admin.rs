@@ -1,4 +1,5 @@
-//! What only admins may do: create local accounts and set committees' people.
+//! What only admins may do: create local accounts, set committees' people, and verify the audit
+//! log.
 //!
 //! # The committee import document
 //!
@@ -33,6 +34,7 @@ use atr_core::auth::Principal;
 use atr_core::model::{Committee, Person};
 use atr_core::ports::{CommitteeRepository, PersonRepository, StoreError};
 use atr_core::types::{CommitteeKey, UserId};
+use atr_store::sql::ChainError;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -107,6 +109,35 @@ pub(crate) async fn create_account(
         .ok_or_else(|| ApiError::internal(&"a person just written is missing"))?;
     tracing::info!(by = %admin.id, user = %person.id, admin = person.admin, "account created");
     Ok((StatusCode::CREATED, Json(json!({ "person": person }))).into_response())
+}
+
+/// `GET /api/admin/audit/verify`: recomputes the audit log's hash chain. Answers 200 either way:
+/// `{"intact": true, "events", "head"}`, or `{"intact": false, "error", "broken_at"}` naming the
+/// first event that does not verify (`null` when the log could not be read).
+pub(crate) async fn verify_audit(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let admin = require_admin(&principal, "verifying the audit log")?;
+    let answer = match state.storage.sql.verify_events().await {
+        Ok(report) => {
+            tracing::info!(by = %admin.id, events = report.events, "audit log verified: intact");
+            json!({ "intact": true, "events": report.events, "head": report.head })
+        }
+        Err(error) => {
+            let broken_at = match &error {
+                ChainError::Missing { expected: id, .. }
+                | ChainError::BrokenLink { id }
+                | ChainError::Changed { id } => Some(*id),
+                // The first event deleted from the end.
+                ChainError::Truncated { found, .. } => Some(found + 1),
+                ChainError::Store(_) => None,
+            };
+            tracing::warn!(by = %admin.id, %error, "audit log verified: broken");
+            json!({ "intact": false, "error": error.to_string(), "broken_at": broken_at })
+        }
+    };
+    Ok(Json(answer))
 }
 
 /// Makes sure `user` has a local account and is an admin, for the first start of a service.

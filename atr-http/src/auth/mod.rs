@@ -14,8 +14,8 @@
 //!
 //! Routes (JSON): `POST|DELETE /api/session`, `GET /api/me`, `POST|GET /api/tokens`,
 //! `DELETE /api/tokens/{id}`, and for admins `POST /api/admin/accounts`,
-//! `PUT /api/admin/committees/{key}` and `POST /api/admin/committees/import` (the document's
-//! format is described in [`admin`]).
+//! `PUT /api/admin/committees/{key}`, `POST /api/admin/committees/import` (the document's
+//! format is described in [`admin`]) and `GET /api/admin/audit/verify`.
 
 pub mod admin;
 mod body;
@@ -113,4 +113,5 @@ pub fn routes() -> Router<AppState> {
         .route("/api/admin/accounts", post(admin::create_account))
         .route("/api/admin/committees/import", post(admin::import_committees))
         .route("/api/admin/committees/{key}", put(admin::put_committee))
+        .route("/api/admin/audit/verify", get(admin::verify_audit))
 }

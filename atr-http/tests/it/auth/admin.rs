@@ -1,9 +1,11 @@
-//! The admin-only endpoints: accounts, committee people, committee import; and the first admin.
+//! The admin-only endpoints: accounts, committee people, committee import, audit log
+//! verification; and the first admin.
 
 use std::collections::BTreeSet;
 
-use atr_core::ports::{CommitteeRepository, PersonRepository};
-use atr_core::types::{CommitteeKey, UserId};
+use atr_core::model::{Actor, EventKind, NewEvent};
+use atr_core::ports::{CommitteeRepository, EventRepository, PersonRepository};
+use atr_core::types::{CommitteeKey, Timestamp, UserId};
 use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -51,6 +53,7 @@ async fn admin_endpoints_refuse_anonymous_callers_non_admins_and_tokens() {
             (Method::POST, "/api/admin/accounts", account, "creating accounts"),
             (Method::PUT, "/api/admin/committees/httpd", people, "setting a committee's people"),
             (Method::POST, "/api/admin/committees/import", import_document(), "importing committees"),
+            (Method::GET, "/api/admin/audit/verify", Value::Null, "verifying the audit log"),
         ];
         for (method, uri, body, action) in calls {
             let body = body.to_string();
@@ -223,6 +226,40 @@ async fn the_first_admin_is_created_once() {
         let me = app.get("/api/me", Auth::Session(&session)).await;
         assert_eq!(me.json["person"]["admin"], true);
         assert!(atr_http::auth::ensure_admin(&app.state, &uid("other"), "short").await.is_err());
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn an_admin_verifies_the_audit_log() {
+    for app in apps().await {
+        app.account("root", true).await;
+        app.account("alice", false).await;
+        let root = app.sign_in("root").await;
+        let fresh = app.get("/api/admin/audit/verify", Auth::Session(&root)).await;
+        assert_eq!(fresh.status, StatusCode::OK, "{}", fresh.text);
+        assert_eq!(fresh.json["intact"], true, "{}", fresh.text);
+        let start = fresh.json["events"].as_u64().unwrap();
+
+        for _ in 0..3 {
+            let event = NewEvent::global(Timestamp::from_unix(1_750_000_000), Actor::System, EventKind::PolicyChanged);
+            EventRepository::append(&app.store, &event).await.unwrap();
+        }
+        let verified = app.get("/api/admin/audit/verify", Auth::Session(&root)).await;
+        assert_eq!(verified.status, StatusCode::OK, "{}", verified.text);
+        assert_eq!(verified.json["intact"], true, "{}", verified.text);
+        assert_eq!(verified.json["events"].as_u64(), Some(start + 3), "{}", verified.text);
+        let head = verified.json["head"].as_str().unwrap();
+        assert_eq!(head.len(), 64, "{head}");
+        assert_ne!(fresh.json["head"], verified.json["head"]);
+
+        let alice = app.sign_in("alice").await;
+        let refused = app.get("/api/admin/audit/verify", Auth::Session(&alice)).await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.text);
+        assert!(refused.message().contains("verifying the audit log"), "{}", refused.message());
+        assert_eq!(refused.json["error"]["details"]["needs_role"], "admin");
+        let anonymous = app.get("/api/admin/audit/verify", Auth::Nobody).await;
+        assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED, "{}", anonymous.text);
         app.finish().await;
     }
 }
