@@ -39,7 +39,9 @@
 mod build;
 mod disk;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use atr_core::model::{FileEntry, ReleaseKey, RevisionNumber};
@@ -68,7 +70,16 @@ pub struct DiskReleaseFiles {
     revisions: PathBuf,
     tmp: PathBuf,
     max_file_size: u64,
+    /// Manifests read recently. A visible revision never changes, so an entry stays true until
+    /// the revision is discarded (which removes it).
+    manifests: Arc<Mutex<ManifestCache>>,
 }
+
+/// Manifests by release and revision.
+type ManifestCache = HashMap<(ReleaseKey, RevisionNumber), Arc<Vec<FileEntry>>>;
+
+/// Most manifests kept in memory; the cache starts over when it is full.
+const MANIFEST_CACHE_ENTRIES: usize = 512;
 
 impl DiskReleaseFiles {
     /// Release files under `root`, refusing files larger than `max_file_size` bytes. Creates
@@ -79,7 +90,7 @@ impl DiskReleaseFiles {
         let tmp = root.join("tmp");
         std::fs::create_dir_all(&revisions)?;
         std::fs::create_dir_all(&tmp)?;
-        Ok(Self { revisions, tmp, max_file_size })
+        Ok(Self { revisions, tmp, max_file_size, manifests: Arc::default() })
     }
 
     /// The largest file accepted, in bytes.
@@ -101,9 +112,23 @@ impl DiskReleaseFiles {
     /// The manifest of a revision, as stored in its `manifest.json`. `NotFound` if the revision
     /// does not exist, `Refused` if the manifest is larger than [`MAX_MANIFEST_BYTES`].
     pub async fn manifest(&self, release: &ReleaseKey, number: RevisionNumber) -> StoreResult<Vec<FileEntry>> {
+        let key = (release.clone(), number);
+        if let Some(hit) = self.cached_manifests().get(&key) {
+            return Ok(hit.as_ref().clone());
+        }
         let dir = self.revision_path(release, number);
         let what = format!("revision {number} of {release}");
-        disk::blocking(move || disk::read_manifest(&dir, &what)).await
+        let manifest = disk::blocking(move || disk::read_manifest(&dir, &what)).await?;
+        let mut cache = self.cached_manifests();
+        if cache.len() >= MANIFEST_CACHE_ENTRIES {
+            cache.clear();
+        }
+        cache.insert(key, Arc::new(manifest.clone()));
+        Ok(manifest)
+    }
+
+    fn cached_manifests(&self) -> std::sync::MutexGuard<'_, ManifestCache> {
+        self.manifests.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Removes everything under `tmp/`: revisions interrupted before they became visible. Call it
@@ -166,6 +191,7 @@ impl ReleaseFiles for DiskReleaseFiles {
     }
 
     async fn discard_revision(&self, release: &ReleaseKey, number: RevisionNumber) -> StoreResult<()> {
+        self.cached_manifests().remove(&(release.clone(), number));
         let dir = self.revision_path(release, number);
         let tmp = self.tmp.clone();
         disk::blocking(move || disk::discard(&dir, &tmp)).await

@@ -82,7 +82,7 @@ impl SqlStore {
         };
         let options = AnyConnectOptions::from_str(&url).map_err(backend)?;
         let pool_options = AnyPoolOptions::new()
-            .max_connections(if engine == Engine::Sqlite { 4 } else { 8 })
+            .max_connections(if engine == Engine::Sqlite { 8 } else { 16 })
             .acquire_timeout(Duration::from_secs(30));
         let pool_options = if engine == Engine::Sqlite {
             pool_options.after_connect(|conn, _| {

@@ -629,3 +629,20 @@ async fn an_empty_revision_is_a_revision() {
     assert!(manifest.is_empty());
     assert!(assert_complete(&files, &release(), rev(2)).await.is_empty());
 }
+
+#[tokio::test]
+async fn a_discarded_revision_number_shows_its_new_content() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = DiskReleaseFiles::new(dir.path(), 1 << 20).unwrap();
+    files.create_revision(&release(), None, rev(1), vec![put("a.txt", b"first")]).await.unwrap();
+    // Read once, so the manifest is remembered.
+    assert_eq!(files.manifest(&release(), rev(1)).await.unwrap()[0].size, 5);
+    // The revision was never recorded: it is discarded, and the number built again.
+    files.discard_revision(&release(), rev(1)).await.unwrap();
+    files.create_revision(&release(), None, rev(1), vec![put("a.txt", b"second try")]).await.unwrap();
+    let manifest = files.manifest(&release(), rev(1)).await.unwrap();
+    assert_eq!(manifest[0].size, 10);
+    assert_eq!(manifest[0].sha512, digests(b"second try").0);
+    // Clones share what they remember, and agree with the disk.
+    assert_eq!(files.clone().manifest(&release(), rev(1)).await.unwrap(), manifest);
+}
