@@ -101,14 +101,6 @@ fn stream(bytes: Vec<u8>) -> ByteStream {
     Box::pin(tokio_util::io::ReaderStream::new(std::io::Cursor::new(bytes)))
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().fold(String::new(), |mut out, b| {
-        use std::fmt::Write as _;
-        let _ = write!(out, "{b:02x}");
-        out
-    })
-}
-
 /// Uploads a signed, checksummed archive as one revision and analyzes it at once.
 async fn upload(
     state: &AppState,
@@ -129,7 +121,13 @@ async fn upload(
         FileChange::Put { path: path(".asc")?, content: stream(sign(cert, &archive)?) },
         FileChange::Put {
             path: path(".sha512")?,
-            content: stream(format!("{}  {name}\n", hex(&Sha512::digest(&archive))).into_bytes()),
+            content: stream(
+                format!(
+                    "{}  {name}\n",
+                    atr_core::types::Sha512Digest::from_bytes(Sha512::digest(&archive).into()).to_hex()
+                )
+                .into_bytes(),
+            ),
         },
     ];
     let new = state

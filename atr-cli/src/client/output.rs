@@ -103,19 +103,9 @@ pub(crate) fn date(value: &Value) -> String {
     let Some(seconds) = value.as_i64() else {
         return "-".to_owned();
     };
-    let days = seconds.div_euclid(86_400);
-    let minute_of_day = seconds.rem_euclid(86_400) / 60;
-    // Howard Hinnant's days-to-civil algorithm.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02} {:02}:{:02} UTC", minute_of_day / 60, minute_of_day % 60)
+    // RFC 3339 (`2026-01-31T14:05:09Z`) cut to the minute, for people.
+    let rfc3339 = atr_core::types::Timestamp::from_unix(seconds).to_string();
+    format!("{} {} UTC", &rfc3339[..10], &rfc3339[11..16])
 }
 
 /// A JSON string, or `-`.
@@ -127,4 +117,14 @@ pub(crate) fn text(value: &Value) -> &str {
 pub(crate) fn list(value: &Value) -> String {
     let items: Vec<&str> = value.as_array().map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
     if items.is_empty() { "-".to_owned() } else { items.join(",") }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn dates_read_to_the_minute_in_utc() {
+        assert_eq!(super::date(&serde_json::json!(1_780_000_000)), "2026-05-28 20:26 UTC");
+        assert_eq!(super::date(&serde_json::json!(0)), "1970-01-01 00:00 UTC");
+        assert_eq!(super::date(&serde_json::json!("not a time")), "-");
+    }
 }

@@ -132,14 +132,6 @@ fn promised_digest(response: &reqwest::Response) -> Option<String> {
     (hex.len() == 128 && hex.bytes().all(|b| b.is_ascii_hexdigit())).then(|| hex.to_ascii_lowercase())
 }
 
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
-}
-
 /// Where the bytes go.
 enum Sink {
     Stdout(std::io::Stdout),
@@ -224,7 +216,7 @@ pub(crate) async fn download(api: &Api, coordinates: &str, output: Option<&Path>
         sink.discard();
         return Err(failure.hint("nothing was kept; run the download again"));
     }
-    let actual = hex(&hasher.finalize());
+    let actual = atr_core::types::Sha512Digest::from_bytes(hasher.finalize().into()).to_hex();
     let verified = match &promised {
         Some(expected) if *expected != actual => {
             sink.discard();

@@ -12,6 +12,7 @@ use std::fmt::Write as _;
 use async_trait::async_trait;
 use atr_core::model::{Event, NewEvent};
 use atr_core::ports::{EventFilter, EventRepository, PageRequest, StoreResult};
+use atr_core::types::Sha256Digest;
 use sha2::{Digest, Sha256};
 
 use super::{SqlStore, backend, from_json, get_i64, get_str, limit_of, release_text, to_json};
@@ -21,11 +22,7 @@ const VERIFY_BATCH: i64 = 1000;
 
 fn chain_hash(id: i64, prev: &str, data: &str) -> String {
     let digest = Sha256::new().chain_update(format!("{id}\n{prev}\n")).chain_update(data).finalize();
-    let mut hex = String::with_capacity(64);
-    for byte in digest {
-        let _ = write!(hex, "{byte:02x}");
-    }
-    hex
+    Sha256Digest::from_bytes(digest.into()).to_hex()
 }
 
 /// A verified chain.

@@ -11,6 +11,7 @@ use std::fmt::Write as _;
 
 use atr_core::model::{CheckResult, ReleaseKey, TaskStatus};
 use atr_core::ports::{StoreError, StoreResult};
+use atr_core::types::Sha256Digest;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -71,11 +72,7 @@ const COLUMNS: &str = "id, kind, args, inputs_hash, priority, status, attempts, 
 /// SHA-256 of kind and canonical arguments: equal work has equal hashes.
 pub fn inputs_hash(kind: &str, args: &Value) -> String {
     let digest = Sha256::new().chain_update(kind).chain_update("\n").chain_update(args.to_string()).finalize();
-    let mut hex = String::with_capacity(64);
-    for byte in digest {
-        let _ = write!(hex, "{byte:02x}");
-    }
-    hex
+    Sha256Digest::from_bytes(digest.into()).to_hex()
 }
 
 fn status_of(text: &str) -> StoreResult<TaskStatus> {
