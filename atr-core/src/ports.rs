@@ -33,9 +33,13 @@ pub enum StoreError {
     /// row moved on. The message names what was expected.
     #[error("conflict: {0}")]
     Conflict(String),
-    /// The input is out of the store's bounds (a file too large, a listing limit of 0).
+    /// The input is out of the store's bounds (an unsafe change, a listing limit of 0).
     #[error("refused: {0}")]
     Refused(String),
+    /// Content is larger than the store accepts (a file over the size bound, or a stream that
+    /// reported `io::ErrorKind::FileTooLarge`).
+    #[error("too large: {0}")]
+    TooLarge(String),
     /// The backend failed (IO, connection). The message is for logs, not for clients.
     #[error("storage failed: {0}")]
     Backend(String),

@@ -44,6 +44,10 @@ impl ApiError {
         Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message)
     }
 
+    pub fn too_large(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", message)
+    }
+
     pub fn conflict(message: impl Into<String>) -> Self {
         Self::new(StatusCode::CONFLICT, "conflict", message)
     }
@@ -72,6 +76,7 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound(what) => Self::not_found(format!("{what} not found")),
             StoreError::Conflict(what) => Self::conflict(what),
             StoreError::Refused(what) => Self::invalid(what),
+            StoreError::TooLarge(what) => Self::too_large(what),
             StoreError::Backend(cause) => Self::internal(&cause),
         }
     }
@@ -86,6 +91,7 @@ impl From<ServiceError> for ApiError {
             ServiceError::NotFound(what) => Self::not_found(format!("{what} not found")),
             ServiceError::Conflict(what) => Self::conflict(what),
             ServiceError::Invalid(what) => Self::invalid(what),
+            ServiceError::TooLarge(what) => Self::too_large(what),
             ServiceError::Store(cause) => Self::internal(&cause),
         }
     }

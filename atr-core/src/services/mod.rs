@@ -50,6 +50,9 @@ pub enum ServiceError {
     /// The input is refused.
     #[error("invalid input: {0}")]
     Invalid(String),
+    /// Content is larger than allowed.
+    #[error("too large: {0}")]
+    TooLarge(String),
     /// Storage failed; the message is for logs.
     #[error("storage failed: {0}")]
     Store(String),
@@ -61,6 +64,7 @@ impl From<StoreError> for ServiceError {
             StoreError::NotFound(what) => ServiceError::NotFound(what),
             StoreError::Conflict(what) => ServiceError::Conflict(what),
             StoreError::Refused(what) => ServiceError::Invalid(what),
+            StoreError::TooLarge(what) => ServiceError::TooLarge(what),
             StoreError::Backend(what) => ServiceError::Store(what),
         }
     }

@@ -24,7 +24,8 @@ impl Stream for Bounded {
                 self.seen = self.seen.saturating_add(chunk.len() as u64);
                 if self.seen > self.limit {
                     let limit = self.limit;
-                    Poll::Ready(Some(Err(std::io::Error::other(format!("the upload is larger than {limit} bytes")))))
+                    let error = format!("the upload is larger than {limit} bytes");
+                    Poll::Ready(Some(Err(std::io::Error::new(std::io::ErrorKind::FileTooLarge, error))))
                 } else {
                     Poll::Ready(Some(Ok(chunk)))
                 }

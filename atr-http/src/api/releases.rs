@@ -213,23 +213,12 @@ pub(crate) async fn put_file(
     let limit = state.config.max_upload_bytes;
     let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit) {
-        return Err(ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "too_large",
-            format!("the upload is larger than {limit} bytes"),
-        ));
+        return Err(ApiError::too_large(format!("the upload is larger than {limit} bytes")));
     }
     let release = load(&state, &key).await?;
     let parent = expected_parent(&headers, &release)?;
     let change = FileChange::Put { path, content: super::body::stream(body, limit) };
-    let new = state.services.add_revision(&caller, &key, parent, vec![change], None, now()).await.map_err(|e| {
-        let error = ApiError::from(e);
-        if error.message.contains("larger than") {
-            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", error.message)
-        } else {
-            error
-        }
-    })?;
+    let new = state.services.add_revision(&caller, &key, parent, vec![change], None, now()).await?;
     Ok((StatusCode::CREATED, Json(json!({ "revision": new.revision, "analyze_task": new.analyze }))))
 }
 

@@ -315,12 +315,15 @@ async fn stream_to_file(
     let received: StoreResult<()> = loop {
         let chunk = match std::future::poll_fn(|cx| content.as_mut().poll_next(cx)).await {
             None => break Ok(()),
+            Some(Err(e)) if e.kind() == std::io::ErrorKind::FileTooLarge => {
+                break Err(StoreError::TooLarge(format!("{path}: {e}")));
+            }
             Some(Err(e)) => break Err(StoreError::Refused(format!("reading the content of {path} failed: {e}"))),
             Some(Ok(chunk)) => chunk,
         };
         size = size.saturating_add(u64::try_from(chunk.len()).unwrap_or(u64::MAX));
         if size > max_file_size {
-            break Err(StoreError::Refused(format!("{path} is larger than the limit of {max_file_size} bytes")));
+            break Err(StoreError::TooLarge(format!("{path} is larger than the limit of {max_file_size} bytes")));
         }
         if chunk.is_empty() {
             continue;
