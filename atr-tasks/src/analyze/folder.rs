@@ -275,7 +275,9 @@ pub fn analyze_folder(dir: &Path, options: &AnalyzeOptions) -> AnalyzeReport {
     report.files = files.len();
     let paths: Vec<ReleasePath> = files.iter().map(|(p, _)| p.clone()).collect();
     report.findings.extend(paths::check(&paths, options.podling));
-    let on_disk = |path: &ReleasePath| files.iter().find(|(p, _)| p == path).map(|(_, f)| f.clone());
+    // Where each release path is on disk: looked up for every artifact, signature and checksum.
+    let by_path: std::collections::BTreeMap<&ReleasePath, &PathBuf> = files.iter().map(|(p, f)| (p, f)).collect();
+    let on_disk = |path: &ReleasePath| by_path.get(path).map(|f| (*f).clone());
 
     let ring = options.keys.as_ref().map(|keys| {
         let (ring, notes) = KeyRing::parse(keys, &options.signature_policy);
