@@ -3,8 +3,8 @@
 //! The lock is an exclusive `flock` on the folder itself, held through an open handle for as
 //! long as the [`Workspace`] lives. The operating system drops it when the process ends, however
 //! it ends (SIGKILL included), so "the lock is free" means "nobody can still be writing here".
-//! Reconciliation ([`clean`], [`writer_state`]) only ever takes a folder's lock that is free; it never
-//! waits for one, and it never touches a folder whose lock is held.
+//! Reconciliation ([`clean`], [`writer_state`]) only ever takes a folder's lock that is free; it
+//! never waits for one, and it never touches a folder whose lock is held.
 
 use std::fs::{self, File, TryLockError};
 use std::io;
