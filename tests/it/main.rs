@@ -1,4 +1,5 @@
 //! The workspace's cross-crate test binary.
 
 mod dependencies;
+mod readmes;
 mod release_flow;
