@@ -258,7 +258,7 @@ fn machine_load() -> Option<(f64, f64)> {
         meminfo.lines().find(|l| l.starts_with(name))?.split_whitespace().nth(1)?.parse().ok()
     };
     let (total, available) = (field("MemTotal:")?, field("MemAvailable:")?);
-    #[allow(clippy::cast_precision_loss)]
+    #[expect(clippy::cast_precision_loss, reason = "a load ratio: core counts and memory sizes are far below 2^52")]
     Some((load1 / cores as f64, available / total))
 }
 

@@ -165,7 +165,7 @@ pub async fn ensure_admin(state: &AppState, user: &UserId, password: &str) -> Re
 }
 
 /// Deserializes a present field, even `null`, as `Some`: tells "absent" from "null".
-#[allow(clippy::option_option)]
+#[expect(clippy::option_option, reason = "the outer Option says whether the field was present, the inner one whether it was null")]
 fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(deserializer: D) -> Result<Option<T>, D::Error> {
     T::deserialize(deserializer).map(Some)
 }
@@ -175,7 +175,7 @@ fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(deserializer: D) -> R
 /// needs a `name`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-#[allow(clippy::option_option)]
+#[expect(clippy::option_option, reason = "`parent`: absent keeps the stored parent, null removes it")]
 pub(crate) struct CommitteePeople {
     name: Option<String>,
     podling: Option<bool>,

@@ -38,7 +38,7 @@ impl AnalyzeHandler {
     }
 }
 
-#[allow(clippy::needless_pass_by_value)] // used as `map_err(store_failure)`
+#[expect(clippy::needless_pass_by_value, reason = "used as `map_err(store_failure)`")]
 fn store_failure(error: StoreError) -> TaskFailure {
     TaskFailure(format!("storage: {error}"))
 }
