@@ -139,7 +139,8 @@ impl Storage {
             cves: sql.clone(),
             distributions: sql.clone(),
             events: sql.clone(),
-            tasks: sql,
+            tasks: sql.clone(),
+            changes: sql,
         }
     }
 }

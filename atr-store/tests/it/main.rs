@@ -3,3 +3,4 @@
 mod crash;
 mod files;
 mod sql;
+mod unit_of_work;

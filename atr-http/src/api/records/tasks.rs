@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use atr_core::auth::{Activity, Principal};
-use atr_core::model::{ReleaseKey, RevisionNumber, TaskDescriptor, TaskKind, TaskStatus};
+use atr_core::model::{ReleaseKey, RevisionNumber, TaskDescriptor, TaskStatus};
 use atr_core::ports::{ProjectRepository, ReleaseRepository, RevisionRepository, TaskRepository};
 use atr_store::sql::QueuedTask;
 use axum::Json;
@@ -205,7 +205,8 @@ pub(crate) async fn analyze(
     if RevisionRepository::get(sql, &key, revision).await?.is_none() {
         return Err(ApiError::not_found(format!("revision {revision} of {key} not found")));
     }
-    let descriptor = TaskDescriptor { kind: TaskKind::Analyze, release: key, revision, priority: 0 };
+    let descriptor = TaskDescriptor::of(&atr_core::model::Analyze { release: key, revision })
+        .map_err(|e| ApiError::invalid(e.to_string()))?;
     let task = TaskRepository::enqueue(sql, &descriptor).await?;
     let id = i64::try_from(task.id).map_err(|e| ApiError::internal(&e))?;
     Ok((StatusCode::CREATED, Json(view(&load(&state, id).await?))))
