@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use atr_core::model::{ReleaseKey, RevisionNumber};
-use atr_core::ports::{ReleaseRepository, RevisionRepository};
+use atr_core::ports::{ReleaseFiles, ReleaseRepository, RevisionRepository};
 use atr_core::types::{ProjectKey, ReleasePath, Version};
 use atr_store::{Storage, StorageConfig};
 use sha2::{Digest, Sha512};
@@ -203,9 +203,10 @@ async fn assert_nothing_lost(config: &StorageConfig, acknowledged: &[Acknowledge
         assert_eq!(revision.files, manifest, "revision {number} of {version}");
         let entry = manifest.iter().find(|e| e.path == ReleasePath::parse(name).unwrap()).unwrap();
         assert_eq!(&entry.sha512.to_hex(), digest, "{name} in revision {number} of {version}");
-        let on_disk = storage.files.revision_path(&key, number).join("files").join(name);
-        let bytes = std::fs::read(&on_disk).unwrap();
-        assert_eq!(&hex(&Sha512::digest(&bytes)), digest, "{name} on disk in revision {number} of {version}");
+        let stream = storage.files.open(&key, number, &entry.path).await.unwrap();
+        let mut bytes = Vec::new();
+        tokio::io::AsyncReadExt::read_to_end(&mut tokio_util::io::StreamReader::new(stream), &mut bytes).await.unwrap();
+        assert_eq!(&hex(&Sha512::digest(&bytes)), digest, "{name} as stored in revision {number} of {version}");
     }
     for version in RELEASES {
         let key = ReleaseKey::new(ProjectKey::parse("httpd").unwrap(), None, Version::parse(version).unwrap());

@@ -286,6 +286,7 @@ pub fn adjust(
 }
 
 /// Reads the machine's load and memory from `/proc` (Linux); `None` elsewhere.
+#[expect(clippy::disallowed_methods, reason = "the load watch reads /proc, not release storage")]
 fn machine_load() -> Option<(f64, f64)> {
     let loadavg = std::fs::read_to_string("/proc/loadavg").ok()?;
     let load1: f64 = loadavg.split_whitespace().next()?.parse().ok()?;

@@ -165,7 +165,6 @@ pub async fn ensure_admin(state: &AppState, user: &UserId, password: &str) -> Re
 }
 
 /// Deserializes a present field, even `null`, as `Some`: tells "absent" from "null".
-#[expect(clippy::option_option, reason = "the outer Option says whether the field was present, the inner one whether it was null")]
 fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(deserializer: D) -> Result<Option<T>, D::Error> {
     T::deserialize(deserializer).map(Some)
 }
