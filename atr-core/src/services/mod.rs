@@ -5,11 +5,15 @@
 //! ports with guarded updates, and append an event for every change. Callers pass `now`; the
 //! services never read a clock.
 
+mod downloads;
 mod keys;
+mod queries;
 mod records;
 mod releases;
 mod votes;
 
+#[cfg(test)]
+mod fakes;
 #[cfg(test)]
 mod tests;
 
@@ -26,7 +30,10 @@ use crate::ports::{
 };
 use crate::types::{CommitteeKey, ProjectKey, Timestamp};
 
-pub use records::MAX_CVE_TEXT_LEN;
+pub use downloads::{NotServed, Public, ServedFile, ServedFolder, served_revision};
+pub use keys::{ImportedKey, KeyAdded, KeyImport, KeyRefusal, RejectedKey};
+pub use queries::{ReleaseView, SbomFile, SbomListing};
+pub use records::{CveRecorded, MAX_CVE_TEXT_LEN};
 pub use releases::{MAX_CHANGES, MAX_DESCRIPTION_LEN, NewRevision};
 pub use votes::MAX_COMMENT_LEN;
 
@@ -56,6 +63,9 @@ pub enum ServiceError {
     /// Storage failed; the message is for logs.
     #[error("storage failed: {0}")]
     Store(String),
+    /// A change of signing keys is refused; the refusal carries what explains it.
+    #[error(transparent)]
+    Key(#[from] KeyRefusal),
 }
 
 impl From<StoreError> for ServiceError {
