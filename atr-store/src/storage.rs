@@ -109,7 +109,11 @@ impl Storage {
             cves: sql.clone(),
             distributions: sql.clone(),
             events: sql.clone(),
-            tasks: sql,
+            tasks: sql.clone(),
+            accounts: sql.clone(),
+            credentials: Arc::new(crate::credentials::Argon2Credentials),
+            queue: sql.clone(),
+            audit: sql,
         }
     }
 }

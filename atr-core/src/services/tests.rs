@@ -102,6 +102,10 @@ struct Mocks {
     distributions: MockDistributionRepository,
     events: MockEventRepository,
     tasks: MockTaskRepository,
+    accounts: crate::ports::MockAccountRepository,
+    credentials: crate::ports::MockCredentials,
+    queue: crate::ports::MockTaskQueue,
+    audit: crate::ports::MockAuditLog,
 }
 
 /// Events appended, in order.
@@ -155,6 +159,10 @@ impl Mocks {
             distributions: Arc::new(self.distributions),
             events: Arc::new(self.events),
             tasks: Arc::new(self.tasks),
+            accounts: Arc::new(self.accounts),
+            credentials: Arc::new(self.credentials),
+            queue: Arc::new(self.queue),
+            audit: Arc::new(self.audit),
         };
         Services::new(ports, VotePolicy::foundation_default()).unwrap()
     }
@@ -558,3 +566,5 @@ async fn a_token_cannot_vote_but_can_start_a_release() {
     let d = denied(s.start_release(&principal, key(), T0.plus_hours(25)).await);
     assert!(d.to_string().contains("expired"), "{d}");
 }
+
+mod admin;
