@@ -12,6 +12,12 @@ use crate::types::{Sha256Digest, Timestamp, UserId};
 ///
 /// Nothing stored here is a secret: a password is kept as its PHC hash string, session and token
 /// secrets as their SHA-256.
+///
+/// These writes are the repository's own, outside [`super::UnitOfWork`]: accounts, sessions and
+/// tokens record no event and queue no task, so a unit of work would add nothing, and each write
+/// is one transaction of its own (an account with its person's roles together). Sessions in
+/// particular are written on every sign-in and read on every request; they are credentials, not
+/// state of the domain, and are not part of the audit trail.
 #[cfg_attr(test, mockall::automock)]
 #[async_trait]
 pub trait AccountRepository: Send + Sync {

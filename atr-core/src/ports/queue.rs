@@ -42,7 +42,10 @@ pub struct TaskCount {
     pub count: u64,
 }
 
-/// Reading and steering the task queue.
+/// Reading and steering the task queue. Cancelling and retrying are the queue's own writes, as
+/// the runner's claims and completions are: they change a task's state and nothing else, record
+/// no event, and are guarded in the store (a task that has ended is not cancelled, work already
+/// pending is not queued twice).
 #[cfg_attr(test, mockall::automock)]
 #[async_trait]
 pub trait TaskQueue: Send + Sync {

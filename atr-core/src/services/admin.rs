@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::{ServiceError, ServiceResult, Services};
 use crate::auth::{self, Activity, Principal, Target};
 use crate::model::{Committee, RoleChange};
-use crate::ports::{AuditVerdict, CommitteeRepository, PageRequest, StoreError};
+use crate::ports::{AuditVerdict, Change, CommitteeRepository, PageRequest, StoreError, UnitOfWork, Write};
 use crate::types::{CommitteeKey, Timestamp, UserId};
 
 /// Longest committee display name, in characters.
@@ -68,10 +68,13 @@ fn check_name(field: &str, name: &str) -> ServiceResult<String> {
 /// each key once, a parent in the document or already known, no committee its own parent)
 /// before any is written; refusals name the field as `committees[i].name`.
 ///
+/// The whole import is one [`Change`]: every committee is written, or none is.
+///
 /// [`Services::import_committees`] calls it for an admin; the operator's `atr committees
 /// import`, which holds the database, calls it directly.
 pub async fn import_committees(
     store: &dyn CommitteeRepository,
+    changes: &dyn UnitOfWork,
     committees: Vec<Committee>,
 ) -> ServiceResult<ImportReport> {
     let mut checked: BTreeMap<CommitteeKey, Committee> = BTreeMap::new();
@@ -99,19 +102,22 @@ pub async fn import_committees(
             return Err(ServiceError::field(field, format!("committee {parent} is neither in the document nor known")));
         }
     }
-    write_import(store, checked).await
+    write_import(store, changes, checked).await
 }
 
 async fn write_import(
     store: &dyn CommitteeRepository,
+    changes: &dyn UnitOfWork,
     checked: BTreeMap<CommitteeKey, Committee>,
 ) -> ServiceResult<ImportReport> {
     let mut report = ImportReport::default();
-    for committee in checked.values() {
-        let known = store.get(&committee.key).await?.is_some();
-        store.put(committee).await?;
-        if known { &mut report.updated } else { &mut report.created }.push(committee.key.clone());
+    let mut change = Change::new();
+    for (key, committee) in checked {
+        let known = store.get(&key).await?.is_some();
+        if known { &mut report.updated } else { &mut report.created }.push(key);
+        change = change.write(Write::PutCommittee(committee));
     }
+    changes.commit(change).await?;
     Ok(report)
 }
 
@@ -164,7 +170,7 @@ impl Services {
         committee.pmc_members = update.pmc_members;
         committee.committers = update.committers;
         committee.release_managers = update.release_managers;
-        self.ports.committees.put(&committee).await?;
+        self.commit(Change::new().write(Write::PutCommittee(committee.clone()))).await?;
         Ok(committee)
     }
 
@@ -177,7 +183,7 @@ impl Services {
         now: Timestamp,
     ) -> ServiceResult<ImportReport> {
         auth::authorize(principal, Activity::ManageCommittees, &Target::Foundation, now)?;
-        import_committees(self.ports.committees.as_ref(), committees).await
+        import_committees(self.ports.committees.as_ref(), self.ports.changes.as_ref(), committees).await
     }
 
     /// Adds or removes one person's role in a committee, atomically: a concurrent change of the

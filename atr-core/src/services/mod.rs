@@ -1,9 +1,10 @@
 //! The use cases, written against the ports.
 //!
 //! Every use case follows the same steps: load what it needs, ask [`crate::auth::authorize`],
-//! apply the rules ([`crate::lifecycle`], [`crate::policy`], [`crate::tally`]), write through the
-//! ports with guarded updates, and append an event for every change. Callers pass `now`; the
-//! services never read a clock.
+//! apply the rules ([`crate::lifecycle`], [`crate::policy`], [`crate::tally`]), and commit one
+//! [`Change`]: its guarded writes, an event for every change and the tasks it asks for, in one
+//! transaction ([`UnitOfWork`]). The repositories are read through; nothing here writes through
+//! them. Callers pass `now`; the services never read a clock.
 
 mod accounts;
 mod admin;
@@ -21,13 +22,13 @@ use std::sync::Arc;
 
 use crate::auth::{self, Activity, Denied, Principal, Target};
 use crate::lifecycle::TransitionError;
-use crate::model::{Actor, Committee, NewEvent, Project, Release, ReleaseKey};
+use crate::model::{Actor, Committee, Project, Release, ReleaseKey};
 use crate::policy::{PolicyError, VotePolicy};
 use crate::ports::{AccountRepository, AuditLog, Credentials, TaskQueue};
 use crate::ports::{
-    BallotRepository, CommitteeRepository, CveRepository, DistributionRepository, EventRepository, KeyRepository,
-    PersonRepository, ProjectRepository, ReleaseFiles, ReleaseRepository, RevisionRepository, StoreError,
-    TaskRepository,
+    BallotRepository, Change, Committed, CommitteeRepository, CveRepository, DistributionRepository, EventRepository,
+    KeyRepository, PersonRepository, ProjectRepository, ReleaseFiles, ReleaseRepository, RevisionRepository,
+    StoreError, TaskRepository, UnitOfWork,
 };
 use crate::types::{CommitteeKey, ProjectKey, Timestamp};
 
@@ -114,6 +115,8 @@ pub struct Ports {
     pub distributions: Arc<dyn DistributionRepository>,
     pub events: Arc<dyn EventRepository>,
     pub tasks: Arc<dyn TaskRepository>,
+    /// The one way state changes: a change set committed in one transaction.
+    pub changes: Arc<dyn UnitOfWork>,
     /// Local accounts, people's global roles, sessions and personal access tokens.
     pub accounts: Arc<dyn AccountRepository>,
     /// Randomness and password hashing for credentials.
@@ -206,9 +209,25 @@ impl Services {
         Ok((scope, release))
     }
 
-    async fn emit(&self, event: NewEvent) -> ServiceResult<()> {
-        self.ports.events.append(&event).await?;
-        Ok(())
+    /// Commits a change: its writes, events and tasks in one transaction.
+    async fn commit(&self, change: Change) -> ServiceResult<Committed> {
+        Ok(self.ports.changes.commit(change).await?)
+    }
+
+    /// The vote policy in force for a release: the foundation default under the project's, the
+    /// product's and the release's own settings, validated. The one place policy is resolved.
+    pub fn effective_policy(
+        &self,
+        project: &Project,
+        product: Option<&crate::types::ProductKey>,
+        release: Option<&Release>,
+    ) -> ServiceResult<VotePolicy> {
+        Ok(crate::policy::effective(&self.foundation_policy, project, product, release)?)
+    }
+
+    /// The foundation's default vote policy.
+    pub fn foundation_policy(&self) -> &VotePolicy {
+        &self.foundation_policy
     }
 }
 

@@ -5,7 +5,7 @@ use super::{ServiceError, ServiceResult, Services, actor};
 use crate::auth::{self, Activity, Principal, Target};
 use crate::model::{EventKind, Metadata, NewEvent, Product, Project};
 use crate::policy::{PolicyOverrides, VotePolicy};
-use crate::ports::PageRequest;
+use crate::ports::{Change, PageRequest, Write};
 use crate::types::{ProductKey, ProjectKey, Timestamp};
 
 /// Longest display name accepted, in bytes.
@@ -88,15 +88,6 @@ fn product_event(
 }
 
 impl Services {
-    /// The vote policy in force for a project, or for one of its products: the foundation default
-    /// under the project's settings and the product's.
-    // Resolves like `Services::effective_policy`, which replaces it once both are on one branch.
-    fn project_policy(&self, project: &Project, product: Option<&ProductKey>) -> ServiceResult<VotePolicy> {
-        let none = PolicyOverrides::default();
-        let product = product.and_then(|p| project.product(p)).map_or(&none, |p| &p.policy);
-        Ok(PolicyOverrides::resolve(&self.foundation_policy, &[&project.policy, product])?)
-    }
-
     /// Checks a product's policy overrides on their own and in force over the project's.
     fn check_product_policy(
         &self,
@@ -114,7 +105,7 @@ impl Services {
                 policy: policy.clone(),
             }),
         }
-        self.project_policy(&candidate, Some(product)).map_err(|e| match e {
+        self.effective_policy(&candidate, Some(product), None).map_err(|e| match e {
             ServiceError::Policy(e) => ServiceError::field("policy", e),
             other => other,
         })?;
@@ -130,7 +121,7 @@ impl Services {
     pub async fn get_project(&self, key: &ProjectKey) -> ServiceResult<ProjectView> {
         let project =
             self.ports.projects.get(key).await?.ok_or_else(|| ServiceError::NotFound(format!("project {key}")))?;
-        let effective_vote_policy = self.project_policy(&project, None).map_err(|e| {
+        let effective_vote_policy = self.effective_policy(&project, None, None).map_err(|e| {
             ServiceError::Store(format!("the stored vote policy of project {key} does not resolve: {e}"))
         })?;
         Ok(ProjectView { project, effective_vote_policy })
@@ -146,7 +137,7 @@ impl Services {
     ) -> ServiceResult<Project> {
         auth::authorize(principal, Activity::CreateProject, &Target::Foundation, now)?;
         project.policy.validate().map_err(|e| ServiceError::field("policy", e))?;
-        self.ports.projects.create(&project).await?;
+        self.commit(Change::new().write(Write::CreateProject(project.clone()))).await?;
         Ok(project)
     }
 
@@ -162,9 +153,8 @@ impl Services {
         let scope = self.authorized_project(principal, Activity::ManageMetadata, project, now).await?;
         let mut updated = scope.project;
         updated.metadata = check_metadata(metadata, "")?;
-        self.ports.projects.update(&updated).await?;
         let event = NewEvent::for_project(now, actor(principal), project, EventKind::MetadataChanged);
-        self.emit(event).await?;
+        self.commit(Change::new().write(Write::UpdateProject(updated.clone())).event(event)).await?;
         Ok(updated)
     }
 
@@ -192,11 +182,17 @@ impl Services {
         let product = Product { key: new.key.clone(), metadata, policy };
         let mut updated = scope.project;
         updated.products.push(product.clone());
-        self.ports.projects.update(&updated).await?;
-        self.emit(product_event(now, principal, project, &new.key, EventKind::MetadataChanged)).await?;
+        let mut change = Change::new().write(Write::UpdateProject(updated)).event(product_event(
+            now,
+            principal,
+            project,
+            &new.key,
+            EventKind::MetadataChanged,
+        ));
         if sets_policy {
-            self.emit(product_event(now, principal, project, &new.key, EventKind::PolicyChanged)).await?;
+            change = change.event(product_event(now, principal, project, &new.key, EventKind::PolicyChanged));
         }
+        self.commit(change).await?;
         Ok(product)
     }
 
@@ -234,13 +230,14 @@ impl Services {
             stored.policy = policy;
         }
         let changed = stored.clone();
-        self.ports.projects.update(&updated).await?;
+        let mut change = Change::new().write(Write::UpdateProject(updated));
         if changed_metadata {
-            self.emit(product_event(now, principal, project, product, EventKind::MetadataChanged)).await?;
+            change = change.event(product_event(now, principal, project, product, EventKind::MetadataChanged));
         }
         if changed_policy {
-            self.emit(product_event(now, principal, project, product, EventKind::PolicyChanged)).await?;
+            change = change.event(product_event(now, principal, project, product, EventKind::PolicyChanged));
         }
+        self.commit(change).await?;
         Ok(changed)
     }
 }

@@ -15,8 +15,8 @@ use std::collections::BTreeMap;
 
 use super::{ServiceError, ServiceResult, Services};
 use crate::auth::{self, Activity, Principal, Target};
-use crate::model::{ReleaseKey, RevisionNumber, TaskDescriptor, TaskKind, TaskStatus};
-use crate::ports::{MAX_PAGE_SIZE, PageRequest, StoreError, TaskCount, TaskRecord};
+use crate::model::{Analyze, ReleaseKey, RevisionNumber, TaskDescriptor, TaskStatus};
+use crate::ports::{Change, MAX_PAGE_SIZE, PageRequest, StoreError, TaskCount, TaskRecord};
 use crate::types::{ProjectKey, Timestamp};
 
 /// Most tasks one listing answers.
@@ -168,7 +168,7 @@ impl Services {
             let ended = self.load_task(id).await?;
             return Err(ServiceError::Conflict(format!(
                 "task {id} has already ended: it is {}",
-                status_name(ended.status)
+                ended.status.as_str()
             )));
         }
         Ok(TaskView::of(self.load_task(id).await?))
@@ -199,18 +199,12 @@ impl Services {
         if self.ports.revisions.get(release, revision).await?.is_none() {
             return Err(ServiceError::NotFound(format!("revision {revision} of {release}")));
         }
-        let descriptor = TaskDescriptor { kind: TaskKind::Analyze, release: release.clone(), revision, priority: 0 };
-        let queued = self.ports.tasks.enqueue(&descriptor).await?;
+        let analyze = TaskDescriptor::of(&Analyze { release: release.clone(), revision })
+            .map_err(|e| ServiceError::Invalid(e.to_string()))?;
+        let committed = self.commit(Change::new().task(analyze)).await?;
+        let queued = committed.tasks.first().ok_or_else(|| {
+            ServiceError::Store(format!("the Analyze task of {release} revision {revision} was not queued"))
+        })?;
         Ok(TaskView::of(self.load_task(queued.id).await?))
-    }
-}
-
-fn status_name(status: TaskStatus) -> &'static str {
-    match status {
-        TaskStatus::Queued => "queued",
-        TaskStatus::Active => "active",
-        TaskStatus::Completed => "completed",
-        TaskStatus::Failed => "failed",
-        TaskStatus::Cancelled => "cancelled",
     }
 }

@@ -145,7 +145,7 @@ pub(crate) async fn release(State(state): State<AppState>, ReleaseAt(key): Relea
     };
     let packages = revision.as_ref().map(|r| derive_packages(r.files.iter().map(|f| &f.path)));
     let tally: Option<Tally> = match &release.vote {
-        Some(_) => Some(state.services.tally(&key).await?),
+        Some(_) => Some(state.services.tally(&key, now()).await?),
         None => None,
     };
     Ok(Json(json!({
@@ -341,7 +341,7 @@ pub(crate) async fn cast_ballot(
 }
 
 pub(crate) async fn tally(State(state): State<AppState>, ReleaseAt(key): ReleaseAt) -> ApiResult<Json<Tally>> {
-    Ok(Json(state.services.tally(&key).await?))
+    Ok(Json(state.services.tally(&key, now()).await?))
 }
 
 #[derive(Debug, Deserialize)]

@@ -7,6 +7,7 @@
 //! lost race comes back as [`StoreError::Conflict`].
 
 mod accounts;
+mod change;
 mod events;
 mod people;
 mod queue;
@@ -26,7 +27,7 @@ use sqlx::{AnyConnection, AnyPool, Executor, Row};
 
 pub use accounts::StoredToken;
 pub use events::{ChainError, ChainReport};
-pub use queue::{NewTask, QueueCount, QueuedTask, inputs_hash};
+pub use queue::{Completion, NewTask, QueueCount, QueuedTask, inputs_hash};
 pub use records::DEFAULT_MAX_ATTEMPTS;
 
 /// The SQLite migrations, embedded.

@@ -4,3 +4,4 @@ mod admin;
 mod crash;
 mod files;
 mod sql;
+mod unit_of_work;

@@ -181,8 +181,7 @@ async fn a_token_cannot_create_tokens_and_a_presented_token_is_checked() {
 
 #[tokio::test]
 async fn an_import_is_checked_whole_before_anything_is_written() {
-    let (m, _) = Mocks::new(httpd_committee(), project(PolicyOverrides::default()));
-    // No `put` expectation: a write panics.
+    let (m, log) = Mocks::new(httpd_committee(), project(PolicyOverrides::default()));
     let s = m.services();
     let named = |key: &str, parent: Option<&str>| {
         let mut c = Committee::new(CommitteeKey::parse(key).unwrap(), "X");
@@ -199,6 +198,12 @@ async fn an_import_is_checked_whole_before_anything_is_written() {
         let refused = s.import_committees(&admin(), document, T0).await;
         assert!(matches!(&refused, Err(ServiceError::Field { field, .. }) if field == expected), "{refused:?}");
     }
+    assert!(log.changes().is_empty(), "a refused import wrote");
+    let report = s.import_committees(&admin(), vec![named("tooling", Some("httpd")), named("apex", None)], T0).await;
+    assert_eq!(report.unwrap().created.len(), 2);
+    let changes = log.changes();
+    assert_eq!(changes.len(), 1, "an import is one change");
+    assert_eq!(changes[0].writes.len(), 2);
 }
 
 #[tokio::test]
@@ -300,8 +305,7 @@ async fn cancelling_a_task_of_no_release_needs_manage_tasks() {
 
 #[tokio::test]
 async fn setting_a_product_policy_needs_manage_policy_and_a_valid_policy() {
-    let (mut m, log) = Mocks::new(httpd_committee(), project(PolicyOverrides::default()));
-    m.projects.expect_update().times(1).returning(|_| Ok(()));
+    let (m, log) = Mocks::new(httpd_committee(), project(PolicyOverrides::default()));
     let s = m.services();
     let server = |policy: Option<PolicyOverrides>| NewProduct {
         key: crate::types::ProductKey::parse("server").unwrap(),
@@ -316,7 +320,10 @@ async fn setting_a_product_policy_needs_manage_policy_and_a_valid_policy() {
     assert!(matches!(&refused, Err(ServiceError::Field { field, .. }) if field == "policy"), "{refused:?}");
     let added = s.add_product(&person("rm"), &ProjectKey::parse("httpd").unwrap(), server(Some(strict)), T0).await;
     assert_eq!(added.unwrap().metadata.display_name, "Server", "the display name is trimmed");
-    assert_eq!(*log.lock().unwrap(), [EventKind::MetadataChanged, EventKind::PolicyChanged]);
+    let changes = log.changes();
+    assert_eq!(changes.len(), 1, "the product and its events are one change");
+    assert!(matches!(changes[0].writes.as_slice(), [Write::UpdateProject(p)] if p.products.len() == 1));
+    assert_eq!(log.events(), [EventKind::MetadataChanged, EventKind::PolicyChanged]);
 }
 
 #[test]

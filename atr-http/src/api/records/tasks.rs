@@ -19,23 +19,6 @@ use super::super::{ProductQuery, SignedIn, json_error, now, query_error, release
 use super::ApiResult;
 use crate::{ApiError, AppState};
 
-const STATUSES: [TaskStatus; 5] =
-    [TaskStatus::Queued, TaskStatus::Active, TaskStatus::Completed, TaskStatus::Failed, TaskStatus::Cancelled];
-
-fn status_name(status: TaskStatus) -> &'static str {
-    match status {
-        TaskStatus::Queued => "queued",
-        TaskStatus::Active => "active",
-        TaskStatus::Completed => "completed",
-        TaskStatus::Failed => "failed",
-        TaskStatus::Cancelled => "cancelled",
-    }
-}
-
-fn status_of(text: &str) -> Option<TaskStatus> {
-    STATUSES.into_iter().find(|s| status_name(*s) == text)
-}
-
 /// A task as the API shows it (the worker's lease and fence stay inside, and so does the stored
 /// failure text).
 fn view(view: &TaskView) -> Value {
@@ -94,19 +77,19 @@ pub(crate) async fn list(
         .status
         .ok_or_else(|| ApiError::bad_request("status: say ?status=queued, active, completed, failed or cancelled"))?;
     let status =
-        status_of(&text).ok_or_else(|| ApiError::bad_request(format!("status: unknown task status {text}")))?;
+        TaskStatus::parse(&text).ok_or_else(|| ApiError::bad_request(format!("status: unknown task status {text}")))?;
     let tasks = state.services.tasks(&caller, status, query.limit.unwrap_or(100), now()).await?;
     Ok(Json(tasks.iter().map(view).collect()))
 }
 
 /// How many tasks of each kind are in each status, every status named (0 when none).
 pub(crate) async fn status(State(state): State<AppState>, SignedIn(_): SignedIn) -> ApiResult<Json<Value>> {
-    let zero = || STATUSES.iter().map(|s| (status_name(*s), 0u64)).collect::<BTreeMap<_, _>>();
+    let zero = || TaskStatus::ALL.iter().map(|s| (s.as_str(), 0u64)).collect::<BTreeMap<_, _>>();
     let mut kinds: BTreeMap<String, BTreeMap<&str, u64>> = BTreeMap::new();
     let mut total = zero();
     for count in state.services.task_counts().await? {
-        *kinds.entry(count.kind).or_insert_with(zero).entry(status_name(count.status)).or_insert(0) += count.count;
-        *total.entry(status_name(count.status)).or_insert(0) += count.count;
+        *kinds.entry(count.kind).or_insert_with(zero).entry(count.status.as_str()).or_insert(0) += count.count;
+        *total.entry(count.status.as_str()).or_insert(0) += count.count;
     }
     Ok(Json(json!({ "kinds": kinds, "total": total })))
 }
