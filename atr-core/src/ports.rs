@@ -21,6 +21,16 @@ use crate::model::{
 };
 use crate::types::{CommitteeKey, CveId, Fingerprint, KeyId, ProductKey, ProjectKey, ReleasePath, Stage, UserId};
 
+mod accounts;
+mod queue;
+
+pub use accounts::{AccountRepository, AuditLog, AuditVerdict, Credentials};
+#[cfg(test)]
+pub use accounts::{MockAccountRepository, MockAuditLog, MockCredentials};
+#[cfg(test)]
+pub use queue::MockTaskQueue;
+pub use queue::{TaskCount, TaskQueue, TaskRecord};
+
 /// Most items a listing returns at once, whatever `limit` asks.
 pub const MAX_PAGE_SIZE: u32 = 500;
 
@@ -115,6 +125,20 @@ pub trait CommitteeRepository: Send + Sync {
     async fn put(&self, committee: &Committee) -> StoreResult<()>;
     /// Committees ordered by key, after the cursor.
     async fn list(&self, page: PageRequest<CommitteeKey>) -> StoreResult<Vec<Committee>>;
+    /// Adds or removes one person's role ([`Committee::apply`]) atomically: the stored committee
+    /// MUST be read and written back in one transaction that holds its row, so that a concurrent
+    /// change of any of its people is never lost. Returns the committee after the change and
+    /// whether it changed (granting a role held, or revoking one not held, writes nothing).
+    /// `NotFound` for an unknown committee.
+    ///
+    /// A write outside [`UnitOfWork`] on purpose: a role change records no event and queues no
+    /// task, so it has nothing to be transactional with, and its answer (the committee as the
+    /// change left it, and whether it changed) comes from the one transaction that made it.
+    async fn change_role(
+        &self,
+        key: &CommitteeKey,
+        change: &crate::model::RoleChange,
+    ) -> StoreResult<(Committee, bool)>;
 }
 
 /// Projects, their products, policies and check ignores.
