@@ -171,10 +171,6 @@ impl Api {
         self.call(Method::POST, path, Some(body)).await
     }
 
-    pub(crate) async fn put(&self, path: &str, body: &Value) -> Outcome<Value> {
-        self.call(Method::PUT, path, Some(body)).await
-    }
-
     /// The failure of a request that got no answer.
     pub(crate) fn unreachable(&self, error: &reqwest::Error) -> Failure {
         let mut message = format!("cannot reach {}: {error}", self.server);

@@ -5,8 +5,6 @@
 //! when done. What a command reads by itself (a new account's password, an import document) is
 //! read and checked first, before signing in.
 
-use std::collections::BTreeSet;
-
 use serde_json::{Value, json};
 
 use super::api::{Api, Failure, Outcome, exit, segment};
@@ -109,49 +107,34 @@ async fn act(session: &Api, command: &AdminCommand, input: Input, json: bool) ->
     }
 }
 
-/// The committee field that holds a role, and the role as a sentence says it.
+/// The role as the API names it, and as a sentence says it.
 fn role_of(role: CommitteeRole) -> (&'static str, &'static str) {
     match role {
-        CommitteeRole::Pmc => ("pmc_members", "a PMC member"),
-        CommitteeRole::Committer => ("committers", "a committer"),
-        CommitteeRole::ReleaseManager => ("release_managers", "a release manager"),
+        CommitteeRole::Pmc => ("pmc_member", "a PMC member"),
+        CommitteeRole::Committer => ("committer", "a committer"),
+        CommitteeRole::ReleaseManager => ("release_manager", "a release manager"),
     }
 }
 
-fn people(committee: &Value, field: &str) -> BTreeSet<String> {
-    committee[field].as_array().into_iter().flatten().filter_map(Value::as_str).map(str::to_owned).collect()
-}
-
-/// `atr admin user grant|revoke`: reads the committee, changes one of its sets of people, and
-/// writes its people back whole.
+/// `atr admin user grant|revoke`: one server-side change of one person's role
+/// (`POST /api/admin/committees/{key}/people`), so that concurrent changes of the committee's
+/// people are never lost.
 async fn set_role(session: &Api, change: &RoleChange, grant: bool, json: bool) -> Outcome {
-    let path = format!("/api/committees/{}", segment(&change.committee));
-    let committee = session.get(&path).await.map_err(|f| {
+    let key = &change.committee;
+    let (name, role) = role_of(change.role);
+    let body = json!({ "user": change.person, "role": name, "action": if grant { "add" } else { "remove" } });
+    let answer = session.post(&format!("/api/admin/committees/{}/people", segment(key)), &body).await.map_err(|f| {
         f.hint_for(exit::NOT_FOUND, "check the committee's key; `atr admin committees import FILE` creates committees")
     })?;
-    let (field, role) = role_of(change.role);
-    let mut sets: Vec<(&str, BTreeSet<String>)> =
-        ["pmc_members", "committers", "release_managers"].into_iter().map(|f| (f, people(&committee, f))).collect();
-    let set = &mut sets.iter_mut().find(|(f, _)| *f == field).ok_or_else(|| Failure::other("unknown role"))?.1;
-    let changed = if grant { set.insert(change.person.clone()) } else { set.remove(&change.person) };
-    let key = &change.committee;
-    if !changed {
-        if json {
-            output::print_json(&json!({ "committee": committee }));
-        }
+    if json {
+        output::print_json(&json!({ "committee": answer["committee"] }));
+    }
+    if answer["changed"].as_bool() != Some(true) {
         let state = if grant { "already" } else { "not" };
         eprintln!("{} is {state} {role} of {key}: nothing to change", change.person);
-        return Ok(());
-    }
-    let body: serde_json::Map<String, Value> =
-        sets.into_iter().map(|(f, people)| (f.to_owned(), json!(people))).collect();
-    let answer = session.put(&format!("/api/admin/committees/{}", segment(key)), &Value::Object(body)).await?;
-    if json {
-        output::print_json(&answer);
-    } else if grant {
-        println!("{} is now {role} of {key}", change.person);
-    } else {
-        println!("{} is no longer {role} of {key}", change.person);
+    } else if !json {
+        let now = if grant { "now" } else { "no longer" };
+        println!("{} is {now} {role} of {key}", change.person);
     }
     Ok(())
 }

@@ -5,12 +5,13 @@ use std::sync::{Arc, Mutex};
 
 use super::{Ports, Services};
 use crate::auth::Principal;
-use crate::model::{Committee, Event, EventKind, Metadata, NewEvent, Person, Project, Release, ReleaseKey};
+use crate::model::{Committee, Event, EventKind, Metadata, Person, Project, Release, ReleaseKey};
 use crate::policy::{PolicyOverrides, VotePolicy};
 use crate::ports::{
-    MockBallotRepository, MockCommitteeRepository, MockCveRepository, MockDistributionRepository, MockEventRepository,
-    MockKeyRepository, MockPersonRepository, MockProjectRepository, MockReleaseFiles, MockReleaseRepository,
-    MockRevisionRepository, MockTaskRepository,
+    Change, Committed, MockAccountRepository, MockAuditLog, MockBallotRepository, MockCommitteeRepository,
+    MockCredentials, MockCveRepository, MockDistributionRepository, MockEventRepository, MockKeyRepository,
+    MockPersonRepository, MockProjectRepository, MockReleaseFiles, MockReleaseRepository, MockRevisionRepository,
+    MockTaskQueue, MockTaskRepository, MockUnitOfWork, StoreError, Write,
 };
 use crate::types::{CommitteeKey, ProjectKey, Timestamp, UserId, Version};
 
@@ -56,8 +57,26 @@ pub(super) fn draft(version: &str) -> Release {
     Release::new_draft(release_key(version), CommitteeKey::parse("httpd").unwrap(), uid("rm"), T0)
 }
 
-/// Event kinds appended, in order.
-pub(super) type Log = Arc<Mutex<Vec<EventKind>>>;
+/// The changes committed, in order.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Log(Arc<Mutex<Vec<Change>>>);
+
+impl Log {
+    /// The kinds of the events committed, in order.
+    pub(super) fn events(&self) -> Vec<EventKind> {
+        self.0.lock().unwrap().iter().flat_map(|c| c.events.iter().map(|e| e.kind.clone())).collect()
+    }
+
+    /// How many changes were committed.
+    pub(super) fn commits(&self) -> usize {
+        self.0.lock().unwrap().len()
+    }
+
+    /// Every write committed, in order.
+    pub(super) fn writes(&self) -> Vec<Write> {
+        self.0.lock().unwrap().iter().flat_map(|c| c.writes.clone()).collect()
+    }
+}
 
 /// The mocks, configured by each test before [`Fakes::services`] freezes them.
 #[derive(Default)]
@@ -74,6 +93,11 @@ pub(super) struct Fakes {
     pub distributions: MockDistributionRepository,
     pub events: MockEventRepository,
     pub tasks: MockTaskRepository,
+    pub changes: MockUnitOfWork,
+    pub accounts: MockAccountRepository,
+    pub credentials: MockCredentials,
+    pub queue: MockTaskQueue,
+    pub audit: MockAuditLog,
 }
 
 impl Fakes {
@@ -97,16 +121,27 @@ impl Fakes {
         self
     }
 
-    /// Records the kinds of the events appended.
-    pub(super) fn log_events(&mut self) -> Log {
-        let log: Log = Arc::default();
+    /// Commits every change, recording it, except those `refuse` answers with an error (which
+    /// store nothing, as the unit of work promises).
+    pub(super) fn commit_unless(&mut self, refuse: impl Fn(&Change) -> Option<StoreError> + Send + 'static) -> Log {
+        let log = Log::default();
         let sink = log.clone();
-        self.events.expect_append().returning(move |e: &NewEvent| {
-            let mut log = sink.lock().unwrap();
-            log.push(e.kind.clone());
-            Ok(Event { id: log.len() as u64, event: e.clone() })
+        self.changes.expect_commit().returning(move |change| {
+            if let Some(error) = refuse(&change) {
+                return Err(error);
+            }
+            let mut changes = sink.0.lock().unwrap();
+            let first = changes.iter().map(|c| c.events.len() as u64).sum::<u64>() + 1;
+            let events = (first..).zip(&change.events).map(|(id, e)| Event { id, event: e.clone() }).collect();
+            changes.push(change);
+            Ok(Committed { events, tasks: vec![] })
         });
         log
+    }
+
+    /// Commits every change, recording it.
+    pub(super) fn commit_all(&mut self) -> Log {
+        self.commit_unless(|_| None)
     }
 
     pub(super) fn services(self) -> Services {
@@ -123,6 +158,11 @@ impl Fakes {
             distributions: Arc::new(self.distributions),
             events: Arc::new(self.events),
             tasks: Arc::new(self.tasks),
+            changes: Arc::new(self.changes),
+            accounts: Arc::new(self.accounts),
+            credentials: Arc::new(self.credentials),
+            queue: Arc::new(self.queue),
+            audit: Arc::new(self.audit),
         };
         Services::new(ports, VotePolicy::foundation_default()).unwrap()
     }

@@ -10,7 +10,7 @@ use super::{ServiceError, ServiceResult, Services, actor, person_id};
 use crate::auth::{self, Activity, Principal, Target};
 use crate::model::key::{KeyReading, ReadKeys};
 use crate::model::{EventKind, NewEvent, ReleaseKey, SigningKey};
-use crate::ports::StoreError;
+use crate::ports::{Change, StoreError, Write};
 use crate::types::{CommitteeKey, Fingerprint, Timestamp, UserId};
 
 /// Why a change of keys is refused, with what a client needs to explain it.
@@ -192,15 +192,16 @@ impl Services {
         self.authorize_key(principal, &key, committee, now).await?;
         key.committees.insert(committee.clone());
         let created = existing.is_none();
-        self.ports.keys.upsert(&key).await?;
-        self.ports.keys.link(&key.fingerprint, committee).await?;
         let who = actor(principal);
+        let mut change = Change::new()
+            .write(Write::UpsertKey(key.clone()))
+            .write(Write::LinkKey { fingerprint: key.fingerprint.clone(), committee: committee.clone() });
         if created {
-            self.emit(NewEvent::global(now, who.clone(), EventKind::KeyAdded { fingerprint: key.fingerprint.clone() }))
-                .await?;
+            let added = EventKind::KeyAdded { fingerprint: key.fingerprint.clone() };
+            change = change.event(NewEvent::global(now, who.clone(), added));
         }
         let linked = EventKind::KeyLinked { fingerprint: key.fingerprint.clone(), committee: committee.clone() };
-        self.emit(NewEvent::global(now, who, linked)).await?;
+        self.commit(change.event(NewEvent::global(now, who, linked))).await?;
         // Links are kept: the key is now linked to its earlier committees and this one.
         let earlier: BTreeSet<CommitteeKey> = existing.map(|e| e.committees).unwrap_or_default();
         key.committees.extend(earlier);
@@ -217,9 +218,11 @@ impl Services {
     ) -> ServiceResult<SigningKey> {
         let mut key = self.key(fingerprint).await?;
         self.authorize_key(principal, &key, committee, now).await?;
-        self.ports.keys.link(fingerprint, committee).await?;
         let linked = EventKind::KeyLinked { fingerprint: fingerprint.clone(), committee: committee.clone() };
-        self.emit(NewEvent::global(now, actor(principal), linked)).await?;
+        let change = Change::new()
+            .write(Write::LinkKey { fingerprint: fingerprint.clone(), committee: committee.clone() })
+            .event(NewEvent::global(now, actor(principal), linked));
+        self.commit(change).await?;
         key.committees.insert(committee.clone());
         Ok(key)
     }
@@ -245,17 +248,21 @@ impl Services {
         if !releases.is_empty() {
             return Err(KeyRefusal::InUse { fingerprint: fingerprint.clone(), releases }.into());
         }
-        match self.ports.keys.delete(fingerprint).await {
-            Ok(()) => {}
+        let deleted = EventKind::KeyDeleted { fingerprint: fingerprint.clone() };
+        let change = Change::new().write(Write::DeleteKey(fingerprint.clone())).event(NewEvent::global(
+            now,
+            actor(principal),
+            deleted,
+        ));
+        match self.ports.changes.commit(change).await {
+            Ok(_) => Ok(()),
             // A release recorded its use of the key in the meantime.
             Err(StoreError::Conflict(_)) => {
                 let releases = self.ports.keys.releases_signed(fingerprint).await?;
-                return Err(KeyRefusal::InUse { fingerprint: fingerprint.clone(), releases }.into());
+                Err(KeyRefusal::InUse { fingerprint: fingerprint.clone(), releases }.into())
             }
-            Err(other) => return Err(other.into()),
+            Err(other) => Err(other.into()),
         }
-        self.emit(NewEvent::global(now, actor(principal), EventKind::KeyDeleted { fingerprint: fingerprint.clone() }))
-            .await
     }
 
     async fn key(&self, fingerprint: &Fingerprint) -> ServiceResult<SigningKey> {

@@ -101,7 +101,7 @@ impl Services {
         };
         let packages = revision.as_ref().map(|r| derive_packages(r.files.iter().map(|f| &f.path)));
         let tally = match &release.vote {
-            Some(_) => Some(self.tally(key).await?),
+            Some(_) => Some(self.tally(key, now).await?),
             None => None,
         };
         Ok(ReleaseView { stage: release.stage(), release, packages, tally })

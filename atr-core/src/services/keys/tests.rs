@@ -2,14 +2,13 @@
 //! a key a release used is kept.
 
 use std::collections::BTreeSet;
-use std::sync::{Arc, Mutex};
 
-use super::super::fakes::{Fakes, T0, person, release_key, uid};
+use super::super::fakes::{Fakes, Log, T0, person, release_key, uid};
 use super::super::{ServiceError, Services};
 use super::{KeyRefusal, RejectedKey};
 use crate::model::key::{KeyReading, ReadKeys};
 use crate::model::{EventKind, SigningKey};
-use crate::ports::StoreError;
+use crate::ports::{Change, StoreError, Write};
 use crate::types::{CommitteeKey, Fingerprint, Timestamp};
 
 fn fp(byte: &str) -> Fingerprint {
@@ -50,26 +49,36 @@ fn unusable(reason: &str) -> KeyReading {
     KeyReading { fingerprint: None, user_ids: vec![], usable: false, reason: reason.into() }
 }
 
-/// What `upsert` stored, by fingerprint.
-type Stored = Arc<Mutex<Vec<SigningKey>>>;
+/// The keys a change upserts.
+fn upserted(change: &Change) -> impl Iterator<Item = &SigningKey> {
+    change.writes.iter().filter_map(|w| match w {
+        Write::UpsertKey(key) => Some(key),
+        _ => None,
+    })
+}
 
-/// Mocks knowing the httpd committee and `known` keys, storing what is upserted (refusing the
-/// fingerprints in `refuse`) and linking anything.
-fn fakes(known: Vec<SigningKey>, refuse: Vec<Fingerprint>) -> (Fakes, Stored, super::super::fakes::Log) {
+/// Mocks knowing the httpd committee and `known` keys, committing every change except those
+/// that upsert a key of `refuse` (the store refuses them).
+fn fakes(known: Vec<SigningKey>, refuse: Vec<Fingerprint>) -> (Fakes, Log) {
     let mut f = Fakes::httpd();
     f.keys.expect_get().returning(move |k| Ok(known.iter().find(|s| &s.fingerprint == k).cloned()));
-    let stored: Stored = Arc::default();
-    let sink = stored.clone();
-    f.keys.expect_upsert().returning(move |k| {
-        if refuse.contains(&k.fingerprint) {
-            return Err(StoreError::Refused("a user id is longer than the store holds".into()));
-        }
-        sink.lock().unwrap().push(k.clone());
-        Ok(true)
+    let log = f.commit_unless(move |change| {
+        upserted(change)
+            .any(|k| refuse.contains(&k.fingerprint))
+            .then(|| StoreError::Refused("a user id is longer than the store holds".into()))
     });
-    f.keys.expect_link().returning(|_, _| Ok(()));
-    let log = f.log_events();
-    (f, stored, log)
+    (f, log)
+}
+
+/// The keys stored by the committed changes.
+fn stored(log: &Log) -> Vec<SigningKey> {
+    log.writes()
+        .into_iter()
+        .filter_map(|w| match w {
+            Write::UpsertKey(key) => Some(key),
+            _ => None,
+        })
+        .collect()
 }
 
 async fn import(services: &Services, who: &str, read: ReadKeys) -> Result<super::KeyImport, ServiceError> {
@@ -79,15 +88,13 @@ async fn import(services: &Services, who: &str, read: ReadKeys) -> Result<super:
 #[tokio::test]
 async fn an_import_is_refused_whole_without_manage_keys() {
     let mut f = Fakes::httpd();
-    f.keys.expect_upsert().times(0);
-    let log = f.log_events();
+    f.changes.expect_commit().times(0);
     let s = f.services();
     let key = read_key("A1", "Someone <someone@example.org>");
     let read = ReadKeys { readings: vec![usable(&key, "added")], keys: vec![key] };
     // A release manager may manage their own key, but an import needs manage keys.
     let err = import(&s, "rm", read).await.unwrap_err();
     assert!(matches!(&err, ServiceError::Denied(d) if d.to_string().contains("manage_keys")), "{err}");
-    assert!(log.lock().unwrap().is_empty());
 }
 
 #[tokio::test]
@@ -99,7 +106,7 @@ async fn an_import_reports_every_key_and_keeps_what_was_recorded() {
     known.committees.insert(CommitteeKey::parse("tomcat").unwrap());
     let again = read_key("B2", "Known <known@example.org>");
     let refused = read_key("C3", "Long <long@example.org>");
-    let (f, stored, log) = fakes(vec![known], vec![refused.fingerprint.clone()]);
+    let (f, log) = fakes(vec![known], vec![refused.fingerprint.clone()]);
     let s = f.services();
     let read = ReadKeys {
         readings: vec![
@@ -128,14 +135,13 @@ async fn an_import_reports_every_key_and_keeps_what_was_recorded() {
         }
     );
 
-    let stored = stored.lock().unwrap();
+    let stored = stored(&log);
     let updated = stored.iter().find(|k| k.fingerprint == fp("B2")).unwrap();
     assert_eq!(updated.owner, Some(uid("jdoe")));
     assert_eq!(updated.added_at, Timestamp::from_unix(1_600_000_000), "the first time it was added is kept");
     assert_eq!(updated.committees, BTreeSet::from([httpd_key()]));
-    let events = log.lock().unwrap().clone();
     assert_eq!(
-        events,
+        log.events(),
         [
             EventKind::KeyAdded { fingerprint: fp("A1") },
             EventKind::KeyLinked { fingerprint: fp("A1"), committee: httpd_key() },
@@ -146,7 +152,7 @@ async fn an_import_reports_every_key_and_keeps_what_was_recorded() {
 
 #[tokio::test]
 async fn one_key_is_added_with_its_owner_from_an_apache_user_id() {
-    let (f, _, log) = fakes(vec![], vec![]);
+    let (f, log) = fakes(vec![], vec![]);
     let s = f.services();
     let key = read_key("A1", "Release Manager <RM@apache.org>");
     let read = ReadKeys { readings: vec![usable(&key, "added")], keys: vec![key] };
@@ -155,7 +161,8 @@ async fn one_key_is_added_with_its_owner_from_an_apache_user_id() {
     assert!(added.created);
     assert_eq!(added.key.owner, Some(uid("rm")));
     assert_eq!(added.key.committees, BTreeSet::from([httpd_key()]));
-    assert_eq!(log.lock().unwrap().len(), 2);
+    assert_eq!(log.events().len(), 2, "added and linked, in one change");
+    assert_eq!(log.commits(), 1);
 }
 
 #[tokio::test]
@@ -164,7 +171,7 @@ async fn a_recorded_owner_decides_whose_key_it_is() {
     let mut known = read_key("A1", "R. M. <rm@example.org>");
     known.owner = Some(uid("rm"));
     known.committees.insert(CommitteeKey::parse("tomcat").unwrap());
-    let (f, stored, _) = fakes(vec![known], vec![]);
+    let (f, log) = fakes(vec![known], vec![]);
     let s = f.services();
     let key = read_key("A1", "R. M. <rm@example.org>");
     let read = ReadKeys { readings: vec![], keys: vec![key] };
@@ -173,10 +180,10 @@ async fn a_recorded_owner_decides_whose_key_it_is() {
     assert_eq!(added.key.owner, Some(uid("rm")));
     let both = BTreeSet::from([httpd_key(), CommitteeKey::parse("tomcat").unwrap()]);
     assert_eq!(added.key.committees, both, "the earlier link is kept");
-    assert_eq!(stored.lock().unwrap()[0].owner, Some(uid("rm")));
+    assert_eq!(stored(&log)[0].owner, Some(uid("rm")));
 
     // Someone else's key still needs manage keys.
-    let (f, _, _) = fakes(vec![], vec![]);
+    let (f, _) = fakes(vec![], vec![]);
     let key = read_key("A1", "Other <other@apache.org>");
     let read = ReadKeys { readings: vec![], keys: vec![key] };
     let err = f.services().add_one_key(&person("rm"), &httpd_key(), read, T0).await.unwrap_err();
@@ -185,7 +192,7 @@ async fn a_recorded_owner_decides_whose_key_it_is() {
 
 #[tokio::test]
 async fn one_key_means_exactly_one() {
-    let (fakes, _, log) = fakes(vec![], vec![]);
+    let (fakes, log) = fakes(vec![], vec![]);
     let s = fakes.services();
     let two = ReadKeys { readings: vec![], keys: vec![read_key("A1", "a <a@x.org>"), read_key("B2", "b <b@x.org>")] };
     let err = s.add_one_key(&person("pmc1"), &httpd_key(), two, T0).await.unwrap_err();
@@ -202,7 +209,7 @@ async fn one_key_means_exactly_one() {
     let unknown = CommitteeKey::parse("nosuch").unwrap();
     let err = s.add_one_key(&person("pmc1"), &unknown, ReadKeys::default(), T0).await.unwrap_err();
     assert!(matches!(&err, ServiceError::NotFound(w) if w == "committee nosuch"), "{err}");
-    assert!(log.lock().unwrap().is_empty());
+    assert!(log.writes().is_empty());
 }
 
 #[tokio::test]
@@ -213,15 +220,13 @@ async fn a_key_a_release_used_is_kept() {
     let known = key.clone();
     f.keys.expect_get().returning(move |_| Ok(Some(known.clone())));
     f.keys.expect_releases_signed().returning(|_| Ok(vec![release_key("2.4.68")]));
-    f.keys.expect_delete().times(0);
-    let log = f.log_events();
+    f.changes.expect_commit().times(0);
     let err = f.services().delete_key(&person("pmc1"), &key.fingerprint, T0).await.unwrap_err();
     match &err {
         ServiceError::Key(KeyRefusal::InUse { releases, .. }) => assert_eq!(releases, &[release_key("2.4.68")]),
         other => panic!("{other}"),
     }
     assert!(err.to_string().contains("signed httpd 2.4.68"), "{err}");
-    assert!(log.lock().unwrap().is_empty());
 
     // A use recorded between the check and the delete is refused the same way.
     let mut f = Fakes::httpd();
@@ -229,30 +234,29 @@ async fn a_key_a_release_used_is_kept() {
     f.keys.expect_get().returning(move |_| Ok(Some(known.clone())));
     let mut seq = mockall::Sequence::new();
     f.keys.expect_releases_signed().times(1).in_sequence(&mut seq).returning(|_| Ok(vec![]));
-    f.keys.expect_delete().times(1).returning(|_| Err(StoreError::Conflict("key signed httpd 2.4.68".into())));
     f.keys.expect_releases_signed().times(1).in_sequence(&mut seq).returning(|_| Ok(vec![release_key("2.4.68")]));
-    let log = f.log_events();
+    let log = f.commit_unless(|_| Some(StoreError::Conflict("key signed httpd 2.4.68".into())));
     let err = f.services().delete_key(&person("pmc1"), &key.fingerprint, T0).await.unwrap_err();
     assert!(matches!(err, ServiceError::Key(KeyRefusal::InUse { .. })), "{err}");
-    assert!(log.lock().unwrap().is_empty());
+    assert!(log.writes().is_empty());
 
-    // An unused key goes.
+    // An unused key goes, with its event in the same change.
     let mut f = Fakes::httpd();
     let known = key.clone();
     f.keys.expect_get().returning(move |_| Ok(Some(known.clone())));
     f.keys.expect_releases_signed().returning(|_| Ok(vec![]));
-    f.keys.expect_delete().times(1).returning(|_| Ok(()));
-    let log = f.log_events();
+    let log = f.commit_all();
     f.services().delete_key(&person("pmc1"), &key.fingerprint, T0).await.unwrap();
-    assert_eq!(*log.lock().unwrap(), [EventKind::KeyDeleted { fingerprint: key.fingerprint.clone() }]);
+    assert_eq!(log.writes(), [Write::DeleteKey(key.fingerprint.clone())]);
+    assert_eq!(log.events(), [EventKind::KeyDeleted { fingerprint: key.fingerprint.clone() }]);
 }
 
 #[tokio::test]
 async fn linking_returns_the_key_with_its_committees() {
     let mut key = read_key("A1", "a <a@example.org>");
     key.committees.insert(CommitteeKey::parse("tomcat").unwrap());
-    let (f, _, log) = fakes(vec![key.clone()], vec![]);
+    let (f, log) = fakes(vec![key.clone()], vec![]);
     let linked = f.services().link_key(&person("pmc1"), &key.fingerprint, &httpd_key(), T0).await.unwrap();
     assert_eq!(linked.committees, BTreeSet::from([httpd_key(), CommitteeKey::parse("tomcat").unwrap()]));
-    assert_eq!(*log.lock().unwrap(), [EventKind::KeyLinked { fingerprint: key.fingerprint, committee: httpd_key() }]);
+    assert_eq!(log.events(), [EventKind::KeyLinked { fingerprint: key.fingerprint, committee: httpd_key() }]);
 }
