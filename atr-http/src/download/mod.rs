@@ -26,11 +26,6 @@
 mod listing;
 mod range;
 mod resolve;
-#[expect(
-    clippy::disallowed_methods,
-    clippy::disallowed_types,
-    reason = "serves a file straight from its revision folder, until release storage offers ranged reads"
-)]
 mod serve;
 
 use atr_core::model::Release;
