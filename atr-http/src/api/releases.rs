@@ -3,7 +3,8 @@
 use atr_core::model::{
     Ballot, CheckResult, Committee, Project, Release, Revision, RevisionNumber, VoteOutcome, VoteValue,
 };
-use atr_core::ports::{FileChange, PageRequest, ReleaseRepository};
+use atr_core::ports::{FileChange, PageRequest};
+use atr_core::services::Parent;
 use atr_core::tally::Tally;
 use atr_core::types::{CommitteeKey, ReleasePath, Stage, Version};
 use axum::Json;
@@ -132,12 +133,6 @@ pub(crate) async fn start_release(
     Ok((StatusCode::CREATED, Json(release)))
 }
 
-async fn load(state: &AppState, key: &atr_core::model::ReleaseKey) -> ApiResult<Release> {
-    ReleaseRepository::get(&state.storage.sql, key)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("release {key} not found")))
-}
-
 /// One release: its state, packages of the latest revision, and the tally of its vote.
 pub(crate) async fn release(
     State(state): State<AppState>,
@@ -154,18 +149,20 @@ pub(crate) async fn release(
 }
 
 /// Which revision the caller expects to be the latest: the `If-Match` header (`"00003"` or `3`),
-/// else the release's current latest.
-fn expected_parent(headers: &HeaderMap, release: &Release) -> ApiResult<Option<RevisionNumber>> {
+/// else whatever is the latest.
+fn expected_parent(headers: &HeaderMap) -> ApiResult<Parent> {
     let Some(value) = headers.get(header::IF_MATCH) else {
-        return Ok(release.latest_revision);
+        return Ok(Parent::Latest);
     };
     let text = value.to_str().map_err(|_| ApiError::bad_request("If-Match is not text"))?.trim().trim_matches('"');
     if text == "none" {
-        return Ok(None);
+        return Ok(Parent::Exactly(None));
     }
     let n: u32 =
         text.parse().map_err(|_| ApiError::bad_request("If-Match names a revision number, such as \"00003\""))?;
-    RevisionNumber::new(n).map(Some).ok_or_else(|| ApiError::bad_request("revision numbers start at 1"))
+    RevisionNumber::new(n)
+        .map(|n| Parent::Exactly(Some(n)))
+        .ok_or_else(|| ApiError::bad_request("revision numbers start at 1"))
 }
 
 fn release_path(path: &str) -> ApiResult<ReleasePath> {
@@ -190,8 +187,7 @@ pub(crate) async fn put_file(
     if declared.is_some_and(|n| n > limit) {
         return Err(ApiError::too_large(format!("the upload is larger than {limit} bytes")));
     }
-    let release = load(&state, &key).await?;
-    let parent = expected_parent(&headers, &release)?;
+    let parent = expected_parent(&headers)?;
     let change = FileChange::Put { path, content: super::body::stream(body, limit) };
     let new = state.services.add_revision(&caller, &key, parent, vec![change], None, now()).await?;
     Ok((StatusCode::CREATED, Json(json!({ "revision": new.revision, "analyze_task": new.analyze }))))
@@ -207,8 +203,7 @@ pub(crate) async fn delete_file(
     let Query(query) = query.map_err(|e| query_error(&e))?;
     let key = release_key(&project, &version, query.product.as_deref())?;
     let path = release_path(&path)?;
-    let release = load(&state, &key).await?;
-    let parent = expected_parent(&headers, &release)?;
+    let parent = expected_parent(&headers)?;
     let new =
         state.services.add_revision(&caller, &key, parent, vec![FileChange::Delete { path }], None, now()).await?;
     Ok(Json(json!({ "revision": new.revision, "analyze_task": new.analyze })))
@@ -231,8 +226,7 @@ pub(crate) async fn move_file(
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let Json(body) = body.map_err(|e| json_error(&e))?;
     let (from, to) = (release_path(&body.from)?, release_path(&body.to)?);
-    let release = load(&state, &key).await?;
-    let parent = expected_parent(&headers, &release)?;
+    let parent = expected_parent(&headers)?;
     let new =
         state.services.add_revision(&caller, &key, parent, vec![FileChange::Move { from, to }], None, now()).await?;
     Ok((StatusCode::CREATED, Json(json!({ "revision": new.revision, "analyze_task": new.analyze }))))
