@@ -99,3 +99,15 @@ fn arrows_point_one_way() {
         }
     }
 }
+
+/// SQL is written in `atr-store` only: no other crate of the workspace can even name sqlx.
+#[test]
+fn only_the_store_speaks_sql() {
+    let g = graph();
+    for krate in ["atr-core", "atr-tasks", "atr-http", "atr-cli", "atr-py"] {
+        let direct = g.direct(krate);
+        let found: Vec<_> = ["sqlx", "sqlx-core"].into_iter().filter(|s| direct.contains(*s)).collect();
+        assert!(found.is_empty(), "{krate} must reach the database through atr-store, but depends on {found:?}");
+    }
+    assert!(g.direct("atr-store").contains("sqlx"), "the test really reads the graph");
+}

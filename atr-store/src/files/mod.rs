@@ -147,6 +147,12 @@ impl DiskReleaseFiles {
         self.release_path(release).join(number.to_string())
     }
 
+    /// The folder holding a revision's files (`<release path>` under it is the file), for reading:
+    /// what the checks are handed. Nothing may write there.
+    pub fn files_folder(&self, release: &ReleaseKey, number: RevisionNumber) -> PathBuf {
+        disk::files_dir(&self.revision_path(release, number))
+    }
+
     /// The folder holding the revisions of a release.
     fn release_path(&self, release: &ReleaseKey) -> PathBuf {
         let product = release.product.as_ref().map_or(MAIN_PRODUCT, ProductKey::as_str);

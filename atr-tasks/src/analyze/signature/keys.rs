@@ -475,7 +475,7 @@ pub(super) fn user_ids(cert: &Cert) -> Vec<String> {
 
 /// The algorithm's name as OpenPGP users know it.
 pub(super) fn algorithm_name(algo: PublicKeyAlgorithm) -> String {
-    #[allow(deprecated)]
+    #[expect(deprecated, reason = "old keys still use the deprecated RSA and ElGamal variants, and are named")]
     match algo {
         PublicKeyAlgorithm::RSAEncryptSign | PublicKeyAlgorithm::RSAEncrypt | PublicKeyAlgorithm::RSASign => {
             "RSA".to_owned()
