@@ -14,19 +14,40 @@ pub const MAX_CVE_REFERENCES: usize = 100;
 /// Longest reference or CVSS vector accepted, in bytes.
 pub const MAX_CVE_REFERENCE_LEN: usize = 2048;
 
-/// Why the fields of a CVE record are refused.
+/// Why the fields of a CVE record are refused: which field ([`CveFieldError::field`]) and why.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum CveFieldError {
-    #[error("cvss.vector must be 1 to {MAX_CVE_REFERENCE_LEN} bytes")]
+    #[error("cvss.vector: must be 1 to {MAX_CVE_REFERENCE_LEN} bytes")]
     Vector,
-    #[error("cvss.score_tenths must be 0 to 100 (a score of 0.0 to 10.0)")]
+    #[error("cvss.score_tenths: must be 0 to 100 (a score of 0.0 to 10.0)")]
     Score,
     #[error("references: at most {MAX_CVE_REFERENCES} entries")]
     TooManyReferences,
     #[error("references: each entry must be 1 to {MAX_CVE_REFERENCE_LEN} bytes")]
     Reference,
-    #[error("a CVE needs a title, and title and description of at most {MAX_CVE_TEXT_LEN} bytes")]
-    Text,
+    #[error("title: must be 1 to {MAX_CVE_TEXT_LEN} bytes, not blank")]
+    Title,
+    #[error("description: must be at most {MAX_CVE_TEXT_LEN} bytes")]
+    Description,
+}
+
+impl CveFieldError {
+    /// The field refused, as the record names it (`cvss.score_tenths`).
+    pub fn field(self) -> &'static str {
+        match self {
+            CveFieldError::Vector => "cvss.vector",
+            CveFieldError::Score => "cvss.score_tenths",
+            CveFieldError::TooManyReferences | CveFieldError::Reference => "references",
+            CveFieldError::Title => "title",
+            CveFieldError::Description => "description",
+        }
+    }
+
+    /// Why, without the field's name.
+    pub fn reason(self) -> String {
+        let text = self.to_string();
+        text.strip_prefix(self.field()).and_then(|rest| rest.strip_prefix(": ")).unwrap_or(&text).to_owned()
+    }
 }
 
 /// Severity as CVE records state it.
@@ -90,8 +111,11 @@ impl CveRecord {
         if !self.references.iter().all(|r| bounded(r, MAX_CVE_REFERENCE_LEN)) {
             return Err(CveFieldError::Reference);
         }
-        if !bounded(&self.title, MAX_CVE_TEXT_LEN) || self.description.len() > MAX_CVE_TEXT_LEN {
-            return Err(CveFieldError::Text);
+        if !bounded(&self.title, MAX_CVE_TEXT_LEN) {
+            return Err(CveFieldError::Title);
+        }
+        if self.description.len() > MAX_CVE_TEXT_LEN {
+            return Err(CveFieldError::Description);
         }
         Ok(())
     }
@@ -140,9 +164,9 @@ mod tests {
 
     #[test]
     fn each_limit_refuses_its_field() {
-        assert_eq!(refused(|r| r.title = "  ".into()), Err(CveFieldError::Text));
-        assert_eq!(refused(|r| r.title = "t".repeat(MAX_CVE_TEXT_LEN + 1)), Err(CveFieldError::Text));
-        assert_eq!(refused(|r| r.description = "d".repeat(MAX_CVE_TEXT_LEN + 1)), Err(CveFieldError::Text));
+        assert_eq!(refused(|r| r.title = "  ".into()), Err(CveFieldError::Title));
+        assert_eq!(refused(|r| r.title = "t".repeat(MAX_CVE_TEXT_LEN + 1)), Err(CveFieldError::Title));
+        assert_eq!(refused(|r| r.description = "d".repeat(MAX_CVE_TEXT_LEN + 1)), Err(CveFieldError::Description));
         let cvss = |score_tenths, vector: &str| Some(Cvss { score_tenths, vector: vector.into() });
         assert_eq!(refused(|r| r.cvss = cvss(101, "v")), Err(CveFieldError::Score));
         assert_eq!(refused(|r| r.cvss = cvss(50, " ")), Err(CveFieldError::Vector));
@@ -152,6 +176,9 @@ mod tests {
         assert_eq!(refused(|r| r.references = many), Err(CveFieldError::TooManyReferences));
         assert_eq!(refused(|r| r.references = vec![String::new()]), Err(CveFieldError::Reference));
         assert_eq!(refused(|r| r.references = vec![long.clone()]), Err(CveFieldError::Reference));
-        assert!(CveFieldError::Score.to_string().contains("score_tenths"));
+        assert_eq!(CveFieldError::Score.field(), "cvss.score_tenths");
+        assert_eq!(CveFieldError::Score.reason(), "must be 0 to 100 (a score of 0.0 to 10.0)");
+        assert_eq!(CveFieldError::Reference.field(), "references");
+        assert!(CveFieldError::Reference.reason().starts_with("each entry"));
     }
 }

@@ -46,7 +46,7 @@ impl Services {
         mut record: CveRecord,
         now: Timestamp,
     ) -> ServiceResult<CveRecorded> {
-        record.check_fields().map_err(|e| ServiceError::Invalid(e.to_string()))?;
+        record.check_fields().map_err(|e| ServiceError::field(e.field(), e.reason()))?;
         self.authorized_project(principal, Activity::ManageMetadata, project, now).await?;
         let existing = self.ports.cves.get(&record.id).await?;
         let event =
@@ -126,3 +126,6 @@ impl Services {
         Ok(distribution)
     }
 }
+
+#[cfg(test)]
+mod tests;
