@@ -1,0 +1,85 @@
+//! The task queue as the API shows it (the worker's lease and fence stay inside).
+
+use std::collections::BTreeMap;
+
+use atr_core::model;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+/// A task's status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum TaskStatus {
+    Queued,
+    Active,
+    Completed,
+    Failed,
+    Cancelled,
+}
+
+impl From<model::TaskStatus> for TaskStatus {
+    fn from(status: model::TaskStatus) -> Self {
+        match status {
+            model::TaskStatus::Queued => Self::Queued,
+            model::TaskStatus::Active => Self::Active,
+            model::TaskStatus::Completed => Self::Completed,
+            model::TaskStatus::Failed => Self::Failed,
+            model::TaskStatus::Cancelled => Self::Cancelled,
+        }
+    }
+}
+
+/// A task of the queue.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Task {
+    pub id: i64,
+    /// Such as `analyze`.
+    pub kind: String,
+    /// The task's arguments, as its kind defines them (for `analyze`: `release`, `revision`).
+    pub args: serde_json::Value,
+    pub status: TaskStatus,
+    /// Lower runs first.
+    pub priority: i32,
+    pub attempts: u32,
+    pub max_attempts: u32,
+    /// Unix milliseconds.
+    pub created_at_ms: i64,
+    /// Unix milliseconds.
+    pub scheduled_at_ms: i64,
+    /// Unix milliseconds.
+    pub started_at_ms: Option<i64>,
+    /// Unix milliseconds.
+    pub finished_at_ms: Option<i64>,
+    /// Why the last attempt failed.
+    pub error: Option<String>,
+    /// What the task answered, as its kind defines it.
+    pub result: Option<serde_json::Value>,
+}
+
+/// How many tasks are in each status.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct StatusCounts {
+    pub queued: u64,
+    pub active: u64,
+    pub completed: u64,
+    pub failed: u64,
+    pub cancelled: u64,
+}
+
+/// `GET /api/tasks/status`: counts by kind and status, every status named.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct QueueStatus {
+    pub kinds: BTreeMap<String, StatusCounts>,
+    pub total: StatusCounts,
+}
+
+/// `GET /api/tasks`: the tasks in a status, oldest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct TasksQuery {
+    #[param(required = true)]
+    pub status: Option<TaskStatus>,
+    /// Most tasks answered (100 when absent).
+    pub limit: Option<u32>,
+}
