@@ -83,3 +83,18 @@ pub struct TasksQuery {
     /// Most tasks answered (100 when absent).
     pub limit: Option<u32>,
 }
+
+/// The arguments of a task about one revision of a release, such as `analyze`:
+/// `{"release", "revision"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct RevisionTaskArgs {
+    pub release: crate::releases::ReleaseKey,
+    pub revision: u32,
+}
+
+impl Task {
+    /// The release revision the task is about, when its arguments name one.
+    pub fn revision_args(&self) -> Option<RevisionTaskArgs> {
+        serde_json::from_value(self.args.clone()).ok()
+    }
+}
