@@ -11,6 +11,7 @@ use crate::committees::Committee;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewAccount {
+    #[schema(pattern = "^[a-z][a-z0-9_-]*$", max_length = 64)]
     pub user: String,
     /// At least 12 characters.
     pub password: String,
@@ -61,6 +62,7 @@ pub struct CommitteeAnswer {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ImportedCommittee {
+    #[schema(pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 64)]
     pub key: String,
     pub name: String,
     #[serde(default)]

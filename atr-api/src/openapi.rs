@@ -133,6 +133,11 @@ fn string_schema() -> RefOr<Schema> {
     ObjectBuilder::new().schema_type(Type::String).into()
 }
 
+/// A committee, project or product key: lowercase letters, digits and single `-` between them.
+fn key_schema() -> RefOr<Schema> {
+    ObjectBuilder::new().schema_type(Type::String).pattern(Some("^[a-z0-9]+(-[a-z0-9]+)*$")).max_length(Some(64)).into()
+}
+
 /// A path parameter: what it names, and an example from the demo foundation.
 fn path_param(endpoint: &Endpoint, name: &str) -> Parameter {
     let in_tasks = endpoint.path.starts_with("/api/tasks");
@@ -160,7 +165,7 @@ fn path_param(endpoint: &Endpoint, name: &str) -> Parameter {
         .parameter_in(ParameterIn::Path)
         .required(Required::True)
         .description(Some(description))
-        .schema(Some(string_schema()))
+        .schema(Some(if matches!(name, "project" | "key" | "product") { key_schema() } else { string_schema() }))
         .example(example.map(serde_json::Value::from))
         .build()
 }

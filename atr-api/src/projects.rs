@@ -32,8 +32,11 @@ impl From<&model::Metadata> for Metadata {
 /// A project of a committee: its key is the second segment of every download path.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Project {
+    /// Lowercase letters, digits and single `-` between them.
+    #[schema(pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 64)]
     pub key: String,
     /// The committee that owns the project; its people hold the project's roles.
+    #[schema(pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 64)]
     pub committee: String,
     pub metadata: Metadata,
     /// The project's vote policy settings; unset fields fall back to the foundation default.
@@ -57,6 +60,7 @@ impl From<&model::Project> for Project {
 /// A sub-product of a project, released on its own (`/current/tomcat/server/...`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Product {
+    #[schema(pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 64)]
     pub key: String,
     pub metadata: Metadata,
     /// Overrides of the project's policy, field by field.
@@ -239,6 +243,7 @@ pub struct MetadataUpdate {
 #[serde(deny_unknown_fields)]
 pub struct NewProduct {
     /// The product's key, such as `mod-tools`.
+    #[schema(pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 64)]
     pub key: String,
     pub metadata: MetadataUpdate,
     /// Overrides of the project's policy; setting any also needs `manage_policy`.

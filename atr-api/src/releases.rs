@@ -399,6 +399,7 @@ pub struct NewRelease {
     pub version: String,
     /// The project's sub-product; absent for the main product.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 64)]
     pub product: Option<String>,
 }
 
