@@ -1,6 +1,7 @@
 //! What only admins may do: local accounts, committees' people, the committee import, and the
 //! audit log's check.
 
+use atr_core::model;
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 
@@ -56,6 +57,62 @@ pub struct CommitteePeople {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct CommitteeAnswer {
     pub committee: Committee,
+}
+
+/// A role held through a committee: one of its three sets of people.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CommitteeRole {
+    /// A member of the (P)PMC.
+    PmcMember,
+    Committer,
+    /// A release manager who need not be a PMC member.
+    ReleaseManager,
+}
+
+impl From<model::CommitteeRole> for CommitteeRole {
+    fn from(role: model::CommitteeRole) -> Self {
+        match role {
+            model::CommitteeRole::PmcMember => Self::PmcMember,
+            model::CommitteeRole::Committer => Self::Committer,
+            model::CommitteeRole::ReleaseManager => Self::ReleaseManager,
+        }
+    }
+}
+
+/// Whether a role is given or taken away.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RoleAction {
+    Add,
+    Remove,
+}
+
+impl From<model::RoleAction> for RoleAction {
+    fn from(action: model::RoleAction) -> Self {
+        match action {
+            model::RoleAction::Add => Self::Add,
+            model::RoleAction::Remove => Self::Remove,
+        }
+    }
+}
+
+/// `POST /api/admin/committees/{key}/people`: one person's role, added or removed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PersonRole {
+    #[schema(pattern = "^[a-z][a-z0-9_-]*$", max_length = 64)]
+    pub user: String,
+    pub role: CommitteeRole,
+    pub action: RoleAction,
+}
+
+/// The answer to a change of one person's role.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct RoleChanged {
+    pub committee: Committee,
+    /// False when the person already had (or did not have) the role.
+    pub changed: bool,
 }
 
 /// One committee of an import document.

@@ -69,6 +69,13 @@ pub enum Activity {
     PerformActions,
     ViewReleaseEvents,
     ViewAllEvents,
+    CreateToken,
+    ViewTasks,
+    ManageTasks,
+    CreateProject,
+    ManageCommittees,
+    ManageAccounts,
+    VerifyAudit,
 }
 
 impl From<core_auth::Activity> for Activity {
@@ -85,6 +92,13 @@ impl From<core_auth::Activity> for Activity {
             A::PerformActions => Self::PerformActions,
             A::ViewReleaseEvents => Self::ViewReleaseEvents,
             A::ViewAllEvents => Self::ViewAllEvents,
+            A::CreateToken => Self::CreateToken,
+            A::ViewTasks => Self::ViewTasks,
+            A::ManageTasks => Self::ManageTasks,
+            A::CreateProject => Self::CreateProject,
+            A::ManageCommittees => Self::ManageCommittees,
+            A::ManageAccounts => Self::ManageAccounts,
+            A::VerifyAudit => Self::VerifyAudit,
         }
     }
 }
@@ -159,6 +173,16 @@ pub enum TokenStatus {
     Active,
     Revoked,
     Expired,
+}
+
+impl From<core_auth::TokenStatus> for TokenStatus {
+    fn from(status: core_auth::TokenStatus) -> Self {
+        match status {
+            core_auth::TokenStatus::Active => Self::Active,
+            core_auth::TokenStatus::Revoked => Self::Revoked,
+            core_auth::TokenStatus::Expired => Self::Expired,
+        }
+    }
 }
 
 /// A token's metadata, never its secret.

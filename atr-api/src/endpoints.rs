@@ -277,6 +277,8 @@ json_bodies!(
     Task,
     TokenList,
     crate::admin::CommitteePeople,
+    crate::admin::PersonRole,
+    crate::admin::RoleChanged,
 );
 
 fn binary() -> RefOr<Schema> {
@@ -462,6 +464,12 @@ operations! {
     PutCommittee = "put_committee": Put "/api/admin/committees/{key}" {
         tag: "admin", access: Admin, query: NoQuery, request: crate::admin::CommitteePeople,
         response: CommitteeAnswer, success: [200], errors: [400, 401, 403, 415, 422],
+    }
+    /// Add or remove one person's role in a committee, atomically (admins).
+    /// `changed` says whether the committee's people changed.
+    ChangeCommitteeRole = "change_committee_role": Post "/api/admin/committees/{key}/people" {
+        tag: "admin", access: Admin, query: NoQuery, request: crate::admin::PersonRole,
+        response: crate::admin::RoleChanged, success: [200], errors: [400, 401, 403, 404, 415, 422],
     }
     /// Recompute the audit log's hash chain and say where it breaks (admins).
     /// Answers 200 either way.

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::cves::CveLink;
-use crate::releases::{CheckStatus, Phase, ReleaseKey};
+use crate::releases::{CheckCounts, CheckStatus, Phase, ReleaseKey};
 use crate::text;
 use crate::votes::{VoteOutcome, VoteRound, VoteValue};
 
@@ -78,23 +78,71 @@ impl From<model::Environment> for Environment {
 #[serde(rename_all = "snake_case", tag = "type")]
 pub enum EventKind {
     ReleaseStarted,
-    RevisionCreated { revision: u32, files: u64 },
-    ChecksRecorded { revision: u32, worst: Option<CheckStatus>, results: u64 },
-    VoteStarted { revision: u32, round: VoteRound, closes_at: i64 },
-    BallotCast { round: VoteRound, value: VoteValue, binding: bool },
-    VoteTallied { round: VoteRound, binding_plus: u32, binding_minus: u32, passes: bool },
-    VoteResolved { round: VoteRound, outcome: VoteOutcome },
-    PhaseChanged { from: Phase, to: Phase },
-    Announced { revision: u32 },
-    Revoked { reason: String },
+    RevisionCreated {
+        revision: u32,
+        files: u64,
+    },
+    /// The checks of a revision ran to completion.
+    ChecksRecorded {
+        revision: u32,
+        worst: Option<CheckStatus>,
+        results: u64,
+        #[serde(default)]
+        counts: CheckCounts,
+    },
+    VoteStarted {
+        revision: u32,
+        round: VoteRound,
+        closes_at: i64,
+    },
+    BallotCast {
+        round: VoteRound,
+        value: VoteValue,
+        binding: bool,
+    },
+    VoteTallied {
+        round: VoteRound,
+        binding_plus: u32,
+        binding_minus: u32,
+        passes: bool,
+    },
+    VoteResolved {
+        round: VoteRound,
+        outcome: VoteOutcome,
+    },
+    PhaseChanged {
+        from: Phase,
+        to: Phase,
+    },
+    Announced {
+        revision: u32,
+    },
+    Revoked {
+        reason: String,
+    },
     PolicyChanged,
     MetadataChanged,
-    KeyAdded { fingerprint: String },
-    KeyLinked { fingerprint: String, committee: String },
-    KeyDeleted { fingerprint: String },
-    CveRecorded { id: String },
-    CveLinked { id: String, link: CveLink },
-    DistributionRecorded { platform: Platform, environment: Environment },
+    KeyAdded {
+        fingerprint: String,
+    },
+    KeyLinked {
+        fingerprint: String,
+        committee: String,
+    },
+    KeyDeleted {
+        fingerprint: String,
+    },
+    CveRecorded {
+        id: String,
+    },
+    CveLinked {
+        id: String,
+        link: CveLink,
+    },
+    DistributionRecorded {
+        platform: Platform,
+        environment: Environment,
+    },
     ConsentGiven,
     ConsentRevoked,
 }
@@ -107,10 +155,11 @@ impl From<&model::EventKind> for EventKind {
             K::RevisionCreated { revision, files } => {
                 Self::RevisionCreated { revision: revision.get(), files: u64::try_from(*files).unwrap_or(u64::MAX) }
             }
-            K::ChecksRecorded { revision, worst, results } => Self::ChecksRecorded {
+            K::ChecksRecorded { revision, worst, results, counts } => Self::ChecksRecorded {
                 revision: revision.get(),
                 worst: worst.map(CheckStatus::from),
                 results: u64::try_from(*results).unwrap_or(u64::MAX),
+                counts: counts.into(),
             },
             K::VoteStarted { revision, round, closes_at } => {
                 Self::VoteStarted { revision: revision.get(), round: (*round).into(), closes_at: closes_at.unix() }

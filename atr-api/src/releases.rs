@@ -139,6 +139,9 @@ pub struct Release {
     pub created_by: String,
     /// When it was announced (Unix seconds).
     pub released_at: Option<i64>,
+    /// Bumped by every stored change of the release.
+    #[serde(default)]
+    pub lock_version: u64,
 }
 
 impl From<&model::Release> for Release {
@@ -159,6 +162,7 @@ impl From<&model::Release> for Release {
             created_at: r.created_at.unix(),
             created_by: text(&r.created_by),
             released_at: r.released_at.map(types::Timestamp::unix),
+            lock_version: r.lock_version,
         }
     }
 }
@@ -287,6 +291,28 @@ impl From<model::CheckStatus> for CheckStatus {
     }
 }
 
+/// How many results of each status a check run found.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct CheckCounts {
+    pub blockers: u32,
+    pub warnings: u32,
+    pub notes: u32,
+    pub successes: u32,
+    pub exceptions: u32,
+}
+
+impl From<&model::CheckCounts> for CheckCounts {
+    fn from(c: &model::CheckCounts) -> Self {
+        Self {
+            blockers: c.blockers,
+            warnings: c.warnings,
+            notes: c.notes,
+            successes: c.successes,
+            exceptions: c.exceptions,
+        }
+    }
+}
+
 /// One result of one checker on one file (or archive member) of one revision.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct CheckResult {
@@ -320,13 +346,16 @@ impl From<&model::CheckResult> for CheckResult {
     }
 }
 
-/// What a queued task runs: its kind and the release revision it is about.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+/// What a queued task runs: its kind's name and payload, and the release revision it is about.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct TaskDescriptor {
     /// The task's kind, such as `analyze`.
     pub kind: String,
-    pub release: ReleaseKey,
-    pub revision: u32,
+    /// The kind's payload (for `analyze`: `release`, `revision`).
+    pub args: serde_json::Value,
+    /// The release and the revision number the task is about: `[release, revision]`.
+    #[schema(value_type = Option<Vec<serde_json::Value>>)]
+    pub subject: Option<(ReleaseKey, u32)>,
     /// Lower runs first.
     pub priority: i32,
 }
@@ -334,16 +363,16 @@ pub struct TaskDescriptor {
 impl From<&model::TaskDescriptor> for TaskDescriptor {
     fn from(d: &model::TaskDescriptor) -> Self {
         Self {
-            kind: d.kind.to_string(),
-            release: (&d.release).into(),
-            revision: d.revision.get(),
+            kind: d.kind.clone(),
+            args: d.args.clone(),
+            subject: d.subject.as_ref().map(|(release, revision)| (release.into(), revision.get())),
             priority: d.priority,
         }
     }
 }
 
 /// The task a change queued, as the change's answer shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct QueuedTask {
     pub id: u64,
     pub descriptor: TaskDescriptor,
@@ -365,7 +394,7 @@ impl From<&model::Task> for QueuedTask {
 }
 
 /// The answer to a change of files: the new revision and the Analyze task queued for it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct NewRevision {
     pub revision: Revision,
     pub analyze_task: QueuedTask,

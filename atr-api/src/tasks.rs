@@ -32,7 +32,7 @@ impl From<model::TaskStatus> for TaskStatus {
 /// A task of the queue.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Task {
-    pub id: i64,
+    pub id: u64,
     /// Such as `analyze`.
     pub kind: String,
     /// The task's arguments, as its kind defines them (for `analyze`: `release`, `revision`).
@@ -50,10 +50,34 @@ pub struct Task {
     pub started_at_ms: Option<i64>,
     /// Unix milliseconds.
     pub finished_at_ms: Option<i64>,
-    /// Why the last attempt failed.
+    /// Why the last attempt failed, for people (never the stored failure text).
     pub error: Option<String>,
+    /// Why the last attempt failed: `timed_out`, `no_handler` or `failed`.
+    pub error_code: Option<String>,
     /// What the task answered, as its kind defines it.
     pub result: Option<serde_json::Value>,
+}
+
+impl From<&atr_core::services::TaskView> for Task {
+    fn from(view: &atr_core::services::TaskView) -> Self {
+        let task = &view.task;
+        Self {
+            id: task.id,
+            kind: task.kind.clone(),
+            args: task.args.clone(),
+            status: task.status.into(),
+            priority: task.priority,
+            attempts: task.attempts,
+            max_attempts: task.max_attempts,
+            created_at_ms: task.created_at_ms,
+            scheduled_at_ms: task.scheduled_at_ms,
+            started_at_ms: task.started_at_ms,
+            finished_at_ms: task.finished_at_ms,
+            error: view.failure.map(|f| f.message.to_owned()),
+            error_code: view.failure.map(|f| f.code.to_owned()),
+            result: task.result.clone(),
+        }
+    }
 }
 
 /// How many tasks are in each status.

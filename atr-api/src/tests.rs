@@ -141,7 +141,7 @@ fn tally_of() -> tally::Tally {
     ];
     let mut record = vote();
     record.round = core::VoteRound::Committee;
-    tally::tally(&ballots, &record)
+    tally::tally(&ballots, &record, at(150))
 }
 
 fn every_event_kind() -> Vec<core::EventKind> {
@@ -152,8 +152,13 @@ fn every_event_kind() -> Vec<core::EventKind> {
     vec![
         K::ReleaseStarted,
         K::RevisionCreated { revision: n, files: 3 },
-        K::ChecksRecorded { revision: n, worst: Some(core::CheckStatus::Warning), results: 4 },
-        K::ChecksRecorded { revision: n, worst: None, results: 0 },
+        K::ChecksRecorded {
+            revision: n,
+            worst: Some(core::CheckStatus::Warning),
+            results: 4,
+            counts: core::CheckCounts { blockers: 0, warnings: 1, notes: 2, successes: 1, exceptions: 0 },
+        },
+        K::ChecksRecorded { revision: n, worst: None, results: 0, counts: core::CheckCounts::default() },
         K::VoteStarted { revision: n, round, closes_at: at(5) },
         K::BallotCast { round, value: core::VoteValue::PlusOne, binding: true },
         K::VoteTallied { round, binding_plus: 3, binding_minus: 1, passes: true },
@@ -319,17 +324,19 @@ fn entities_write_the_json_the_api_answered() {
     }
     let task = core::Task {
         id: 7,
-        descriptor: core::TaskDescriptor {
-            kind: core::TaskKind::Analyze,
+        descriptor: core::TaskDescriptor::of(&core::Analyze {
             release: key(None),
             revision: core::RevisionNumber::FIRST,
-            priority: 0,
-        },
+        })
+        .unwrap(),
         status: core::TaskStatus::Queued,
         attempts: 0,
         error: None,
     };
     same(&QueuedTask::from(&task), &task);
+    let mut unbound = task.clone();
+    unbound.descriptor.subject = None;
+    same(&QueuedTask::from(&unbound), &unbound);
     let new = atr_core::services::NewRevision { revision, analyze: task.clone() };
     same(&NewRevision::from(&new), &json!({ "revision": new.revision, "analyze_task": new.analyze }));
     for stage in Stage::ALL {
@@ -535,4 +542,39 @@ fn paths_are_filled_and_routed() {
     let tally = <endpoints::GetTally as Operation>::ENDPOINT;
     assert_eq!(tally.route(), tally.path);
     assert_eq!(tally.fill(&[("project", "a/b")]), "/api/projects/a%2Fb/releases/{version}/tally");
+}
+
+#[test]
+fn tasks_write_the_json_the_api_answered() {
+    let record = atr_core::ports::TaskRecord {
+        id: 3,
+        kind: "analyze".into(),
+        args: json!({ "release": key(None), "revision": 1 }),
+        release: Some(key(None)),
+        status: core::TaskStatus::Failed,
+        priority: 0,
+        attempts: 3,
+        max_attempts: 3,
+        created_at_ms: 1,
+        scheduled_at_ms: 2,
+        started_at_ms: Some(3),
+        finished_at_ms: None,
+        error: None,
+        result: Some(json!({ "checks": 4 })),
+    };
+    let failure = atr_core::services::task_failure("boom: table tasks is locked");
+    let view = atr_core::services::TaskView { task: record.clone(), failure: Some(failure) };
+    let task = &view.task;
+    let expected = json!({
+        "id": task.id, "kind": task.kind, "args": task.args, "status": task.status, "priority": task.priority,
+        "attempts": task.attempts, "max_attempts": task.max_attempts, "created_at_ms": task.created_at_ms,
+        "scheduled_at_ms": task.scheduled_at_ms, "started_at_ms": task.started_at_ms,
+        "finished_at_ms": task.finished_at_ms, "error": failure.message, "error_code": failure.code,
+        "result": task.result,
+    });
+    let wire = Task::from(&view);
+    same(&wire, &expected);
+    assert_eq!(wire.error_code.as_deref(), Some("failed"));
+    let args = wire.revision_args().unwrap();
+    assert_eq!((args.release.project.as_str(), args.revision), ("httpd", 1));
 }

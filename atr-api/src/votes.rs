@@ -237,6 +237,28 @@ impl From<&tally::CountedVote> for CountedVote {
     }
 }
 
+/// What a tally says at the time it is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// The counts meet the pass rule and the vote may close now.
+    Passes,
+    /// The counts meet the pass rule, but the policy keeps the vote open until `closes_at`.
+    WouldPassIfClosedNow,
+    /// The counts do not meet the pass rule.
+    DoesNotPass,
+}
+
+impl From<tally::Verdict> for Verdict {
+    fn from(verdict: tally::Verdict) -> Self {
+        match verdict {
+            tally::Verdict::Passes => Self::Passes,
+            tally::Verdict::WouldPassIfClosedNow => Self::WouldPassIfClosedNow,
+            tally::Verdict::DoesNotPass => Self::DoesNotPass,
+        }
+    }
+}
+
 /// The count of the vote's current round.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Tally {
@@ -248,6 +270,9 @@ pub struct Tally {
     /// Whether the counts meet the pass rule (the minimum duration is not counted here).
     pub passes: bool,
     pub rule: PassRule,
+    /// When the policy lets the vote close (Unix seconds).
+    pub closes_at: i64,
+    pub verdict: Verdict,
 }
 
 impl From<&tally::Tally> for Tally {
@@ -259,6 +284,8 @@ impl From<&tally::Tally> for Tally {
             votes: t.votes.iter().map(CountedVote::from).collect(),
             passes: t.passes,
             rule: t.rule.into(),
+            closes_at: t.closes_at.unix(),
+            verdict: t.verdict.into(),
         }
     }
 }

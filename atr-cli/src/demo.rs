@@ -144,15 +144,16 @@ async fn upload(
     let claimed = state
         .storage
         .sql
-        .claim_task(&["analyze"], "demo", now_ms(), 60_000)
+        .claim_task(&[<atr_core::model::Analyze as atr_core::model::TaskKind>::NAME], "demo", now_ms(), 60_000)
         .await
         .map_err(|e| e.to_string())?
         .ok_or("the analyze task of the demo upload was not queued")?;
-    let output = atr_tasks::runner::TaskHandler::run(&handler, &claimed).await.map_err(|e| e.to_string())?;
+    let payload = atr_core::model::task::decode(&claimed.kind, &claimed.args).map_err(|e| e.to_string())?;
+    let output = atr_tasks::runner::KindHandler::run(&handler, payload, &claimed).await.map_err(|e| e.to_string())?;
     state
         .storage
         .sql
-        .complete_task(claimed.id, claimed.fence, &output.result, &output.checks, now_ms())
+        .complete_task_with(claimed.id, claimed.fence, &output.completion(), now_ms())
         .await
         .map_err(|e| e.to_string())?;
     let pending =

@@ -275,7 +275,7 @@ async fn serve(
             AnalyzeHandler::new(storage.clone(), VotePolicy::foundation_default(), SignaturePolicy::default());
         let runner = Arc::new(
             Runner::new(storage.sql.clone(), RunnerConfig::new(format!("serve-{}", std::process::id())))
-                .with(Arc::new(handler)),
+                .with_kind(handler),
         );
         let running = runner.clone();
         let signal = signal.clone();
@@ -325,8 +325,10 @@ async fn committees(cli: &Cli, action: &Committees) -> Result<(), String> {
                 .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
             let document: atr_http::auth::CommitteeImport = serde_json::from_str(&text)
                 .map_err(|e| format!("{} is not a committee document: {e}", file.display()))?;
-            let report = atr_http::auth::apply_committee_import(&store, &document).await.map_err(|e| e.message)?;
-            println!("{report}");
+            let report = atr_core::services::import_committees(&store, &store, document.into_committees())
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("{}", atr_http::auth::import_report(&report));
         }
         Committees::List => {
             let mut after = None;
@@ -371,8 +373,6 @@ async fn account(cli: &Cli, user: &str, admin: bool, asf_member: bool) -> Result
 }
 
 async fn worker(cli: &Cli, concurrency: usize, name: Option<String>) -> Result<(), String> {
-    use std::sync::Arc;
-
     use atr_core::policy::VotePolicy;
     use atr_tasks::analyze::signature::SignaturePolicy;
     use atr_tasks::analyze::task::AnalyzeHandler;
@@ -388,7 +388,7 @@ async fn worker(cli: &Cli, concurrency: usize, name: Option<String>) -> Result<(
     config.max_concurrency = concurrency.max(1);
     config.initial_concurrency = concurrency.max(1);
     let handler = AnalyzeHandler::new(storage.clone(), VotePolicy::foundation_default(), SignaturePolicy::default());
-    let runner = Runner::new(storage.sql.clone(), config).with(Arc::new(handler));
+    let runner = Runner::new(storage.sql.clone(), config).with_kind(handler);
     let (shutdown, signal) = Shutdown::new();
     tokio::spawn(async move {
         let _ = tokio::signal::ctrl_c().await;

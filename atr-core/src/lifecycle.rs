@@ -38,8 +38,16 @@ pub enum TransitionError {
     NotLatestRevision { requested: RevisionNumber, latest: RevisionNumber },
     #[error("{pending} check task(s) of revision {revision} are still queued or running")]
     ChecksPending { revision: RevisionNumber, pending: u32 },
-    #[error("revision {revision} has {blockers} blocking check result(s) and the policy is strict")]
+    #[error("the checks of revision {revision} did not complete (cancelled or failed); run them again before a vote")]
+    ChecksNotCompleted { revision: RevisionNumber },
+    #[error("revision {revision} has {blockers} blocking check result(s) that are not ignored")]
     BlockingResults { revision: RevisionNumber, blockers: u32 },
+    #[error("revision {revision} has {exceptions} check(s) that broke; run the checks again before a vote")]
+    CheckExceptions { revision: RevisionNumber, exceptions: u32 },
+    #[error("revision {revision} has {warnings} warning(s) that are not ignored and the policy is strict")]
+    StrictWarnings { revision: RevisionNumber, warnings: u32 },
+    #[error("revision {revision} has no artifact with both a signature and a checksum")]
+    NoCompletePackage { revision: RevisionNumber },
     #[error("the release has no vote in progress")]
     NoVoteInProgress,
     #[error("the vote stays open until {closes_at}; it cannot pass earlier")]
@@ -101,6 +109,8 @@ pub fn record_revision(release: &mut Release, revision: RevisionNumber) -> Resul
 pub struct VoteStart {
     pub revision: RevisionNumber,
     pub checks: CheckSummary,
+    /// Artifacts of the revision that have both a signature and a checksum.
+    pub complete_packages: usize,
     /// The policy in force, resolved from release, product, project and default.
     pub policy: VotePolicy,
     pub binding_committee: CommitteeKey,
@@ -112,9 +122,10 @@ pub struct VoteStart {
     pub now: Timestamp,
 }
 
-/// Starts a vote on the latest revision of a draft: no check task of it may still be pending,
-/// and under a strict policy no blocking result may stand. Snapshots policy, binding voters and
-/// signing keys into the release.
+/// Starts a vote on the latest revision of a draft. Its checks must have run to completion with
+/// no check task still pending; no blocking result and no broken check may stand, whatever the
+/// policy (a strict policy refuses warnings too); and at least one artifact must come with its
+/// signature and checksum. Snapshots policy, binding voters and signing keys into the release.
 pub fn start_vote(release: &mut Release, start: VoteStart) -> Result<PhaseChange, TransitionError> {
     const ACTION: &str = "start a vote";
     not_revoked(release, ACTION)?;
@@ -123,11 +134,24 @@ pub fn start_vote(release: &mut Release, start: VoteStart) -> Result<PhaseChange
     if start.revision != latest {
         return Err(TransitionError::NotLatestRevision { requested: start.revision, latest });
     }
-    if start.checks.pending > 0 {
-        return Err(TransitionError::ChecksPending { revision: latest, pending: start.checks.pending });
+    let checks = start.checks;
+    if checks.pending > 0 {
+        return Err(TransitionError::ChecksPending { revision: latest, pending: checks.pending });
     }
-    if start.policy.strict_checking && start.checks.blockers > 0 {
-        return Err(TransitionError::BlockingResults { revision: latest, blockers: start.checks.blockers });
+    if !checks.completed {
+        return Err(TransitionError::ChecksNotCompleted { revision: latest });
+    }
+    if checks.blockers > 0 {
+        return Err(TransitionError::BlockingResults { revision: latest, blockers: checks.blockers });
+    }
+    if checks.exceptions > 0 {
+        return Err(TransitionError::CheckExceptions { revision: latest, exceptions: checks.exceptions });
+    }
+    if start.policy.strict_checking && checks.warnings > 0 {
+        return Err(TransitionError::StrictWarnings { revision: latest, warnings: checks.warnings });
+    }
+    if start.complete_packages == 0 {
+        return Err(TransitionError::NoCompletePackage { revision: latest });
     }
     let closes_at = start.now.plus_hours(start.policy.min_hours);
     release.vote = Some(VoteRecord {
@@ -273,6 +297,7 @@ mod tests {
         VoteStart {
             revision: rev(revision),
             checks,
+            complete_packages: 1,
             policy,
             binding_committee: CommitteeKey::parse("httpd").unwrap(),
             binding_voters: [user("a"), user("b"), user("c")].into(),
@@ -280,6 +305,11 @@ mod tests {
             by: user("rm"),
             now: Timestamp::from_unix(1000),
         }
+    }
+
+    /// Checks that ran to completion with nothing to report.
+    fn done() -> CheckSummary {
+        CheckSummary { completed: true, ..Default::default() }
     }
 
     fn with_revisions(n: u32) -> Release {
@@ -292,7 +322,7 @@ mod tests {
 
     fn candidate() -> Release {
         let mut r = with_revisions(2);
-        start_vote(&mut r, vote_start(2, CheckSummary::default(), true)).unwrap();
+        start_vote(&mut r, vote_start(2, done(), true)).unwrap();
         r
     }
 
@@ -346,25 +376,43 @@ mod tests {
     #[test]
     fn start_vote_guards() {
         use TransitionError as E;
-        let err = refused(draft(), |r| start_vote(r, vote_start(1, CheckSummary::default(), false)));
+        let err = refused(draft(), |r| start_vote(r, vote_start(1, done(), false)));
         assert_eq!(err, E::NoRevision);
-        let err = refused(with_revisions(3), |r| start_vote(r, vote_start(2, CheckSummary::default(), false)));
+        let err = refused(with_revisions(3), |r| start_vote(r, vote_start(2, done(), false)));
         assert_eq!(err, E::NotLatestRevision { requested: rev(2), latest: rev(3) });
         let pending = CheckSummary { pending: 2, ..Default::default() };
         let err = refused(with_revisions(1), |r| start_vote(r, vote_start(1, pending, false)));
         assert_eq!(err, E::ChecksPending { revision: rev(1), pending: 2 });
-        let blockers = CheckSummary { blockers: 1, ..Default::default() };
-        let err = refused(with_revisions(1), |r| start_vote(r, vote_start(1, blockers, true)));
-        assert_eq!(err, E::BlockingResults { revision: rev(1), blockers: 1 });
-        // Not strict: blockers do not stop the vote.
+        // Nothing pending and nothing found is not enough: the checks must have completed.
+        let never_ran = CheckSummary::default();
+        let err = refused(with_revisions(1), |r| start_vote(r, vote_start(1, never_ran, false)));
+        assert_eq!(err, E::ChecksNotCompleted { revision: rev(1) });
+        // Blockers and broken checks stop the vote whatever the policy.
+        let blockers = CheckSummary { blockers: 1, ..done() };
+        for strict in [true, false] {
+            let err = refused(with_revisions(1), |r| start_vote(r, vote_start(1, blockers, strict)));
+            assert_eq!(err, E::BlockingResults { revision: rev(1), blockers: 1 });
+        }
+        let broken = CheckSummary { exceptions: 2, ..done() };
+        let err = refused(with_revisions(1), |r| start_vote(r, vote_start(1, broken, false)));
+        assert_eq!(err, E::CheckExceptions { revision: rev(1), exceptions: 2 });
+        // Warnings stop it only under a strict policy.
+        let warnings = CheckSummary { warnings: 3, ..done() };
+        let err = refused(with_revisions(1), |r| start_vote(r, vote_start(1, warnings, true)));
+        assert_eq!(err, E::StrictWarnings { revision: rev(1), warnings: 3 });
         let mut r = with_revisions(1);
-        start_vote(&mut r, vote_start(1, blockers, false)).unwrap();
+        start_vote(&mut r, vote_start(1, warnings, false)).unwrap();
+        // A revision without one complete package (artifact, signature, checksum) is not voted on.
+        let mut start = vote_start(1, done(), false);
+        start.complete_packages = 0;
+        let err = refused(with_revisions(1), |r| start_vote(r, start));
+        assert_eq!(err, E::NoCompletePackage { revision: rev(1) });
         for r in [candidate(), preview(), released()] {
             let phase = r.phase;
-            let err = refused(r, |r| start_vote(r, vote_start(2, CheckSummary::default(), false)));
+            let err = refused(r, |r| start_vote(r, vote_start(2, done(), false)));
             assert!(matches!(err, E::WrongPhase { actual, .. } if actual == phase), "{err}");
         }
-        let err = refused(revoked(with_revisions(1)), |r| start_vote(r, vote_start(1, CheckSummary::default(), false)));
+        let err = refused(revoked(with_revisions(1)), |r| start_vote(r, vote_start(1, done(), false)));
         assert!(matches!(err, E::Revoked { .. }));
         assert_eq!(err.to_string(), "the release was revoked; a revoked release cannot start a vote");
     }
@@ -410,11 +458,11 @@ mod tests {
             assert_eq!(r.vote.as_ref().unwrap().outcome, Some(outcome));
             // A resolved vote cannot be resolved again, and a new vote needs the draft's latest revision.
             record_revision(&mut r, rev(3)).unwrap();
-            start_vote(&mut r, vote_start(3, CheckSummary::default(), false)).unwrap();
+            start_vote(&mut r, vote_start(3, done(), false)).unwrap();
         }
         // A zero-hour policy has no minimum.
         let mut r = with_revisions(1);
-        let mut start = vote_start(1, CheckSummary::default(), false);
+        let mut start = vote_start(1, done(), false);
         start.policy.min_hours = 0;
         start_vote(&mut r, start).unwrap();
         resolve_vote(&mut r, VoteOutcome::Passed, true, Timestamp::from_unix(1000)).unwrap();

@@ -223,6 +223,21 @@ macro_rules! resolve_fields {
     };
 }
 
+/// The vote policy in force for a release of `project` (and `product`): the foundation's default
+/// under the project's, the product's and the release's own settings, validated. The one place
+/// that resolution is written; everything that needs the policy in force calls it.
+pub fn effective(
+    foundation: &VotePolicy,
+    project: &crate::model::Project,
+    product: Option<&crate::types::ProductKey>,
+    release: Option<&crate::model::Release>,
+) -> Result<VotePolicy, PolicyError> {
+    let none = PolicyOverrides::default();
+    let product = product.and_then(|p| project.product(p)).map_or(&none, |p| &p.policy);
+    let own = release.map_or(&none, |r| &r.policy);
+    PolicyOverrides::resolve(foundation, &[&project.policy, product, own])
+}
+
 impl PolicyOverrides {
     /// Applies the overrides of `layers`, lowest first (project, product, release), over `base`,
     /// field by field, and validates the result.

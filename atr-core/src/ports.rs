@@ -15,10 +15,21 @@ use bytes::Bytes;
 use futures_core::Stream;
 
 use crate::model::{
-    Ballot, CheckIgnore, CheckResult, Committee, Consent, CveLink, CveRecord, Distribution, Event, FileEntry, NewEvent,
-    Person, Project, Release, ReleaseKey, Revision, RevisionNumber, SigningKey, Task, TaskDescriptor, VoteRound, Voter,
+    Ballot, CheckIgnore, CheckResult, CheckRun, Committee, Consent, CveLink, CveRecord, Distribution, Event, FileEntry,
+    NewEvent, Person, Project, Release, ReleaseKey, Revision, RevisionNumber, SigningKey, Task, TaskDescriptor,
+    VoteRound, Voter,
 };
 use crate::types::{CommitteeKey, CveId, Fingerprint, KeyId, ProductKey, ProjectKey, ReleasePath, Stage, UserId};
+
+mod accounts;
+mod queue;
+
+pub use accounts::{AccountRepository, AuditLog, AuditVerdict, Credentials};
+#[cfg(test)]
+pub use accounts::{MockAccountRepository, MockAuditLog, MockCredentials};
+#[cfg(test)]
+pub use queue::MockTaskQueue;
+pub use queue::{TaskCount, TaskQueue, TaskRecord};
 
 /// Most items a listing returns at once, whatever `limit` asks.
 pub const MAX_PAGE_SIZE: u32 = 500;
@@ -114,6 +125,20 @@ pub trait CommitteeRepository: Send + Sync {
     async fn put(&self, committee: &Committee) -> StoreResult<()>;
     /// Committees ordered by key, after the cursor.
     async fn list(&self, page: PageRequest<CommitteeKey>) -> StoreResult<Vec<Committee>>;
+    /// Adds or removes one person's role ([`Committee::apply`]) atomically: the stored committee
+    /// MUST be read and written back in one transaction that holds its row, so that a concurrent
+    /// change of any of its people is never lost. Returns the committee after the change and
+    /// whether it changed (granting a role held, or revoking one not held, writes nothing).
+    /// `NotFound` for an unknown committee.
+    ///
+    /// A write outside [`UnitOfWork`] on purpose: a role change records no event and queues no
+    /// task, so it has nothing to be transactional with, and its answer (the committee as the
+    /// change left it, and whether it changed) comes from the one transaction that made it.
+    async fn change_role(
+        &self,
+        key: &CommitteeKey,
+        change: &crate::model::RoleChange,
+    ) -> StoreResult<(Committee, bool)>;
 }
 
 /// Projects, their products, policies and check ignores.
@@ -186,6 +211,10 @@ pub trait RevisionRepository: Send + Sync {
     async fn record_checks(&self, results: &[CheckResult]) -> StoreResult<()>;
     /// Every check result of the revision.
     async fn checks(&self, release: &ReleaseKey, number: RevisionNumber) -> StoreResult<Vec<CheckResult>>;
+    /// The record that the Analyze checks of the revision ran to completion (the latest, if they
+    /// ran more than once), or `None` if they never completed. A completed run is a positive
+    /// fact, stored in the same transaction as its results.
+    async fn check_run(&self, release: &ReleaseKey, number: RevisionNumber) -> StoreResult<Option<CheckRun>>;
 }
 
 /// Release files: immutable revision folders.
@@ -304,4 +333,110 @@ pub trait TaskRepository: Send + Sync {
     async fn enqueue(&self, task: &TaskDescriptor) -> StoreResult<Task>;
     /// How many tasks of the release's revision are queued or active.
     async fn pending(&self, release: &ReleaseKey, revision: RevisionNumber) -> StoreResult<u32>;
+}
+
+/// One write of a [`Change`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Write {
+    /// Creates a release. `Conflict` if one exists for the same project, product and version
+    /// (in any stage, revoked included); `NotFound` for an unknown project.
+    CreateRelease(Release),
+    /// Writes the release if the stored row's lock version is still `release.lock_version`, and
+    /// bumps it. MUST return `Conflict` naming what it found otherwise.
+    UpdateRelease(Release),
+    /// Records a revision whose files are already in release storage and makes it the release's
+    /// latest (bumping the release's lock version). MUST return `Conflict` naming the expected
+    /// parent if the release's latest revision is not `revision.parent`, and MUST never reuse a
+    /// number, even of a revision that was discarded.
+    RecordRevision(Revision),
+    /// Stores a ballot; the voter's earlier ballot of the same release and round stops being
+    /// active (see [`BallotRepository::cast`]).
+    CastBallot(Ballot),
+    /// Creates a project. `Conflict` if the key exists, `NotFound` if its committee does not.
+    CreateProject(Project),
+    /// Replaces a project's metadata, policy and products. `NotFound` for an unknown project,
+    /// `Conflict` if a product would be named like an existing version of the project.
+    UpdateProject(Project),
+    /// Replaces the project's check ignores.
+    SetIgnores { project: ProjectKey, ignores: Vec<CheckIgnore> },
+    /// Creates the committee, or replaces it (people lists included).
+    PutCommittee(Committee),
+    /// Records consent; replaces an earlier record of the same person.
+    PutConsent(Consent),
+    /// Revokes the person's consent: erases the name and email kept with it and rewrites every
+    /// ballot of `Voter::User(user)` cast while only a visitor to `Voter::Anonymous` named
+    /// `anonymous-<id of the change's first event>`. `NotFound` without consent.
+    RevokeConsent { user: UserId, at: crate::types::Timestamp },
+    /// Adds the key or updates it (see [`KeyRepository::upsert`]).
+    UpsertKey(SigningKey),
+    /// Links a key to a committee. `NotFound` for an unknown key or committee.
+    LinkKey { fingerprint: Fingerprint, committee: CommitteeKey },
+    /// Records that the key signed files of the release. Idempotent.
+    RecordKeyUse { fingerprint: Fingerprint, release: ReleaseKey },
+    /// Deletes a key. `Conflict` naming the releases if any release used it.
+    DeleteKey(Fingerprint),
+    /// Creates or replaces a CVE record's fields (links are kept).
+    PutCve(CveRecord),
+    /// Links a CVE to a release. `NotFound` for an unknown CVE or release.
+    LinkCve { id: CveId, release: ReleaseKey, link: CveLink },
+    /// Adds or replaces a distribution record.
+    PutDistribution(Distribution),
+}
+
+/// A change of state: its writes, the events that record it and the tasks it asks for,
+/// committed together by [`UnitOfWork::commit`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Change {
+    pub writes: Vec<Write>,
+    pub events: Vec<NewEvent>,
+    pub tasks: Vec<TaskDescriptor>,
+}
+
+impl Change {
+    /// An empty change.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a write.
+    #[must_use]
+    pub fn write(mut self, write: Write) -> Self {
+        self.writes.push(write);
+        self
+    }
+
+    /// Adds an event.
+    #[must_use]
+    pub fn event(mut self, event: NewEvent) -> Self {
+        self.events.push(event);
+        self
+    }
+
+    /// Adds a task to queue.
+    #[must_use]
+    pub fn task(mut self, task: TaskDescriptor) -> Self {
+        self.tasks.push(task);
+        self
+    }
+}
+
+/// What a committed change produced: its events with their ids, and its tasks (an equal task
+/// already queued or running stands for a new one).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Committed {
+    pub events: Vec<Event>,
+    pub tasks: Vec<Task>,
+}
+
+/// The one way the services change state.
+///
+/// Contract: `commit` applies every write, appends every event (in order, chained as
+/// [`EventRepository::append`] promises) and queues every task (deduplicated as
+/// [`TaskRepository::enqueue`] promises) in **one database transaction**: after a crash or an
+/// error, either all of the change is stored or none of it. The first write that fails aborts the
+/// change with that write's error and stores nothing.
+#[cfg_attr(test, mockall::automock)]
+#[async_trait]
+pub trait UnitOfWork: Send + Sync {
+    async fn commit(&self, change: Change) -> StoreResult<Committed>;
 }

@@ -56,6 +56,19 @@ pub struct CountedVote {
     pub cast_at: Timestamp,
 }
 
+/// What a tally says, read at a time: a vote whose counts meet the pass rule passes only once its
+/// policy lets it close.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// The counts meet the pass rule and the vote may close now.
+    Passes,
+    /// The counts meet the pass rule, but the policy keeps the vote open until `closes_at`.
+    WouldPassIfClosedNow,
+    /// The counts do not meet the pass rule.
+    DoesNotPass,
+}
+
 /// The count of one round.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tally {
@@ -64,9 +77,13 @@ pub struct Tally {
     pub non_binding: Counts,
     /// The counted ballots, one per voter, binding first then by voter.
     pub votes: Vec<CountedVote>,
-    /// Whether the counts meet the pass rule (the minimum duration is the lifecycle's concern).
+    /// Whether the counts meet the pass rule (the minimum duration is in `verdict`).
     pub passes: bool,
     pub rule: PassRule,
+    /// When the policy lets the vote close.
+    pub closes_at: Timestamp,
+    /// The verdict at the time of the tally.
+    pub verdict: Verdict,
 }
 
 impl Tally {
@@ -89,7 +106,11 @@ impl Tally {
         for vote in self.votes.iter().filter(|v| !v.binding) {
             let _ = writeln!(out, "  {} {}", vote.value, voter_name(&vote.voter));
         }
-        let verdict = if self.passes { "passes" } else { "does not pass" };
+        let verdict = match self.verdict {
+            Verdict::Passes => "passes".to_owned(),
+            Verdict::WouldPassIfClosedNow => format!("would pass if closed now; it is open until {}", self.closes_at),
+            Verdict::DoesNotPass => "does not pass".to_owned(),
+        };
         let majority = if self.rule.majority_of_binding { " and more binding +1 than binding -1" } else { "" };
         let _ = writeln!(
             out,
@@ -110,8 +131,9 @@ fn voter_name(voter: &Voter) -> &str {
 
 /// Counts the ballots of the vote's current round: each voter's latest ballot (by cast time; on
 /// a tie the later one in `ballots`), binding when cast by a member of the PMC snapshotted when
-/// the round started, decided by the snapshotted policy's pass rule.
-pub fn tally(ballots: &[Ballot], vote: &VoteRecord) -> Tally {
+/// the round started, decided by the snapshotted policy's pass rule; the verdict is read at
+/// `now` against the policy's minimum duration.
+pub fn tally(ballots: &[Ballot], vote: &VoteRecord, now: Timestamp) -> Tally {
     let mut latest: BTreeMap<&Voter, &Ballot> = BTreeMap::new();
     for ballot in ballots.iter().filter(|b| b.round == vote.round) {
         match latest.get(&ballot.voter) {
@@ -140,7 +162,13 @@ pub fn tally(ballots: &[Ballot], vote: &VoteRecord) -> Tally {
     }
     votes.sort_by(|a, b| b.binding.cmp(&a.binding).then_with(|| a.voter.cmp(&b.voter)));
     let rule = vote.policy.pass_rule;
-    Tally { round: vote.round, binding, non_binding, votes, passes: passes(rule, &binding), rule }
+    let passes = passes(rule, &binding);
+    let verdict = match (passes, now < vote.closes_at) {
+        (false, _) => Verdict::DoesNotPass,
+        (true, true) => Verdict::WouldPassIfClosedNow,
+        (true, false) => Verdict::Passes,
+    };
+    Tally { round: vote.round, binding, non_binding, votes, passes, rule, closes_at: vote.closes_at, verdict }
 }
 
 /// The pass rule applied to binding counts.

@@ -65,6 +65,9 @@ impl ApiError {
 
 impl From<Denied> for ApiError {
     fn from(denied: Denied) -> Self {
+        if denied.reason == atr_core::auth::DenyReason::NotSignedIn {
+            return Self::unauthenticated(format!("{denied}; sign in, or send a token as Authorization: Bearer ..."));
+        }
         let details = json!({ "activity": denied.activity.as_str(), "target": denied.target });
         Self::new(StatusCode::FORBIDDEN, "forbidden", denied.to_string()).with_details(details)
     }
@@ -93,6 +96,10 @@ impl From<ServiceError> for ApiError {
             ServiceError::Invalid(what) => Self::invalid(what),
             ServiceError::TooLarge(what) => Self::too_large(what),
             ServiceError::Store(cause) => Self::internal(&cause),
+            ServiceError::Field { field, message } => {
+                Self::invalid(format!("{field}: {message}")).with_details(json!({ "field": field }))
+            }
+            ServiceError::Unauthenticated(why) => Self::unauthenticated(why),
         }
     }
 }

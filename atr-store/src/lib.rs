@@ -1,7 +1,8 @@
 //! Storage adapters for the ports of `atr-core`: metadata on sqlx (SQLite by default,
 //! PostgreSQL at scale) and immutable release-file revisions on disk, opened together by
-//! [`Storage`].
+//! [`Storage`]; and credentials at rest (argon2id password hashes, SHA-256 of secrets).
 
+pub mod credentials;
 pub mod files;
 pub mod sql;
 mod storage;

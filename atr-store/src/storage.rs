@@ -1,5 +1,5 @@
 //! The platform's storage as one value: the metadata store and the release files, opened
-//! together and reconciled at start.
+//! together and reconciled at start (safely beside other running processes).
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -9,7 +9,7 @@ use atr_core::model::{ReleaseKey, RevisionNumber};
 use atr_core::ports::{ReleaseFiles, StoreError, StoreResult};
 use atr_core::services::Ports;
 
-use crate::files::DiskReleaseFiles;
+use crate::files::{DiskReleaseFiles, WriterState};
 use crate::sql::SqlStore;
 
 /// Largest release file accepted by default: 4 GiB.
@@ -41,10 +41,14 @@ impl StorageConfig {
 /// What the start-up reconciliation found and did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Recovery {
-    /// Leftover temporary folders of interrupted revisions, removed.
+    /// Leftovers of revisions that ended processes were building (or discarding), removed.
     pub temporary_removed: usize,
-    /// Revision folders without a database row (interrupted after the rename), removed.
+    /// Revision folders without a database row whose writer has ended (interrupted after the
+    /// rename), removed.
     pub unrecorded_removed: Vec<(ReleaseKey, RevisionNumber)>,
+    /// Revision folders without a database row whose writer is still running: it may record them
+    /// any moment, so they were left alone.
+    pub unrecorded_in_flight: Vec<(ReleaseKey, RevisionNumber)>,
     /// Recorded revisions whose folder is missing. A crash cannot cause this (the folder is
     /// complete before the row is written); it means files were removed behind the platform's
     /// back and must be restored from a backup.
@@ -72,20 +76,46 @@ impl Storage {
         Ok((storage, recovery))
     }
 
-    /// Brings files and rows back in step after an interruption: removes temporary folders and
-    /// revision folders that were never recorded, and reports recorded revisions without files.
+    /// Brings files and rows back in step after an interruption: removes what ended processes
+    /// left being built and the revision folders they renamed but never recorded, and reports
+    /// recorded revisions without files. It never touches the work of a process that is still
+    /// running (another `atr serve` or `atr worker` on the same data directory, or this one), so
+    /// it is safe to run at any time beside them.
+    ///
+    /// One reconciliation runs at a time (the others wait), and the order of its steps is what
+    /// makes it safe: the rows read first tell which folders
+    /// might be unrecorded; of those, only the ones whose writer has ended are candidates; and
+    /// the rows are read again *after* that was established, so a writer that recorded its
+    /// revision just before it ended is seen, and no writer is left that could record one later.
     pub async fn reconcile(&self) -> StoreResult<Recovery> {
         let io = |e: std::io::Error| StoreError::Backend(format!("reconciling release files: {e}"));
+        let _one_at_a_time = self.files.lock_reconciliation().await.map_err(io)?;
         let temporary_removed = self.files.clean_temporary().await.map_err(io)?;
         let recorded: BTreeSet<(ReleaseKey, RevisionNumber)> =
             self.sql.recorded_revisions().await?.into_iter().collect();
+        // Listed after the rows were read: every revision recorded by then is on disk already.
         let on_disk: BTreeSet<(ReleaseKey, RevisionNumber)> =
             self.files.list_revisions().await.map_err(io)?.into_iter().collect();
         let mut recovery = Recovery { temporary_removed, ..Recovery::default() };
+        let mut ended = Vec::new();
         for (release, number) in on_disk.difference(&recorded) {
-            tracing::warn!(%release, revision = number.get(), "removing a revision folder that was never recorded");
-            self.files.discard_revision(release, *number).await?;
-            recovery.unrecorded_removed.push((release.clone(), *number));
+            match self.files.writer_state(release, *number).await.map_err(io)? {
+                WriterState::Running => recovery.unrecorded_in_flight.push((release.clone(), *number)),
+                WriterState::Ended => ended.push((release.clone(), *number)),
+            }
+        }
+        if !ended.is_empty() {
+            // Their writers have ended: a row that is not there now never will be.
+            let recorded_now: BTreeSet<(ReleaseKey, RevisionNumber)> =
+                self.sql.recorded_revisions().await?.into_iter().collect();
+            for (release, number) in ended {
+                if recorded_now.contains(&(release.clone(), number)) {
+                    continue;
+                }
+                tracing::warn!(%release, revision = number.get(), "removing a revision folder that was never recorded");
+                self.files.discard_revision(&release, number).await?;
+                recovery.unrecorded_removed.push((release, number));
+            }
         }
         for (release, number) in recorded.difference(&on_disk) {
             tracing::error!(%release, revision = number.get(), "a recorded revision has no files; restore them from a backup");
@@ -109,7 +139,12 @@ impl Storage {
             cves: sql.clone(),
             distributions: sql.clone(),
             events: sql.clone(),
-            tasks: sql,
+            tasks: sql.clone(),
+            changes: sql.clone(),
+            accounts: sql.clone(),
+            credentials: Arc::new(crate::credentials::Argon2Credentials),
+            queue: sql.clone(),
+            audit: sql,
         }
     }
 }

@@ -25,20 +25,32 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use atr_core::model::CheckResult;
-use atr_store::sql::{QueueCount, QueuedTask, SqlStore};
+use atr_core::model::task::decode;
+use atr_core::model::{CheckResult, CheckRun, NewEvent, TaskKind};
+use atr_store::sql::{Completion, QueueCount, QueuedTask, SqlStore};
 use serde::Serialize;
 use serde_json::Value;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
-/// What a task produced.
+/// What a task produced, all stored in the same transaction as the completion.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TaskOutput {
     /// The task's result, stored with it.
     pub result: Value,
-    /// Check results, stored in the same transaction as the completion.
+    /// Check results.
     pub checks: Vec<CheckResult>,
+    /// The record that a revision's checks ran to completion.
+    pub run: Option<CheckRun>,
+    /// Events recording what the task did.
+    pub events: Vec<NewEvent>,
+}
+
+impl TaskOutput {
+    /// What the store commits with the completion.
+    pub fn completion(&self) -> Completion<'_> {
+        Completion { result: &self.result, checks: &self.checks, run: self.run.as_ref(), events: &self.events }
+    }
 }
 
 /// Why an attempt failed. The message is stored with the task and shown to people.
@@ -54,6 +66,31 @@ pub trait TaskHandler: Send + Sync {
     fn kind(&self) -> &'static str;
     /// Runs one attempt.
     async fn run(&self, task: &QueuedTask) -> Result<TaskOutput, TaskFailure>;
+}
+
+/// Runs the tasks of one typed kind ([`TaskKind`]): the runner decodes the payload, so a handler
+/// never reads its arguments as loose JSON, and the kind's name comes from its type.
+#[async_trait]
+pub trait KindHandler: Send + Sync + 'static {
+    type Kind: TaskKind;
+    /// Runs one attempt on the decoded payload.
+    async fn run(&self, payload: Self::Kind, task: &QueuedTask) -> Result<TaskOutput, TaskFailure>;
+}
+
+/// A typed handler as the runner's untyped one.
+struct Typed<H>(H);
+
+#[async_trait]
+impl<H: KindHandler> TaskHandler for Typed<H> {
+    fn kind(&self) -> &'static str {
+        H::Kind::NAME
+    }
+
+    async fn run(&self, task: &QueuedTask) -> Result<TaskOutput, TaskFailure> {
+        let payload = decode::<H::Kind>(&task.kind, &task.args)
+            .map_err(|e| TaskFailure(format!("the task's arguments do not fit its kind: {e}")))?;
+        self.0.run(payload, task).await
+    }
 }
 
 /// How a runner behaves.
@@ -309,6 +346,12 @@ impl Runner {
         }
     }
 
+    /// Adds the handler of a typed task kind.
+    #[must_use]
+    pub fn with_kind<H: KindHandler>(self, handler: H) -> Self {
+        self.with(Arc::new(Typed(handler)))
+    }
+
     /// Adds the handler of a task kind.
     #[must_use]
     pub fn with(mut self, handler: Arc<dyn TaskHandler>) -> Self {
@@ -454,7 +497,7 @@ impl Runner {
                 tokio::select! {
                     outcome = &mut attempt => {
                         match outcome {
-                            Ok(output) => match store.complete_task(id, fence, &output.result, &output.checks, now_ms()).await {
+                            Ok(output) => match store.complete_task_with(id, fence, &output.completion(), now_ms()).await {
                                 Ok(()) => metrics.completed(),
                                 Err(error) => {
                                     metrics.lost.fetch_add(1, Ordering::Relaxed);

@@ -57,7 +57,7 @@ impl Service {
             AnalyzeHandler::new(storage.clone(), VotePolicy::foundation_default(), SignaturePolicy::default());
         let config =
             RunnerConfig { poll_interval: Duration::from_millis(20), adaptive: false, ..RunnerConfig::new("e2e") };
-        let runner = Arc::new(Runner::new(storage.sql.clone(), config).with(Arc::new(handler)));
+        let runner = Arc::new(Runner::new(storage.sql.clone(), config).with_kind(handler));
         let worker = tokio::spawn(async move { runner.run(signal).await });
         let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
         Self { base, http, shutdown, tasks: vec![server, worker] }

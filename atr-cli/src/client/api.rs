@@ -157,23 +157,6 @@ impl Api {
         }
     }
 
-    /// Sends a request and reads its JSON answer (`null` for an empty one).
-    pub(crate) async fn call(&self, method: Method, path: &str, body: Option<&Value>) -> Outcome<Value> {
-        let mut request = self.request(method, path);
-        if let Some(body) = body {
-            request = request.json(body);
-        }
-        read_json(self.send(request).await?).await
-    }
-
-    pub(crate) async fn get(&self, path: &str) -> Outcome<Value> {
-        self.call(Method::GET, path, None).await
-    }
-
-    pub(crate) async fn put(&self, path: &str, body: &Value) -> Outcome<Value> {
-        self.call(Method::PUT, path, Some(body)).await
-    }
-
     /// A request for `operation` of the API's catalogue at `path` (its template filled in, see
     /// [`path_of`]), with the token if there is one.
     pub(crate) fn request_for<O: Operation>(&self, _: O, path: &str) -> RequestBuilder {

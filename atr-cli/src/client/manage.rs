@@ -5,14 +5,12 @@
 //! when done. What a command reads by itself (a new account's password, an import document) is
 //! read and checked first, before signing in.
 
-use std::collections::BTreeSet;
-
 use atr_api::Operation;
 use atr_api::endpoints as op;
-use atr_api::{AuditReport, CommitteeImport, NewAccount};
+use atr_api::{AuditReport, CommitteeImport, NewAccount, PersonRole, RoleAction};
 use serde_json::{Value, json};
 
-use super::api::{Api, Failure, Outcome, exit, segment};
+use super::api::{Api, Failure, Outcome, exit, path_of};
 use super::{
     AdminAuditCommand, AdminCommand, AdminCommitteesCommand, AdminSignIn, AdminUserCommand, CommitteeRole, RoleChange,
     admin, output,
@@ -114,49 +112,36 @@ async fn act(session: &Api, command: &AdminCommand, input: Input, json: bool) ->
     }
 }
 
-/// The committee field that holds a role, and the role as a sentence says it.
-fn role_of(role: CommitteeRole) -> (&'static str, &'static str) {
+/// The role as the API names it, and as a sentence says it.
+fn role_of(role: CommitteeRole) -> (atr_api::CommitteeRole, &'static str) {
     match role {
-        CommitteeRole::Pmc => ("pmc_members", "a PMC member"),
-        CommitteeRole::Committer => ("committers", "a committer"),
-        CommitteeRole::ReleaseManager => ("release_managers", "a release manager"),
+        CommitteeRole::Pmc => (atr_api::CommitteeRole::PmcMember, "a PMC member"),
+        CommitteeRole::Committer => (atr_api::CommitteeRole::Committer, "a committer"),
+        CommitteeRole::ReleaseManager => (atr_api::CommitteeRole::ReleaseManager, "a release manager"),
     }
 }
 
-fn people(committee: &Value, field: &str) -> BTreeSet<String> {
-    committee[field].as_array().into_iter().flatten().filter_map(Value::as_str).map(str::to_owned).collect()
-}
-
-/// `atr admin user grant|revoke`: reads the committee, changes one of its sets of people, and
-/// writes its people back whole.
+/// `atr admin user grant|revoke`: one server-side change of one person's role
+/// (`POST /api/admin/committees/{key}/people`), so that concurrent changes of the committee's
+/// people are never lost.
 async fn set_role(session: &Api, change: &RoleChange, grant: bool, json: bool) -> Outcome {
-    let path = format!("/api/committees/{}", segment(&change.committee));
-    let committee = session.get(&path).await.map_err(|f| {
+    let key = &change.committee;
+    let (name, role) = role_of(change.role);
+    let action = if grant { RoleAction::Add } else { RoleAction::Remove };
+    let body = PersonRole { user: change.person.clone(), role: name, action };
+    let path = path_of(op::ChangeCommitteeRole, &[("key", key)], "");
+    let answer = session.op(op::ChangeCommitteeRole, &path, Some(&body)).await.map_err(|f| {
         f.hint_for(exit::NOT_FOUND, "check the committee's key; `atr admin committees import FILE` creates committees")
     })?;
-    let (field, role) = role_of(change.role);
-    let mut sets: Vec<(&str, BTreeSet<String>)> =
-        ["pmc_members", "committers", "release_managers"].into_iter().map(|f| (f, people(&committee, f))).collect();
-    let set = &mut sets.iter_mut().find(|(f, _)| *f == field).ok_or_else(|| Failure::other("unknown role"))?.1;
-    let changed = if grant { set.insert(change.person.clone()) } else { set.remove(&change.person) };
-    let key = &change.committee;
-    if !changed {
-        if json {
-            output::print_json(&json!({ "committee": committee }));
-        }
+    if json {
+        output::print_json(&json!({ "committee": answer.body.committee }));
+    }
+    if !answer.body.changed {
         let state = if grant { "already" } else { "not" };
         eprintln!("{} is {state} {role} of {key}: nothing to change", change.person);
-        return Ok(());
-    }
-    let body: serde_json::Map<String, Value> =
-        sets.into_iter().map(|(f, people)| (f.to_owned(), json!(people))).collect();
-    let answer = session.put(&format!("/api/admin/committees/{}", segment(key)), &Value::Object(body)).await?;
-    if json {
-        output::print_json(&answer);
-    } else if grant {
-        println!("{} is now {role} of {key}", change.person);
-    } else {
-        println!("{} is no longer {role} of {key}", change.person);
+    } else if !json {
+        let now = if grant { "now" } else { "no longer" };
+        println!("{} is {now} {role} of {key}", change.person);
     }
     Ok(())
 }

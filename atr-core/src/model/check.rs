@@ -81,11 +81,53 @@ pub fn glob_match(glob: &str, text: &str) -> bool {
     g[gi..].iter().all(|c| *c == '*')
 }
 
+/// How many results of each status a check run found.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckCounts {
+    pub blockers: u32,
+    pub warnings: u32,
+    pub notes: u32,
+    pub successes: u32,
+    pub exceptions: u32,
+}
+
+impl CheckCounts {
+    /// Counts the results by status.
+    pub fn of(results: &[CheckResult]) -> Self {
+        let mut counts = CheckCounts::default();
+        for result in results {
+            let slot = match result.status {
+                CheckStatus::Blocker => &mut counts.blockers,
+                CheckStatus::Warning => &mut counts.warnings,
+                CheckStatus::Note => &mut counts.notes,
+                CheckStatus::Success => &mut counts.successes,
+                CheckStatus::Exception => &mut counts.exceptions,
+            };
+            *slot = slot.saturating_add(1);
+        }
+        counts
+    }
+}
+
+/// The record that the checks of a revision ran to completion.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckRun {
+    pub release: ReleaseKey,
+    pub revision: RevisionNumber,
+    pub checker_version: String,
+    pub completed_at: Timestamp,
+    pub counts: CheckCounts,
+    /// The keys that made good signatures on the revision's files.
+    pub signers: std::collections::BTreeSet<crate::types::Fingerprint>,
+}
+
 /// What a vote needs to know about a revision's checks.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CheckSummary {
     /// Check tasks of the revision still queued or running.
     pub pending: u32,
+    /// True once the revision's checks ran to completion (a recorded [`CheckRun`]).
+    pub completed: bool,
     /// Blockers not silenced by an ignore.
     pub blockers: u32,
     pub warnings: u32,
@@ -94,8 +136,8 @@ pub struct CheckSummary {
 
 impl CheckSummary {
     /// Counts `results`, leaving out those an ignore silences.
-    pub fn of(results: &[CheckResult], ignores: &[CheckIgnore], pending: u32) -> Self {
-        let mut summary = CheckSummary { pending, ..Default::default() };
+    pub fn of(results: &[CheckResult], ignores: &[CheckIgnore], pending: u32, completed: bool) -> Self {
+        let mut summary = CheckSummary { pending, completed, ..Default::default() };
         for r in results.iter().filter(|r| !ignores.iter().any(|i| i.matches(r))) {
             match r.status {
                 CheckStatus::Blocker => summary.blockers += 1,
@@ -156,7 +198,7 @@ mod tests {
             result(CheckStatus::Blocker, "b.tar.gz"),
             result(CheckStatus::Warning, "b.tar.gz"),
         ];
-        let s = CheckSummary::of(&results, &[ignore], 2);
-        assert_eq!(s, CheckSummary { pending: 2, blockers: 1, warnings: 1, exceptions: 0 });
+        let s = CheckSummary::of(&results, &[ignore], 2, true);
+        assert_eq!(s, CheckSummary { pending: 2, completed: true, blockers: 1, warnings: 1, exceptions: 0 });
     }
 }

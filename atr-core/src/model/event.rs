@@ -27,23 +27,71 @@ pub enum Actor {
 #[serde(rename_all = "snake_case", tag = "type")]
 pub enum EventKind {
     ReleaseStarted,
-    RevisionCreated { revision: RevisionNumber, files: usize },
-    ChecksRecorded { revision: RevisionNumber, worst: Option<CheckStatus>, results: usize },
-    VoteStarted { revision: RevisionNumber, round: VoteRound, closes_at: Timestamp },
-    BallotCast { round: VoteRound, value: VoteValue, binding: bool },
-    VoteTallied { round: VoteRound, binding_plus: u32, binding_minus: u32, passes: bool },
-    VoteResolved { round: VoteRound, outcome: VoteOutcome },
-    PhaseChanged { from: Phase, to: Phase },
-    Announced { revision: RevisionNumber },
-    Revoked { reason: String },
+    RevisionCreated {
+        revision: RevisionNumber,
+        files: usize,
+    },
+    /// The checks of a revision ran to completion.
+    ChecksRecorded {
+        revision: RevisionNumber,
+        worst: Option<CheckStatus>,
+        results: usize,
+        #[serde(default)]
+        counts: super::check::CheckCounts,
+    },
+    VoteStarted {
+        revision: RevisionNumber,
+        round: VoteRound,
+        closes_at: Timestamp,
+    },
+    BallotCast {
+        round: VoteRound,
+        value: VoteValue,
+        binding: bool,
+    },
+    VoteTallied {
+        round: VoteRound,
+        binding_plus: u32,
+        binding_minus: u32,
+        passes: bool,
+    },
+    VoteResolved {
+        round: VoteRound,
+        outcome: VoteOutcome,
+    },
+    PhaseChanged {
+        from: Phase,
+        to: Phase,
+    },
+    Announced {
+        revision: RevisionNumber,
+    },
+    Revoked {
+        reason: String,
+    },
     PolicyChanged,
     MetadataChanged,
-    KeyAdded { fingerprint: Fingerprint },
-    KeyLinked { fingerprint: Fingerprint, committee: CommitteeKey },
-    KeyDeleted { fingerprint: Fingerprint },
-    CveRecorded { id: CveId },
-    CveLinked { id: CveId, link: CveLink },
-    DistributionRecorded { platform: Platform, environment: Environment },
+    KeyAdded {
+        fingerprint: Fingerprint,
+    },
+    KeyLinked {
+        fingerprint: Fingerprint,
+        committee: CommitteeKey,
+    },
+    KeyDeleted {
+        fingerprint: Fingerprint,
+    },
+    CveRecorded {
+        id: CveId,
+    },
+    CveLinked {
+        id: CveId,
+        link: CveLink,
+    },
+    DistributionRecorded {
+        platform: Platform,
+        environment: Environment,
+    },
     ConsentGiven,
     ConsentRevoked,
 }

@@ -14,8 +14,8 @@ pub mod revision;
 pub mod task;
 pub mod vote;
 
-pub use check::{CheckIgnore, CheckResult, CheckStatus, CheckSummary};
-pub use committee::Committee;
+pub use check::{CheckCounts, CheckIgnore, CheckResult, CheckRun, CheckStatus, CheckSummary};
+pub use committee::{Committee, CommitteeRole, RoleAction, RoleChange};
 pub use cve::{CveLink, CveRecord, Cvss, Severity};
 pub use distribution::{Distribution, DistributionStatus, Environment, Platform};
 pub use event::{Actor, Event, EventKind, NewEvent};
@@ -24,5 +24,5 @@ pub use person::Person;
 pub use project::{Metadata, Product, Project};
 pub use release::{Phase, Release, ReleaseKey, ReleaseState, Revocation};
 pub use revision::{FileEntry, Package, PackageListing, Revision, RevisionNumber, derive_packages};
-pub use task::{Task, TaskDescriptor, TaskKind, TaskStatus};
+pub use task::{Analyze, PayloadError, Task, TaskDescriptor, TaskKind, TaskStatus};
 pub use vote::{Ballot, BallotSource, Consent, VoteOutcome, VoteRecord, VoteRound, VoteValue, Voter};

@@ -117,6 +117,10 @@ pub struct Release {
     pub created_by: UserId,
     /// When it was announced.
     pub released_at: Option<Timestamp>,
+    /// Bumped by every stored change of the release: a guarded update names the lock version it
+    /// read, so any writer that read an older state gets a conflict (optimistic locking).
+    #[serde(default)]
+    pub lock_version: u64,
 }
 
 impl Release {
@@ -138,6 +142,7 @@ impl Release {
             created_at: at,
             created_by: by,
             released_at: None,
+            lock_version: 0,
         }
     }
 

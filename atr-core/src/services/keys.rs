@@ -3,6 +3,7 @@
 use super::{ServiceError, ServiceResult, Services, actor, person_id};
 use crate::auth::{self, Activity, Principal, Target};
 use crate::model::{EventKind, NewEvent, SigningKey};
+use crate::ports::{Change, Write};
 use crate::types::{CommitteeKey, Fingerprint, Timestamp};
 
 impl Services {
@@ -41,15 +42,20 @@ impl Services {
             key.owner = key.apache_uid();
         }
         key.committees.insert(committee.clone());
-        let added = self.ports.keys.upsert(&key).await?;
-        self.ports.keys.link(&key.fingerprint, committee).await?;
+        let added = self.ports.keys.get(&key.fingerprint).await?.is_none();
         let who = actor(principal);
+        let mut change = Change::new()
+            .write(Write::UpsertKey(key.clone()))
+            .write(Write::LinkKey { fingerprint: key.fingerprint.clone(), committee: committee.clone() });
         if added {
-            self.emit(NewEvent::global(now, who.clone(), EventKind::KeyAdded { fingerprint: key.fingerprint.clone() }))
-                .await?;
+            change = change.event(NewEvent::global(
+                now,
+                who.clone(),
+                EventKind::KeyAdded { fingerprint: key.fingerprint.clone() },
+            ));
         }
         let linked = EventKind::KeyLinked { fingerprint: key.fingerprint.clone(), committee: committee.clone() };
-        self.emit(NewEvent::global(now, who, linked)).await?;
+        self.commit(change.event(NewEvent::global(now, who, linked))).await?;
         Ok(key)
     }
 
@@ -63,9 +69,12 @@ impl Services {
     ) -> ServiceResult<()> {
         let key = self.key(fingerprint).await?;
         self.authorize_key(principal, &key, committee, now).await?;
-        self.ports.keys.link(fingerprint, committee).await?;
         let linked = EventKind::KeyLinked { fingerprint: fingerprint.clone(), committee: committee.clone() };
-        self.emit(NewEvent::global(now, actor(principal), linked)).await
+        let change = Change::new()
+            .write(Write::LinkKey { fingerprint: fingerprint.clone(), committee: committee.clone() })
+            .event(NewEvent::global(now, actor(principal), linked));
+        self.commit(change).await?;
+        Ok(())
     }
 
     /// Deletes a key no release used. The principal must be allowed to manage it for one of its
@@ -85,9 +94,14 @@ impl Services {
             }
         }
         allowed?;
-        self.ports.keys.delete(fingerprint).await?;
-        self.emit(NewEvent::global(now, actor(principal), EventKind::KeyDeleted { fingerprint: fingerprint.clone() }))
-            .await
+        let deleted = EventKind::KeyDeleted { fingerprint: fingerprint.clone() };
+        let change = Change::new().write(Write::DeleteKey(fingerprint.clone())).event(NewEvent::global(
+            now,
+            actor(principal),
+            deleted,
+        ));
+        self.commit(change).await?;
+        Ok(())
     }
 
     async fn key(&self, fingerprint: &Fingerprint) -> ServiceResult<SigningKey> {

@@ -1,13 +1,18 @@
 //! The use cases, written against the ports.
 //!
 //! Every use case follows the same steps: load what it needs, ask [`crate::auth::authorize`],
-//! apply the rules ([`crate::lifecycle`], [`crate::policy`], [`crate::tally`]), write through the
-//! ports with guarded updates, and append an event for every change. Callers pass `now`; the
-//! services never read a clock.
+//! apply the rules ([`crate::lifecycle`], [`crate::policy`], [`crate::tally`]), and commit one
+//! [`Change`]: its guarded writes, an event for every change and the tasks it asks for, in one
+//! transaction ([`UnitOfWork`]). The repositories are read through; nothing here writes through
+//! them. Callers pass `now`; the services never read a clock.
 
+mod accounts;
+mod admin;
 mod keys;
+mod projects;
 mod records;
 mod releases;
+mod tasks;
 mod votes;
 
 #[cfg(test)]
@@ -17,17 +22,25 @@ use std::sync::Arc;
 
 use crate::auth::{self, Activity, Denied, Principal, Target};
 use crate::lifecycle::TransitionError;
-use crate::model::{Actor, Committee, NewEvent, Project, Release, ReleaseKey};
+use crate::model::{Actor, Committee, Project, Release, ReleaseKey};
 use crate::policy::{PolicyError, VotePolicy};
+use crate::ports::{AccountRepository, AuditLog, Credentials, TaskQueue};
 use crate::ports::{
-    BallotRepository, CommitteeRepository, CveRepository, DistributionRepository, EventRepository, KeyRepository,
-    PersonRepository, ProjectRepository, ReleaseFiles, ReleaseRepository, RevisionRepository, StoreError,
-    TaskRepository,
+    BallotRepository, Change, Committed, CommitteeRepository, CveRepository, DistributionRepository, EventRepository,
+    KeyRepository, PersonRepository, ProjectRepository, ReleaseFiles, ReleaseRepository, RevisionRepository,
+    StoreError, TaskRepository, UnitOfWork,
 };
 use crate::types::{CommitteeKey, ProjectKey, Timestamp};
 
+pub use accounts::{NewAccount, NewToken, SIGN_IN_REFUSED, SignedIn};
+pub use admin::{CommitteeUpdate, ImportReport, RoleChanged, import_committees};
+pub use projects::{
+    MAX_METADATA_DESCRIPTION_LEN, MAX_METADATA_NAME_LEN, MAX_URL_LEN, NewProduct, ProductUpdate, ProjectView,
+    check_metadata,
+};
 pub use records::MAX_CVE_TEXT_LEN;
 pub use releases::{MAX_CHANGES, MAX_DESCRIPTION_LEN, NewRevision};
+pub use tasks::{MAX_TASK_LISTING, TaskFailure, TaskView, task_failure};
 pub use votes::MAX_COMMENT_LEN;
 
 /// Why a use case failed.
@@ -56,6 +69,20 @@ pub enum ServiceError {
     /// Storage failed; the message is for logs.
     #[error("storage failed: {0}")]
     Store(String),
+    /// A field of the input is refused: which one, and why.
+    #[error("{field}: {message}")]
+    Field { field: String, message: String },
+    /// The credential presented is not accepted (a refused sign-in, an unknown, revoked or
+    /// expired token). The message says why without telling which accounts exist.
+    #[error("{0}")]
+    Unauthenticated(String),
+}
+
+impl ServiceError {
+    /// A refusal of one field of the input.
+    pub fn field(field: impl Into<String>, message: impl std::fmt::Display) -> Self {
+        ServiceError::Field { field: field.into(), message: message.to_string() }
+    }
 }
 
 impl From<StoreError> for ServiceError {
@@ -88,6 +115,16 @@ pub struct Ports {
     pub distributions: Arc<dyn DistributionRepository>,
     pub events: Arc<dyn EventRepository>,
     pub tasks: Arc<dyn TaskRepository>,
+    /// The one way state changes: a change set committed in one transaction.
+    pub changes: Arc<dyn UnitOfWork>,
+    /// Local accounts, people's global roles, sessions and personal access tokens.
+    pub accounts: Arc<dyn AccountRepository>,
+    /// Randomness and password hashing for credentials.
+    pub credentials: Arc<dyn Credentials>,
+    /// The task queue as callers see it: reads, cancel, retry.
+    pub queue: Arc<dyn TaskQueue>,
+    /// The audit log's integrity check.
+    pub audit: Arc<dyn AuditLog>,
 }
 
 impl std::fmt::Debug for Ports {
@@ -172,9 +209,25 @@ impl Services {
         Ok((scope, release))
     }
 
-    async fn emit(&self, event: NewEvent) -> ServiceResult<()> {
-        self.ports.events.append(&event).await?;
-        Ok(())
+    /// Commits a change: its writes, events and tasks in one transaction.
+    async fn commit(&self, change: Change) -> ServiceResult<Committed> {
+        Ok(self.ports.changes.commit(change).await?)
+    }
+
+    /// The vote policy in force for a release: the foundation default under the project's, the
+    /// product's and the release's own settings, validated. The one place policy is resolved.
+    pub fn effective_policy(
+        &self,
+        project: &Project,
+        product: Option<&crate::types::ProductKey>,
+        release: Option<&Release>,
+    ) -> ServiceResult<VotePolicy> {
+        Ok(crate::policy::effective(&self.foundation_policy, project, product, release)?)
+    }
+
+    /// The foundation's default vote policy.
+    pub fn foundation_policy(&self) -> &VotePolicy {
+        &self.foundation_policy
     }
 }
 

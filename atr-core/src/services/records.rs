@@ -4,6 +4,7 @@ use super::{ServiceError, ServiceResult, Services, actor};
 use crate::auth::{Activity, Principal};
 use crate::model::{CveLink, CveRecord, Distribution, EventKind, NewEvent, Phase, Project};
 use crate::policy::PolicyOverrides;
+use crate::ports::{Change, Write};
 use crate::types::{CveId, ProjectKey, Timestamp};
 
 /// Longest CVE title or description accepted, in bytes.
@@ -23,9 +24,8 @@ impl Services {
         PolicyOverrides::resolve(&self.foundation_policy, &[&policy])?;
         let mut updated = scope.project;
         updated.policy = policy;
-        self.ports.projects.update(&updated).await?;
         let event = NewEvent::for_project(now, actor(principal), project, EventKind::PolicyChanged);
-        self.emit(event).await?;
+        self.commit(Change::new().write(Write::UpdateProject(updated.clone())).event(event)).await?;
         Ok(updated)
     }
 
@@ -46,10 +46,9 @@ impl Services {
                 "a CVE needs a title, and title and description of at most {MAX_CVE_TEXT_LEN} bytes"
             )));
         }
-        self.ports.cves.put(&record).await?;
         let event =
             NewEvent::for_project(now, actor(principal), project, EventKind::CveRecorded { id: record.id.clone() });
-        self.emit(event).await?;
+        self.commit(Change::new().write(Write::PutCve(record.clone())).event(event)).await?;
         Ok(record)
     }
 
@@ -67,9 +66,12 @@ impl Services {
         if self.ports.cves.get(id).await?.is_none() {
             return Err(ServiceError::NotFound(format!("CVE {id}")));
         }
-        self.ports.cves.link(id, release, link).await?;
-        self.emit(NewEvent::for_release(now, actor(principal), release, EventKind::CveLinked { id: id.clone(), link }))
-            .await
+        let event =
+            NewEvent::for_release(now, actor(principal), release, EventKind::CveLinked { id: id.clone(), link });
+        let change =
+            Change::new().write(Write::LinkCve { id: id.clone(), release: release.clone(), link }).event(event);
+        self.commit(change).await?;
+        Ok(())
     }
 
     /// Records a distribution of a published release, made from its latest revision. Needs
@@ -100,10 +102,15 @@ impl Services {
                 return Err(ServiceError::Invalid(format!("{field} must be 1 to 255 bytes")));
             }
         }
-        self.ports.distributions.put(&distribution).await?;
         let kind =
             EventKind::DistributionRecorded { platform: distribution.platform, environment: distribution.environment };
-        self.emit(NewEvent::for_release(now, actor(principal), &key, kind)).await?;
+        let change = Change::new().write(Write::PutDistribution(distribution.clone())).event(NewEvent::for_release(
+            now,
+            actor(principal),
+            &key,
+            kind,
+        ));
+        self.commit(change).await?;
         Ok(distribution)
     }
 }

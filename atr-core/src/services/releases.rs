@@ -3,10 +3,8 @@
 use super::{ServiceError, ServiceResult, Services, actor, person_id};
 use crate::auth::{Activity, Principal};
 use crate::lifecycle;
-use crate::model::{
-    EventKind, NewEvent, Release, ReleaseKey, Revision, RevisionNumber, Task, TaskDescriptor, TaskKind,
-};
-use crate::ports::FileChange;
+use crate::model::{Analyze, EventKind, NewEvent, Release, ReleaseKey, Revision, RevisionNumber, Task, TaskDescriptor};
+use crate::ports::{Change, FileChange, Write};
 use crate::types::Timestamp;
 
 /// Longest revision description accepted, in bytes.
@@ -38,13 +36,13 @@ impl Services {
         }
         let by = person_id(principal).ok_or_else(|| ServiceError::Invalid("a release needs a person".into()))?;
         let release = Release::new_draft(key, scope.committee.key.clone(), by.clone(), now);
-        self.ports.releases.create(&release).await?;
-        self.emit(NewEvent::for_release(now, actor(principal), &release.key, EventKind::ReleaseStarted)).await?;
+        let started = NewEvent::for_release(now, actor(principal), &release.key, EventKind::ReleaseStarted);
+        self.commit(Change::new().write(Write::CreateRelease(release.clone())).event(started)).await?;
         Ok(release)
     }
 
     /// Makes a new revision of a draft or preview from its latest one with `changes` applied,
-    /// and queues its Analyze task.
+    /// and queues its Analyze task in the same transaction as the revision and its event.
     ///
     /// `expected_parent` is the revision the caller saw as latest; if another change made a
     /// newer one meanwhile, the call fails with `Conflict` naming the expected revision, and the
@@ -87,18 +85,26 @@ impl Services {
             description,
             files,
         };
-        if let Err(error) = self.ports.revisions.record(&revision).await {
-            // The loser of a race: its folder was never recorded, so nothing refers to it.
-            let _ = self.ports.files.discard_revision(key, number).await;
-            return Err(error.into());
-        }
         let kind = EventKind::RevisionCreated { revision: number, files: revision.files.len() };
-        self.emit(NewEvent::for_release(now, actor(principal), key, kind)).await?;
-        let analyze = self
-            .ports
+        let analyze = TaskDescriptor::of(&Analyze { release: key.clone(), revision: number })
+            .map_err(|e| ServiceError::Invalid(e.to_string()))?;
+        let change = Change::new()
+            .write(Write::RecordRevision(revision.clone()))
+            .event(NewEvent::for_release(now, actor(principal), key, kind))
+            .task(analyze);
+        let committed = match self.commit(change).await {
+            Ok(committed) => committed,
+            Err(error) => {
+                // The loser of a race: its folder was never recorded, so nothing refers to it.
+                let _ = self.ports.files.discard_revision(key, number).await;
+                return Err(error);
+            }
+        };
+        let analyze = committed
             .tasks
-            .enqueue(&TaskDescriptor { kind: TaskKind::Analyze, release: key.clone(), revision: number, priority: 0 })
-            .await?;
+            .into_iter()
+            .next()
+            .ok_or_else(|| ServiceError::Store("the revision's Analyze task was not queued".into()))?;
         Ok(NewRevision { revision, analyze })
     }
 
@@ -112,16 +118,18 @@ impl Services {
     ) -> ServiceResult<Release> {
         let (_, before) = self.authorized_release(principal, Activity::PerformActions, key, now).await?;
         let mut release = before.clone();
-        let change = lifecycle::announce(&mut release, confirmed, now)?;
-        self.ports.releases.update(&release, &before).await?;
-        for fingerprint in &release.signing_keys {
-            self.ports.keys.record_use(fingerprint, key).await?;
-        }
+        let phase = lifecycle::announce(&mut release, confirmed, now)?;
         let revision = release.latest_revision.ok_or(lifecycle::TransitionError::NoRevision)?;
         let who = actor(principal);
-        self.emit(NewEvent::for_release(now, who.clone(), key, EventKind::Announced { revision })).await?;
-        self.emit(NewEvent::for_release(now, who, key, EventKind::PhaseChanged { from: change.from, to: change.to }))
-            .await?;
+        let mut change = Change::new().write(Write::UpdateRelease(release.clone()));
+        for fingerprint in &release.signing_keys {
+            change = change.write(Write::RecordKeyUse { fingerprint: fingerprint.clone(), release: key.clone() });
+        }
+        let change = change
+            .event(NewEvent::for_release(now, who.clone(), key, EventKind::Announced { revision }))
+            .event(NewEvent::for_release(now, who, key, EventKind::PhaseChanged { from: phase.from, to: phase.to }));
+        self.commit(change).await?;
+        release.lock_version += 1;
         Ok(release)
     }
 
@@ -138,9 +146,15 @@ impl Services {
         let by = person_id(principal).ok_or_else(|| ServiceError::Invalid("revoking needs a person".into()))?;
         let mut release = before.clone();
         lifecycle::revoke(&mut release, by.clone(), reason, now)?;
-        self.ports.releases.update(&release, &before).await?;
         let kind = EventKind::Revoked { reason: reason.trim().to_owned() };
-        self.emit(NewEvent::for_release(now, actor(principal), key, kind)).await?;
+        let change = Change::new().write(Write::UpdateRelease(release.clone())).event(NewEvent::for_release(
+            now,
+            actor(principal),
+            key,
+            kind,
+        ));
+        self.commit(change).await?;
+        release.lock_version += 1;
         Ok(release)
     }
 }

@@ -9,15 +9,15 @@ use super::{Ports, ServiceError, Services};
 use crate::auth::{Denied, Principal};
 use crate::lifecycle::TransitionError;
 use crate::model::{
-    Ballot, CheckIgnore, CheckResult, CheckStatus, Committee, Consent, Event, EventKind, FileEntry, Metadata, NewEvent,
-    Person, Phase, Project, Release, ReleaseKey, RevisionNumber, Task, TaskKind, TaskStatus, VoteOutcome, VoteRound,
-    VoteValue, Voter,
+    Analyze, Ballot, CheckCounts, CheckIgnore, CheckResult, CheckRun, CheckStatus, Committee, Consent, Event,
+    EventKind, FileEntry, Metadata, Person, Phase, Project, Release, ReleaseKey, Revision, RevisionNumber, Task,
+    TaskStatus, VoteOutcome, VoteRound, VoteValue, Voter,
 };
 use crate::policy::{PolicyOverrides, VotePolicy};
 use crate::ports::{
-    FileChange, MockBallotRepository, MockCommitteeRepository, MockCveRepository, MockDistributionRepository,
-    MockEventRepository, MockKeyRepository, MockPersonRepository, MockProjectRepository, MockReleaseFiles,
-    MockReleaseRepository, MockRevisionRepository, MockTaskRepository, StoreError,
+    Change, Committed, FileChange, MockBallotRepository, MockCommitteeRepository, MockCveRepository,
+    MockDistributionRepository, MockEventRepository, MockKeyRepository, MockPersonRepository, MockProjectRepository,
+    MockReleaseFiles, MockReleaseRepository, MockRevisionRepository, MockTaskRepository, StoreError, UnitOfWork, Write,
 };
 use crate::types::{CommitteeKey, ProjectKey, ReleasePath, Sha3_256Digest, Sha512Digest, Timestamp, UserId, Version};
 
@@ -102,10 +102,67 @@ struct Mocks {
     distributions: MockDistributionRepository,
     events: MockEventRepository,
     tasks: MockTaskRepository,
+    changes: Log,
+    accounts: crate::ports::MockAccountRepository,
+    credentials: crate::ports::MockCredentials,
+    queue: crate::ports::MockTaskQueue,
+    audit: crate::ports::MockAuditLog,
 }
 
-/// Events appended, in order.
-type Log = Arc<Mutex<Vec<EventKind>>>;
+/// A unit of work that records every change it commits (or refuses them all with `fail`).
+#[derive(Default)]
+struct Recorder {
+    changes: Mutex<Vec<Change>>,
+    fail: Mutex<Option<StoreError>>,
+}
+
+#[async_trait::async_trait]
+impl UnitOfWork for Recorder {
+    async fn commit(&self, change: Change) -> Result<Committed, StoreError> {
+        if let Some(error) = self.fail.lock().unwrap().clone() {
+            return Err(error);
+        }
+        let mut changes = self.changes.lock().unwrap();
+        let first = changes.iter().map(|c| c.events.len() as u64).sum::<u64>() + 1;
+        let events =
+            change.events.iter().enumerate().map(|(i, e)| Event { id: first + i as u64, event: e.clone() }).collect();
+        let tasks = change
+            .tasks
+            .iter()
+            .map(|t| Task { id: 7, descriptor: t.clone(), status: TaskStatus::Queued, attempts: 0, error: None })
+            .collect();
+        changes.push(change);
+        Ok(Committed { events, tasks })
+    }
+}
+
+impl Recorder {
+    /// The kinds of the events committed, in order.
+    fn events(&self) -> Vec<EventKind> {
+        self.changes.lock().unwrap().iter().flat_map(|c| c.events.iter().map(|e| e.kind.clone())).collect()
+    }
+
+    /// Every write committed, in order.
+    fn writes(&self) -> Vec<Write> {
+        self.changes.lock().unwrap().iter().flat_map(|c| c.writes.clone()).collect()
+    }
+
+    /// The last release written by an update.
+    fn updated(&self) -> Option<Release> {
+        self.writes().into_iter().rev().find_map(|w| match w {
+            Write::UpdateRelease(r) => Some(r),
+            _ => None,
+        })
+    }
+
+    /// Every change committed, in order.
+    fn changes(&self) -> Vec<Change> {
+        self.changes.lock().unwrap().clone()
+    }
+}
+
+/// What the services committed.
+type Log = Arc<Recorder>;
 
 impl Mocks {
     /// Mocks that know the httpd committee (and the incubator) and project, and record events.
@@ -115,13 +172,7 @@ impl Mocks {
             .expect_get()
             .returning(move |k| Ok([committee.clone(), incubator()].into_iter().find(|c| &c.key == k)));
         m.projects.expect_get().returning(move |k| Ok((&project.key == k).then(|| project.clone())));
-        let log: Log = Arc::default();
-        let sink = log.clone();
-        m.events.expect_append().returning(move |e: &NewEvent| {
-            let mut log = sink.lock().unwrap();
-            log.push(e.kind.clone());
-            Ok(Event { id: log.len() as u64, event: e.clone() })
-        });
+        let log = m.changes.clone();
         (m, log)
     }
 
@@ -130,15 +181,9 @@ impl Mocks {
         self
     }
 
-    /// Captures what `releases.update` writes.
-    fn capture_update(&mut self) -> Arc<Mutex<Option<Release>>> {
-        let written: Arc<Mutex<Option<Release>>> = Arc::default();
-        let sink = written.clone();
-        self.releases.expect_update().times(1).returning(move |new, _| {
-            *sink.lock().unwrap() = Some(new.clone());
-            Ok(())
-        });
-        written
+    /// What the services commit, to read the release an update wrote.
+    fn capture_update(&mut self) -> Log {
+        self.changes.clone()
     }
 
     fn services(self) -> Services {
@@ -155,6 +200,11 @@ impl Mocks {
             distributions: Arc::new(self.distributions),
             events: Arc::new(self.events),
             tasks: Arc::new(self.tasks),
+            changes: self.changes,
+            accounts: Arc::new(self.accounts),
+            credentials: Arc::new(self.credentials),
+            queue: Arc::new(self.queue),
+            audit: Arc::new(self.audit),
         };
         Services::new(ports, VotePolicy::foundation_default()).unwrap()
     }
@@ -169,28 +219,26 @@ fn denied(result: Result<impl std::fmt::Debug, ServiceError>) -> Denied {
 
 #[tokio::test]
 async fn start_release_needs_manage_release_and_emits() {
-    let (mut m, log) = Mocks::new(httpd_committee(), project(PolicyOverrides::default()));
-    m.releases.expect_create().times(1).returning(|r| {
-        assert_eq!((r.phase, r.latest_revision, &r.created_by), (Phase::Draft, None, &uid("rm")));
-        Ok(())
-    });
+    let (m, log) = Mocks::new(httpd_committee(), project(PolicyOverrides::default()));
     let s = m.services();
     let release = s.start_release(&person("rm"), key(), T0).await.unwrap();
     assert_eq!(release.phase, Phase::Draft);
-    assert_eq!(*log.lock().unwrap(), vec![EventKind::ReleaseStarted]);
+    let changes = log.changes();
+    assert_eq!(changes.len(), 1, "one change: the release and its event together");
+    let [Write::CreateRelease(r)] = changes[0].writes.as_slice() else { panic!("{:?}", changes[0].writes) };
+    assert_eq!((r.phase, r.latest_revision, &r.created_by), (Phase::Draft, None, &uid("rm")));
+    assert_eq!(log.events(), vec![EventKind::ReleaseStarted]);
 
     // A committer may not; nothing is written.
-    let (mut m, log) = Mocks::new(httpd_committee(), project(PolicyOverrides::default()));
-    m.releases.expect_create().times(0);
+    let (m, log) = Mocks::new(httpd_committee(), project(PolicyOverrides::default()));
     let d = denied(m.services().start_release(&person("dev1"), key(), T0).await);
     assert!(d.to_string().contains("manage_release"), "{d}");
-    assert!(log.lock().unwrap().is_empty());
+    assert!(log.changes().is_empty());
 }
 
 #[tokio::test]
 async fn start_release_of_unknown_product_or_project() {
-    let (mut m, _) = Mocks::new(httpd_committee(), project(PolicyOverrides::default()));
-    m.releases.expect_create().times(0);
+    let (m, log) = Mocks::new(httpd_committee(), project(PolicyOverrides::default()));
     let s = m.services();
     let mut k = key();
     k.product = Some(crate::types::ProductKey::parse("server").unwrap());
@@ -202,15 +250,16 @@ async fn start_release_of_unknown_product_or_project() {
     assert!(
         matches!(s.start_release(&person("rm"), k, T0).await, Err(ServiceError::NotFound(w)) if w.contains("project nope"))
     );
+    assert!(log.changes().is_empty());
 }
 
 #[tokio::test]
 async fn start_release_conflict_passes_through() {
-    let (mut m, log) = Mocks::new(httpd_committee(), project(PolicyOverrides::default()));
-    m.releases.expect_create().returning(|_| Err(StoreError::Conflict("release httpd 2.4.68 exists".into())));
+    let (m, log) = Mocks::new(httpd_committee(), project(PolicyOverrides::default()));
+    *log.fail.lock().unwrap() = Some(StoreError::Conflict("release httpd 2.4.68 exists".into()));
     let err = m.services().start_release(&person("rm"), key(), T0).await.unwrap_err();
     assert!(matches!(err, ServiceError::Conflict(ref w) if w.contains("exists")), "{err}");
-    assert!(log.lock().unwrap().is_empty(), "no event for a change that did not happen");
+    assert!(log.events().is_empty(), "no event for a change that did not happen");
 }
 
 fn put(path: &str) -> FileChange {
@@ -247,20 +296,17 @@ async fn add_revision_builds_records_and_queues_analyze() {
         .times(1)
         .withf(|_, parent, number, changes| *parent == Some(rev(1)) && *number == rev(2) && changes.len() == 1)
         .returning(|_, _, _, _| Ok(vec![entry("a.tar.gz")]));
-    m.revisions
-        .expect_record()
-        .times(1)
-        .withf(|r| r.parent == Some(rev(1)) && r.number == rev(2))
-        .returning(|_| Ok(()));
-    m.tasks
-        .expect_enqueue()
-        .times(1)
-        .withf(|t| t.kind == TaskKind::Analyze && t.revision == rev(2))
-        .returning(|t| Ok(Task { id: 7, descriptor: t.clone(), status: TaskStatus::Queued, attempts: 0, error: None }));
     let s = m.services();
     let new = s.add_revision(&person("rm"), &key(), Some(rev(1)), vec![put("a.tar.gz")], None, T0).await.unwrap();
     assert_eq!((new.revision.number, new.analyze.id), (rev(2), 7));
-    assert_eq!(*log.lock().unwrap(), vec![EventKind::RevisionCreated { revision: rev(2), files: 1 }]);
+    // The revision, its event and its Analyze task are one change.
+    let changes = log.changes();
+    assert_eq!(changes.len(), 1);
+    let [Write::RecordRevision(r)] = changes[0].writes.as_slice() else { panic!("{:?}", changes[0].writes) };
+    assert_eq!((r.parent, r.number), (Some(rev(1)), rev(2)));
+    assert_eq!(changes[0].tasks.len(), 1);
+    assert_eq!(changes[0].tasks[0].payload::<Analyze>().unwrap(), Analyze { release: key(), revision: rev(2) });
+    assert_eq!(log.events(), vec![EventKind::RevisionCreated { revision: rev(2), files: 1 }]);
 }
 
 #[tokio::test]
@@ -277,14 +323,11 @@ async fn add_revision_losing_a_race_discards_its_folder() {
     let (m, log) = Mocks::new(httpd_committee(), project(PolicyOverrides::default()));
     let mut m = m.with_release(draft_with(1));
     m.files.expect_create_revision().returning(|_, _, _, _| Ok(vec![entry("a")]));
-    m.revisions
-        .expect_record()
-        .returning(|_| Err(StoreError::Conflict("expected revision 00001 to be the latest".into())));
+    *log.fail.lock().unwrap() = Some(StoreError::Conflict("expected revision 00001 to be the latest".into()));
     m.files.expect_discard_revision().times(1).withf(|_, n| *n == rev(2)).returning(|_, _| Ok(()));
-    m.tasks.expect_enqueue().times(0);
     let err = m.services().add_revision(&person("rm"), &key(), Some(rev(1)), vec![put("a")], None, T0).await;
     assert!(matches!(err, Err(ServiceError::Conflict(ref w)) if w.contains("00001")), "{err:?}");
-    assert!(log.lock().unwrap().is_empty());
+    assert!(log.events().is_empty());
 }
 
 #[tokio::test]
@@ -312,49 +355,112 @@ fn check(status: CheckStatus, path: &str) -> CheckResult {
     }
 }
 
-/// Mocks for starting a vote on revision 1 with the given checks.
+fn fpr(hex: char) -> crate::types::Fingerprint {
+    crate::types::Fingerprint::parse(&hex.to_string().repeat(40)).unwrap()
+}
+
+/// The checks of revision 1 ran to completion; key A made good signatures.
+fn completed_run() -> CheckRun {
+    CheckRun {
+        release: key(),
+        revision: rev(1),
+        checker_version: "1".into(),
+        completed_at: T0,
+        counts: CheckCounts::default(),
+        signers: BTreeSet::from([fpr('a')]),
+    }
+}
+
+/// Revision 1 with one complete package: artifact, signature, checksum.
+fn revision_with(files: &[&str]) -> Revision {
+    Revision {
+        release: key(),
+        number: rev(1),
+        parent: None,
+        phase: Phase::Draft,
+        created_at: T0,
+        created_by: uid("rm"),
+        description: None,
+        files: files.iter().map(|f| entry(f)).collect(),
+    }
+}
+
+const PACKAGE: [&str; 3] = ["a.tar.gz", "a.tar.gz.asc", "a.tar.gz.sha512"];
+
+/// Mocks for starting a vote on revision 1 (a complete package) whose checks completed with
+/// the given results.
 fn vote_mocks(
     policy: PolicyOverrides,
     pending: u32,
     results: Vec<CheckResult>,
     ignores: Vec<CheckIgnore>,
 ) -> (Mocks, Log) {
+    vote_mocks_with(policy, pending, results, ignores, Some(completed_run()), &PACKAGE)
+}
+
+fn vote_mocks_with(
+    policy: PolicyOverrides,
+    pending: u32,
+    results: Vec<CheckResult>,
+    ignores: Vec<CheckIgnore>,
+    run: Option<CheckRun>,
+    files: &[&str],
+) -> (Mocks, Log) {
     let (m, log) = Mocks::new(httpd_committee(), project(policy));
     let mut m = m.with_release(draft_with(1));
     m.tasks.expect_pending().returning(move |_, _| Ok(pending));
     m.revisions.expect_checks().returning(move |_, _| Ok(results.clone()));
+    m.revisions.expect_check_run().returning(move |_, _| Ok(run.clone()));
+    let revision = revision_with(files);
+    m.revisions.expect_get().returning(move |_, _| Ok(Some(revision.clone())));
     m.projects.expect_ignores().returning(move |_| Ok(ignores.clone()));
     (m, log)
 }
 
 #[tokio::test]
-async fn start_vote_snapshots_policy_and_voters() {
+async fn start_vote_snapshots_policy_voters_and_signing_keys() {
     let strict = PolicyOverrides { min_hours: Some(96), strict_checking: Some(true), ..Default::default() };
-    let (mut m, log) = vote_mocks(strict, 0, vec![check(CheckStatus::Warning, "a")], vec![]);
+    let (mut m, log) = vote_mocks(strict, 0, vec![check(CheckStatus::Note, "a")], vec![]);
     let written = m.capture_update();
     let release = m.services().start_vote(&person("rm"), &key(), rev(1), T0).await.unwrap();
     let vote = release.vote.clone().unwrap();
     assert_eq!(vote.closes_at, T0.plus_hours(96), "the project's policy is in force");
     assert!(vote.policy.strict_checking);
     assert_eq!(vote.binding_voters, httpd_committee().pmc_members);
-    assert_eq!(written.lock().unwrap().as_ref(), Some(&release));
-    let log = log.lock().unwrap();
+    // The keys that signed the voted revision are snapshotted and linked to the release.
+    assert_eq!(vote.signing_keys, BTreeSet::from([fpr('a')]));
+    assert_eq!(release.signing_keys, BTreeSet::from([fpr('a')]));
+    assert!(
+        log.writes().contains(&Write::RecordKeyUse { fingerprint: fpr('a'), release: key() }),
+        "{:?}",
+        log.writes()
+    );
+    let mut stored = written.updated().unwrap();
+    assert_eq!(stored.lock_version, 0, "the update names the lock version it read");
+    stored.lock_version += 1;
+    assert_eq!(stored, release, "the answer is the stored release with its bumped lock version");
+    let changes = log.changes();
+    assert_eq!(changes.len(), 1, "the phase change and its events are one change");
+    let log = log.events();
     assert!(matches!(log[0], EventKind::VoteStarted { round: VoteRound::Committee, .. }));
     assert_eq!(log[1], EventKind::PhaseChanged { from: Phase::Draft, to: Phase::Candidate });
 }
 
 #[tokio::test]
-async fn start_vote_guards_pending_checks_and_strict_blockers() {
+async fn start_vote_guards_pending_checks_and_blockers() {
     let strict = PolicyOverrides { strict_checking: Some(true), ..Default::default() };
-    let (mut m, _) = vote_mocks(strict.clone(), 1, vec![], vec![]);
-    m.releases.expect_update().times(0);
+    let (m, log) = vote_mocks(strict.clone(), 1, vec![], vec![]);
     let err = m.services().start_vote(&person("rm"), &key(), rev(1), T0).await.unwrap_err();
     assert!(matches!(err, ServiceError::Transition(TransitionError::ChecksPending { pending: 1, .. })), "{err}");
+    assert!(log.changes().is_empty());
 
-    let (mut m, _) = vote_mocks(strict.clone(), 0, vec![check(CheckStatus::Blocker, "a.tar.gz")], vec![]);
-    m.releases.expect_update().times(0);
-    let err = m.services().start_vote(&person("rm"), &key(), rev(1), T0).await.unwrap_err();
-    assert!(matches!(err, ServiceError::Transition(TransitionError::BlockingResults { blockers: 1, .. })), "{err}");
+    // A blocker stops the vote whatever the policy.
+    for policy in [strict.clone(), PolicyOverrides::default()] {
+        let (m, log) = vote_mocks(policy, 0, vec![check(CheckStatus::Blocker, "a.tar.gz")], vec![]);
+        let err = m.services().start_vote(&person("rm"), &key(), rev(1), T0).await.unwrap_err();
+        assert!(matches!(err, ServiceError::Transition(TransitionError::BlockingResults { blockers: 1, .. })), "{err}");
+        assert!(log.changes().is_empty());
+    }
 
     // The same blocker, silenced by a project ignore, no longer stops the vote.
     let ignore = CheckIgnore {
@@ -364,26 +470,44 @@ async fn start_vote_guards_pending_checks_and_strict_blockers() {
         message_glob: None,
         reason: "known".into(),
     };
-    let (mut m, _) = vote_mocks(strict, 0, vec![check(CheckStatus::Blocker, "a.tar.gz")], vec![ignore]);
-    let _ = m.capture_update();
+    let (m, log) = vote_mocks(strict, 0, vec![check(CheckStatus::Blocker, "a.tar.gz")], vec![ignore]);
     m.services().start_vote(&person("rm"), &key(), rev(1), T0).await.unwrap();
+    assert_eq!(log.changes().len(), 1);
+}
+
+#[tokio::test]
+async fn start_vote_needs_completed_checks_and_a_complete_package() {
+    // Checks cancelled or failed for good: nothing pending, no results, and no completed run.
+    let (m, log) = vote_mocks_with(PolicyOverrides::default(), 0, vec![], vec![], None, &PACKAGE);
+    let err = m.services().start_vote(&person("rm"), &key(), rev(1), T0).await.unwrap_err();
+    assert!(matches!(err, ServiceError::Transition(TransitionError::ChecksNotCompleted { .. })), "{err}");
+    assert!(log.changes().is_empty());
+
+    // Only a notes file, or an artifact without its signature: no complete package.
+    for files in [&["notes.txt"][..], &["a.tar.gz", "a.tar.gz.sha512"][..]] {
+        let (m, log) = vote_mocks_with(PolicyOverrides::default(), 0, vec![], vec![], Some(completed_run()), files);
+        let err = m.services().start_vote(&person("rm"), &key(), rev(1), T0).await.unwrap_err();
+        assert!(matches!(err, ServiceError::Transition(TransitionError::NoCompletePackage { .. })), "{err}");
+        assert!(log.changes().is_empty());
+    }
 }
 
 #[tokio::test]
 async fn start_vote_refuses_an_invalid_resolved_policy() {
     // Stored data is not trusted: an out-of-range setting is refused when resolved.
     let bad = PolicyOverrides { min_hours: Some(12), ..Default::default() };
-    let (mut m, _) = vote_mocks(bad, 0, vec![], vec![]);
-    m.releases.expect_update().times(0);
+    let (m, log) = vote_mocks(bad, 0, vec![], vec![]);
     let err = m.services().start_vote(&person("rm"), &key(), rev(1), T0).await.unwrap_err();
     assert!(matches!(err, ServiceError::Policy(_)), "{err}");
+    assert!(log.changes().is_empty());
 }
 
 fn candidate(committee: &Committee) -> Release {
     let mut r = draft_with(1);
     let start = crate::lifecycle::VoteStart {
         revision: rev(1),
-        checks: crate::model::CheckSummary::default(),
+        checks: crate::model::CheckSummary { completed: true, ..Default::default() },
+        complete_packages: 1,
         policy: VotePolicy::foundation_default(),
         binding_committee: committee.key.clone(),
         binding_voters: committee.pmc_members.clone(),
@@ -398,24 +522,24 @@ fn candidate(committee: &Committee) -> Release {
 #[tokio::test]
 async fn ballots_bind_by_snapshot_and_visitors_need_consent() {
     let (m, log) = Mocks::new(httpd_committee(), project(PolicyOverrides::default()));
-    let mut m = m.with_release(candidate(&httpd_committee()));
-    let cast: Arc<Mutex<Vec<Ballot>>> = Arc::default();
-    let sink = cast.clone();
-    m.ballots.expect_cast().returning(move |b| {
-        sink.lock().unwrap().push(b.clone());
-        Ok(())
-    });
+    let m = m.with_release(candidate(&httpd_committee()));
     let s = m.services();
     s.cast_ballot(&person("pmc1"), &key(), VoteValue::PlusOne, None, T0).await.unwrap();
     s.cast_ballot(&person("dev1"), &key(), VoteValue::PlusOne, None, T0).await.unwrap();
     let d = denied(s.cast_ballot(&visitor(false), &key(), VoteValue::PlusOne, None, T0).await);
     assert!(d.to_string().contains("consent"), "{d}");
     s.cast_ballot(&visitor(true), &key(), VoteValue::MinusOne, None, T0).await.unwrap();
-    let voters: Vec<_> = cast.lock().unwrap().iter().map(|b| b.voter.clone()).collect();
+    let voters: Vec<Voter> = log
+        .writes()
+        .into_iter()
+        .filter_map(|w| match w {
+            Write::CastBallot(b) => Some(b.voter),
+            _ => None,
+        })
+        .collect();
     assert_eq!(voters, vec![Voter::User(uid("pmc1")), Voter::User(uid("dev1")), Voter::User(uid("visitor"))]);
-    let log = log.lock().unwrap();
     assert_eq!(
-        *log,
+        log.events(),
         vec![
             EventKind::BallotCast { round: VoteRound::Committee, value: VoteValue::PlusOne, binding: true },
             EventKind::BallotCast { round: VoteRound::Committee, value: VoteValue::PlusOne, binding: false },
@@ -427,8 +551,7 @@ async fn ballots_bind_by_snapshot_and_visitors_need_consent() {
 #[tokio::test]
 async fn ballots_only_while_a_vote_is_open() {
     let (m, _) = Mocks::new(httpd_committee(), project(PolicyOverrides::default()));
-    let mut m = m.with_release(draft_with(1));
-    m.ballots.expect_cast().times(0);
+    let m = m.with_release(draft_with(1));
     let err = m.services().cast_ballot(&person("pmc1"), &key(), VoteValue::PlusOne, None, T0).await.unwrap_err();
     assert!(matches!(err, ServiceError::Transition(TransitionError::WrongPhase { .. })), "{err}");
 }
@@ -463,22 +586,22 @@ async fn resolve_passed_needs_the_pass_rule_and_the_minimum_time() {
     let written = m.capture_update();
     let release = m.services().resolve_vote(&person("rm"), &key(), VoteOutcome::Passed, after).await.unwrap();
     assert_eq!(release.phase, Phase::Preview);
-    assert_eq!(written.lock().unwrap().as_ref().map(|r| r.phase), Some(Phase::Preview));
-    let events = log.lock().unwrap().clone();
+    assert_eq!(written.updated().as_ref().map(|r| r.phase), Some(Phase::Preview));
+    let events = log.events();
     assert!(matches!(events[0], EventKind::VoteTallied { binding_plus: 3, passes: true, .. }), "{events:?}");
     assert_eq!(events[1], EventKind::VoteResolved { round: VoteRound::Committee, outcome: VoteOutcome::Passed });
     assert_eq!(events[2], EventKind::PhaseChanged { from: Phase::Candidate, to: Phase::Preview });
 
-    let (mut m, _) = resolve_mocks(&httpd_committee(), three[..2].to_vec());
-    m.releases.expect_update().times(0);
+    let (m, log) = resolve_mocks(&httpd_committee(), three[..2].to_vec());
     let err = m.services().resolve_vote(&person("rm"), &key(), VoteOutcome::Passed, after).await.unwrap_err();
     assert!(matches!(err, ServiceError::Transition(TransitionError::VoteNotPassed)), "{err}");
+    assert!(log.changes().is_empty());
 
-    let (mut m, _) = resolve_mocks(&httpd_committee(), three.clone());
-    m.releases.expect_update().times(0);
+    let (m, log) = resolve_mocks(&httpd_committee(), three.clone());
     let early = T0.plus_hours(71);
     let err = m.services().resolve_vote(&person("rm"), &key(), VoteOutcome::Passed, early).await.unwrap_err();
     assert!(matches!(err, ServiceError::Transition(TransitionError::VoteStillOpen { .. })), "{err}");
+    assert!(log.changes().is_empty());
 
     // A committer may not resolve.
     let (m, _) = resolve_mocks(&httpd_committee(), three);
@@ -496,7 +619,7 @@ async fn podling_vote_goes_to_the_incubator() {
     let vote = release.vote.unwrap();
     assert_eq!(vote.round, VoteRound::Parent);
     assert_eq!(vote.binding_voters, incubator().pmc_members);
-    assert!(matches!(log.lock().unwrap().last(), Some(EventKind::VoteStarted { round: VoteRound::Parent, .. })));
+    assert!(matches!(log.events().last(), Some(EventKind::VoteStarted { round: VoteRound::Parent, .. })));
 }
 
 #[tokio::test]
@@ -505,7 +628,7 @@ async fn failed_vote_returns_to_draft() {
     let _ = m.capture_update();
     let release = m.services().resolve_vote(&person("pmc1"), &key(), VoteOutcome::Failed, T0).await.unwrap();
     assert_eq!(release.phase, Phase::Draft);
-    assert_eq!(log.lock().unwrap()[2], EventKind::PhaseChanged { from: Phase::Candidate, to: Phase::Draft });
+    assert_eq!(log.events()[2], EventKind::PhaseChanged { from: Phase::Candidate, to: Phase::Draft });
 }
 
 #[tokio::test]
@@ -517,8 +640,8 @@ async fn revoke_keeps_the_release_and_needs_permission() {
     denied(s.revoke(&person("dev1"), &key(), "broken", T0).await);
     let release = s.revoke(&person("pmc2"), &key(), "broken build", T0).await.unwrap();
     assert_eq!(release.stage(), Some(crate::types::Stage::Revoked));
-    assert_eq!(written.lock().unwrap().as_ref().unwrap().revocation.as_ref().unwrap().reason, "broken build");
-    assert_eq!(*log.lock().unwrap(), vec![EventKind::Revoked { reason: "broken build".into() }]);
+    assert_eq!(written.updated().as_ref().unwrap().revocation.as_ref().unwrap().reason, "broken build");
+    assert_eq!(log.events(), vec![EventKind::Revoked { reason: "broken build".into() }]);
 }
 
 #[tokio::test]
@@ -530,7 +653,7 @@ async fn announce_from_preview() {
     let _ = m.capture_update();
     let release = m.services().announce(&person("rm"), &key(), false, T0.plus_hours(80)).await.unwrap();
     assert_eq!(release.stage(), Some(crate::types::Stage::Current));
-    let log = log.lock().unwrap();
+    let log = log.events();
     assert_eq!(log[0], EventKind::Announced { revision: rev(1) });
     assert_eq!(log[1], EventKind::PhaseChanged { from: Phase::Preview, to: Phase::Release });
 }
@@ -549,12 +672,13 @@ async fn a_token_cannot_vote_but_can_start_a_release() {
     .unwrap();
     let owner = Person { id: uid("rm"), asf_member: false, admin: false, consent: None };
     let principal = Principal::Token { owner, token };
-    let (mut m, log) = Mocks::new(httpd_committee(), project(PolicyOverrides::default()));
-    m.releases.expect_create().times(1).returning(|_| Ok(()));
+    let (m, log) = Mocks::new(httpd_committee(), project(PolicyOverrides::default()));
     let s = m.services();
     s.start_release(&principal, key(), T0).await.unwrap();
-    assert_eq!(*log.lock().unwrap(), vec![EventKind::ReleaseStarted]);
+    assert_eq!(log.events(), vec![EventKind::ReleaseStarted]);
     // Expired: refused.
     let d = denied(s.start_release(&principal, key(), T0.plus_hours(25)).await);
     assert!(d.to_string().contains("expired"), "{d}");
 }
+
+mod admin;

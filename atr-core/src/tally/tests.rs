@@ -9,6 +9,8 @@ use crate::policy::VotePolicy;
 use crate::types::{CommitteeKey, ProjectKey, UserId, Version};
 
 const T0: Timestamp = Timestamp::from_unix(1_750_000_000);
+/// After the 72 hours of the default policy.
+const CLOSED: Timestamp = Timestamp::from_unix(1_750_000_000 + 73 * 3600);
 
 fn uid(s: &str) -> UserId {
     UserId::parse(s).unwrap()
@@ -52,25 +54,25 @@ use VoteValue::{MinusOne, MinusZero, PlusOne, PlusZero, Zero};
 fn asf_rule_needs_three_binding_plus_ones_and_a_binding_majority() {
     let vote = record(VoteRound::Committee, &["a", "b", "c", "d", "e", "f", "g"]);
     let two = [ballot("a", PlusOne, 1), ballot("b", PlusOne, 2), ballot("x", PlusOne, 3), ballot("y", PlusOne, 4)];
-    let t = tally(&two, &vote);
+    let t = tally(&two, &vote, CLOSED);
     assert_eq!((t.binding.plus_one, t.non_binding.plus_one, t.passes), (2, 2, false));
 
     let three = [ballot("a", PlusOne, 1), ballot("b", PlusOne, 2), ballot("c", PlusOne, 3)];
-    assert!(tally(&three, &vote).passes);
+    assert!(tally(&three, &vote, CLOSED).passes);
 
     // 3 binding +1 against 3 binding -1: no majority.
     let mut tied = three.to_vec();
     tied.extend([ballot("d", MinusOne, 4), ballot("e", MinusOne, 5), ballot("f", MinusOne, 6)]);
-    let t = tally(&tied, &vote);
+    let t = tally(&tied, &vote, CLOSED);
     assert_eq!((t.binding.plus_one, t.binding.minus_one, t.passes), (3, 3, false));
     // One more binding +1 tips it; non-binding -1s never do.
     tied.push(ballot("g", PlusOne, 7));
     tied.extend((0..10).map(|i| ballot(&format!("n{i}"), MinusOne, 8 + i)));
-    let t = tally(&tied, &vote);
+    let t = tally(&tied, &vote, CLOSED);
     assert_eq!((t.binding.plus_one, t.binding.minus_one, t.non_binding.minus_one, t.passes), (4, 3, 10, true));
     // Zeros are counted but decide nothing.
     let zeros = [ballot("a", PlusZero, 1), ballot("b", Zero, 1), ballot("c", MinusZero, 1)];
-    let t = tally(&zeros, &vote);
+    let t = tally(&zeros, &vote, CLOSED);
     assert_eq!((t.binding.plus_zero, t.binding.zero, t.binding.minus_zero, t.passes), (1, 1, 1, false));
 }
 
@@ -85,12 +87,12 @@ fn the_latest_ballot_of_each_voter_counts() {
         ballot("c", MinusOne, 3),
         ballot("a", PlusOne, 40),
     ];
-    let t = tally(&ballots, &vote);
+    let t = tally(&ballots, &vote, CLOSED);
     assert_eq!((t.binding.plus_one, t.binding.minus_one, t.passes), (3, 0, true));
     assert_eq!(t.votes.len(), 3);
     // And the other way round.
     let ballots = [ballot("a", PlusOne, 1), ballot("b", PlusOne, 2), ballot("c", PlusOne, 3), ballot("c", MinusOne, 4)];
-    let t = tally(&ballots, &vote);
+    let t = tally(&ballots, &vote, CLOSED);
     assert_eq!((t.binding.plus_one, t.binding.minus_one, t.passes), (2, 1, false));
 }
 
@@ -99,7 +101,7 @@ fn binding_is_the_membership_snapshotted_at_vote_start() {
     // "d" joined the PMC after the vote started: not in the snapshot, not binding.
     let vote = record(VoteRound::Committee, &["a", "b"]);
     let ballots = [ballot("a", PlusOne, 1), ballot("b", PlusOne, 2), ballot("d", PlusOne, 3)];
-    let t = tally(&ballots, &vote);
+    let t = tally(&ballots, &vote, CLOSED);
     assert_eq!((t.binding.plus_one, t.non_binding.plus_one, t.passes), (2, 1, false));
     assert!(t.votes[0].binding && t.votes[1].binding && !t.votes[2].binding);
     // Mail voters and anonymous voters never bind, whatever their name.
@@ -107,7 +109,7 @@ fn binding_is_the_membership_snapshotted_at_vote_start() {
     by_mail.voter = Voter::Email("a".into());
     let mut anonymous = ballot("a", PlusOne, 5);
     anonymous.voter = Voter::Anonymous("a".into());
-    let t = tally(&[by_mail, anonymous], &vote);
+    let t = tally(&[by_mail, anonymous], &vote, CLOSED);
     assert_eq!((t.binding.plus_one, t.non_binding.plus_one), (0, 2));
 }
 
@@ -115,7 +117,7 @@ fn binding_is_the_membership_snapshotted_at_vote_start() {
 fn ballots_of_another_round_are_not_counted() {
     let vote = record(VoteRound::Parent, &["a", "b", "c"]);
     let ballots = [ballot("a", PlusOne, 1), ballot("b", PlusOne, 2), ballot("c", PlusOne, 3)];
-    let t = tally(&ballots, &vote);
+    let t = tally(&ballots, &vote, CLOSED);
     assert_eq!((t.binding.plus_one, t.passes), (0, false));
 }
 
@@ -124,16 +126,16 @@ fn the_pass_rule_is_configurable() {
     let mut vote = record(VoteRound::Committee, &["a", "b", "c"]);
     vote.policy.pass_rule = PassRule { min_binding_plus_one: 1, majority_of_binding: false };
     let ballots = [ballot("a", PlusOne, 1), ballot("b", MinusOne, 2), ballot("c", MinusOne, 3)];
-    assert!(tally(&ballots, &vote).passes);
+    assert!(tally(&ballots, &vote, CLOSED).passes);
     vote.policy.pass_rule = PassRule::ASF;
-    assert!(!tally(&ballots, &vote).passes);
+    assert!(!tally(&ballots, &vote, CLOSED).passes);
 }
 
 #[test]
 fn summary_lists_counts_and_verdict() {
     let vote = record(VoteRound::Committee, &["a", "b", "c"]);
     let ballots = [ballot("a", PlusOne, 1), ballot("b", PlusOne, 2), ballot("c", PlusOne, 3), ballot("x", MinusOne, 4)];
-    let summary = tally(&ballots, &vote).summary();
+    let summary = tally(&ballots, &vote, CLOSED).summary();
     assert!(summary.contains("+1: 3 binding, 0 non-binding"), "{summary}");
     assert!(summary.contains("-1: 0 binding, 1 non-binding"), "{summary}");
     assert!(summary.contains("  -1 x\n"), "{summary}");
@@ -312,7 +314,7 @@ fn a_whole_messy_thread() {
     assert_eq!(cast, expected);
     assert_eq!(ballots[0].source, BallotSource::Mail { message_id: "m1".into() });
 
-    let t = tally(&ballots, &record(VoteRound::Committee, &["a", "b", "c"]));
+    let t = tally(&ballots, &record(VoteRound::Committee, &["a", "b", "c"]), CLOSED);
     assert_eq!((t.binding.plus_one, t.binding.minus_one, t.non_binding.minus_one, t.passes), (3, 0, 1, true));
 }
 
@@ -321,4 +323,21 @@ fn addresses_map_to_people() {
     assert_eq!(voter_for_address("<Jane@Apache.org>"), Voter::User(uid("jane")));
     assert_eq!(voter_for_address("jane@example.org"), Voter::Email("jane@example.org".into()));
     assert_eq!(voter_for_address("Not.A.Uid@apache.org"), Voter::Email("not.a.uid@apache.org".into()));
+}
+
+#[test]
+fn a_passing_count_only_passes_once_the_policy_lets_the_vote_close() {
+    let vote = record(VoteRound::Committee, &["a", "b", "c"]);
+    let three =
+        [ballot("a", VoteValue::PlusOne, 1), ballot("b", VoteValue::PlusOne, 2), ballot("c", VoteValue::PlusOne, 3)];
+    let early = tally(&three, &vote, T0.plus_hours(1));
+    assert!(early.passes, "the counts meet the rule");
+    assert_eq!(early.verdict, Verdict::WouldPassIfClosedNow);
+    assert!(early.summary().contains("would pass if closed now; it is open until"), "{}", early.summary());
+    assert_eq!(early.closes_at, T0.plus_hours(72));
+    let late = tally(&three, &vote, CLOSED);
+    assert_eq!(late.verdict, Verdict::Passes);
+    assert!(late.summary().contains("The vote passes"), "{}", late.summary());
+    let one = tally(&three[..1], &vote, T0.plus_hours(1));
+    assert_eq!(one.verdict, Verdict::DoesNotPass);
 }

@@ -1,13 +1,9 @@
 //! Committees, projects, releases, files, revisions, checks, votes and release actions.
 
-use atr_core::auth::Principal;
 use atr_core::model::{
     Ballot, CheckResult, Committee, Project, Release, Revision, RevisionNumber, VoteOutcome, VoteValue, derive_packages,
 };
-use atr_core::policy::{PolicyOverrides, VotePolicy};
-use atr_core::ports::{
-    CommitteeRepository, FileChange, PageRequest, ProjectRepository, ReleaseRepository, RevisionRepository,
-};
+use atr_core::ports::{FileChange, PageRequest, ReleaseRepository, RevisionRepository};
 use atr_core::tally::Tally;
 use atr_core::types::{CommitteeKey, ReleasePath, Stage, Version};
 use axum::Json;
@@ -45,16 +41,12 @@ pub(crate) async fn committees(
         .as_deref()
         .map(|a| CommitteeKey::parse(a).map_err(|e| ApiError::bad_request(format!("after: {e}"))))
         .transpose()?;
-    let list = CommitteeRepository::list(&state.storage.sql, PageRequest { after, limit: limit(&page) }).await?;
-    Ok(Json(list))
+    Ok(Json(state.services.list_committees(PageRequest { after, limit: limit(&page) }).await?))
 }
 
 pub(crate) async fn committee(State(state): State<AppState>, Path(key): Path<String>) -> ApiResult<Json<Committee>> {
     let key = CommitteeKey::parse(&key).map_err(|e| ApiError::bad_request(format!("committee: {e}")))?;
-    let committee = CommitteeRepository::get(&state.storage.sql, &key)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("committee {key} not found")))?;
-    Ok(Json(committee))
+    Ok(Json(state.services.get_committee(&key).await?))
 }
 
 pub(crate) async fn projects(
@@ -63,38 +55,24 @@ pub(crate) async fn projects(
 ) -> ApiResult<Json<Vec<Project>>> {
     let Query(page) = page.map_err(|e| query_error(&e))?;
     let after = page.after.as_deref().map(project_key).transpose()?;
-    Ok(Json(ProjectRepository::list(&state.storage.sql, PageRequest { after, limit: limit(&page) }).await?))
+    Ok(Json(state.services.list_projects(PageRequest { after, limit: limit(&page) }).await?))
 }
 
 /// A project with its effective vote policy (the foundation default under its overrides).
 pub(crate) async fn project(State(state): State<AppState>, Path(project): Path<String>) -> ApiResult<Json<Value>> {
     let key = project_key(&project)?;
-    let project = ProjectRepository::get(&state.storage.sql, &key)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("project {key} not found")))?;
-    let policy = PolicyOverrides::resolve(&VotePolicy::foundation_default(), &[&project.policy])
-        .map_err(|e| ApiError::internal(&e))?;
-    Ok(Json(json!({ "project": project, "effective_vote_policy": policy })))
+    let view = state.services.get_project(&key).await?;
+    Ok(Json(json!({ "project": view.project, "effective_vote_policy": view.effective_vote_policy })))
 }
 
-/// Creates a project. Only an admin may.
+/// Creates a project. Only an admin may (`create project`).
 pub(crate) async fn create_project(
     State(state): State<AppState>,
     SignedIn(caller): SignedIn,
     body: Result<Json<Project>, JsonRejection>,
 ) -> ApiResult<(StatusCode, Json<Project>)> {
     let Json(project) = body.map_err(|e| json_error(&e))?;
-    let is_admin = matches!(&caller, Principal::Person(p) if p.admin);
-    if !is_admin {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "permission denied: only an admin creates projects",
-        ));
-    }
-    project.policy.validate().map_err(|e| ApiError::invalid(format!("policy: {e}")))?;
-    ProjectRepository::create(&state.storage.sql, &project).await?;
-    Ok((StatusCode::CREATED, Json(project)))
+    Ok((StatusCode::CREATED, Json(state.services.create_project(&caller, project, now()).await?)))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -167,7 +145,7 @@ pub(crate) async fn release(State(state): State<AppState>, ReleaseAt(key): Relea
     };
     let packages = revision.as_ref().map(|r| derive_packages(r.files.iter().map(|f| &f.path)));
     let tally: Option<Tally> = match &release.vote {
-        Some(_) => Some(state.services.tally(&key).await?),
+        Some(_) => Some(state.services.tally(&key, now()).await?),
         None => None,
     };
     Ok(Json(json!({
@@ -363,7 +341,7 @@ pub(crate) async fn cast_ballot(
 }
 
 pub(crate) async fn tally(State(state): State<AppState>, ReleaseAt(key): ReleaseAt) -> ApiResult<Json<Tally>> {
-    Ok(Json(state.services.tally(&key).await?))
+    Ok(Json(state.services.tally(&key, now()).await?))
 }
 
 #[derive(Debug, Deserialize)]

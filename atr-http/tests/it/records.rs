@@ -186,6 +186,35 @@ impl Site {
         self.request(request).await.answer().expect(StatusCode::CREATED).clone()
     }
 
+    /// Makes the draft `version` votable: uploads a package (artifact, signature, checksum) and
+    /// completes every queued Analyze task as a clean run, as a task runner would record it.
+    /// Returns the latest revision. (The checks themselves are tested in atr-tasks.)
+    async fn checked_package(&self, version: &str) -> u32 {
+        let artifact = format!("apache-demo-{version}.tar.gz");
+        let mut latest = 0;
+        for file in [artifact.clone(), format!("{artifact}.asc"), format!("{artifact}.sha512")] {
+            let upload = self.upload(version, &file, "bytes\n").await;
+            latest = u32::try_from(upload["revision"]["number"].as_u64().unwrap()).unwrap();
+        }
+        let sql = &self.state.storage.sql;
+        let name = <atr_core::model::Analyze as atr_core::model::TaskKind>::NAME;
+        while let Some(task) = sql.claim_task(&[name], "test", i64::MAX / 4, 60_000).await.unwrap() {
+            let job: atr_core::model::Analyze = atr_core::model::task::decode(&task.kind, &task.args).unwrap();
+            let run = atr_core::model::CheckRun {
+                release: job.release,
+                revision: job.revision,
+                checker_version: "test".into(),
+                completed_at: atr_core::types::Timestamp::from_unix(0),
+                counts: atr_core::model::CheckCounts::default(),
+                signers: BTreeSet::new(),
+            };
+            let result = json!({});
+            let done = atr_store::sql::Completion { result: &result, checks: &[], run: Some(&run), events: &[] };
+            sql.complete_task_with(task.id, task.fence, &done, 1).await.unwrap();
+        }
+        latest
+    }
+
     async fn finish(self) {
         self.state.storage.sql.close().await;
         self.db.finish().await;

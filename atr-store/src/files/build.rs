@@ -5,6 +5,7 @@ use std::fs::{self, File, Permissions};
 use std::io::{self, Write};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use atr_core::model::FileEntry;
 use atr_core::ports::{ByteStream, FileChange, StoreError, StoreResult};
@@ -15,12 +16,14 @@ use sha3::Sha3_256;
 use tokio::task::JoinHandle;
 
 use super::disk::{self, blocking};
+use super::workspace::Workspace;
 
 /// Streamed content is written once this many bytes are waiting (and one such batch may be
 /// written while the next is received), so a file's memory use stays near twice this.
 const WRITE_BATCH: usize = 1024 * 1024;
 
-/// A revision being built under `tmp/`: its folder, and the manifest so far.
+/// A revision being built in this process's temporary folder: its folder, and the manifest so
+/// far.
 ///
 /// The folder is removed by [`Staging::remove`] after an error, or on drop if neither that nor a
 /// successful [`Staging::publish`] happened (a cancelled build).
@@ -29,17 +32,17 @@ pub(super) struct Staging {
     dir: Option<PathBuf>,
     /// Its `files` folder.
     files: PathBuf,
-    /// The folder holding every temporary folder.
-    tmp: PathBuf,
+    /// The temporary folder it is built in, kept (and locked) while the build lasts.
+    workspace: Arc<Workspace>,
     /// The manifest so far: the files under `files`, by path.
     tree: BTreeMap<ReleasePath, FileEntry>,
     max_file_size: u64,
 }
 
 impl Staging {
-    /// Creates a fresh temporary folder under `tmp`.
-    pub(super) async fn create(tmp: PathBuf, max_file_size: u64) -> StoreResult<Self> {
-        let root = tmp.clone();
+    /// Creates a fresh folder in `workspace`.
+    pub(super) async fn create(workspace: Arc<Workspace>, max_file_size: u64) -> StoreResult<Self> {
+        let root = workspace.path().to_path_buf();
         let (dir, files) = blocking(move || {
             let dir = disk::unique_dir(&root, "revision")
                 .map_err(|e| disk::backend(format_args!("creating a folder in {}", root.display()), &e))?;
@@ -51,7 +54,7 @@ impl Staging {
             Ok((dir, files))
         })
         .await?;
-        Ok(Self { dir: Some(dir), files, tmp, tree: BTreeMap::new(), max_file_size })
+        Ok(Self { dir: Some(dir), files, workspace, tree: BTreeMap::new(), max_file_size })
     }
 
     /// Starts from the parent revision's files: hard links, with the parent's manifest entries.
@@ -91,9 +94,9 @@ impl Staging {
         };
         let entries: Vec<FileEntry> = self.tree.values().cloned().collect();
         let files = self.files.clone();
-        let tmp = self.tmp.clone();
+        let workspace = self.workspace.clone();
         let entries = blocking(move || {
-            finish(&dir, &files, &entries, &target, &tmp, conflict)?;
+            finish(&dir, &files, &entries, &target, &workspace, conflict)?;
             Ok(entries)
         })
         .await?;
@@ -220,9 +223,14 @@ impl Staging {
 impl Drop for Staging {
     fn drop(&mut self) {
         let Some(dir) = self.dir.take() else { return };
-        // A cancelled build: remove the folder in the background if a runtime is there.
+        // A cancelled build: remove the folder in the background if a runtime is there (keeping
+        // the temporary folder until then).
+        let workspace = self.workspace.clone();
         match tokio::runtime::Handle::try_current() {
-            Ok(runtime) => drop(runtime.spawn_blocking(move || remove_logged(&dir))),
+            Ok(runtime) => drop(runtime.spawn_blocking(move || {
+                remove_logged(&dir);
+                drop(workspace);
+            })),
             Err(_) => remove_logged(&dir),
         }
     }
@@ -230,21 +238,24 @@ impl Drop for Staging {
 
 fn remove_logged(dir: &Path) {
     if let Err(e) = disk::remove_tree(dir) {
-        // Whatever is left in tmp is removed at the next start.
+        // Whatever is left is removed with the temporary folder, or after this process ends.
         tracing::warn!(path = %dir.display(), error = %e, "removing a temporary revision folder failed");
     }
 }
 
-/// Writes the manifest, seals the folder, and publishes it at `target` by one rename.
+/// Writes the manifest and the owner mark, seals the folder, and publishes it at `target` by one
+/// rename.
 fn finish(
     dir: &Path,
     files: &Path,
     entries: &[FileEntry],
     target: &Path,
-    tmp: &Path,
+    workspace: &Workspace,
     conflict: StoreError,
 ) -> StoreResult<()> {
+    let tmp = workspace.path();
     disk::write_manifest(dir, entries).map_err(|e| disk::backend("writing the manifest", &e))?;
+    disk::write_owner(dir, workspace.name()).map_err(|e| disk::backend("writing the owner mark", &e))?;
     disk::seal(files).map_err(|e| disk::backend("sealing the revision", &e))?;
     disk::sync_dir(dir).map_err(|e| disk::backend("syncing the revision", &e))?;
     let release_dir = target.parent().ok_or_else(|| StoreError::Backend("a revision path has no parent".to_owned()))?;

@@ -12,7 +12,8 @@ use atr_core::model::FileEntry;
 use atr_core::ports::{StoreError, StoreResult};
 use atr_core::types::ReleasePath;
 
-use super::{FILES_DIR, MANIFEST_FILE, MAX_MANIFEST_BYTES};
+use super::workspace::{self, MAX_NAME};
+use super::{FILES_DIR, MANIFEST_FILE, MAX_MANIFEST_BYTES, OWNER_FILE};
 
 /// Mode of a file of a visible revision.
 pub(super) const FILE_MODE: u32 = 0o444;
@@ -127,6 +128,31 @@ pub(super) fn write_manifest(dir: &Path, entries: &[FileEntry]) -> io::Result<()
     file.sync_all()
 }
 
+/// Writes `<dir>/owner`, the name of the workspace the revision was built in, read-only and
+/// fsynced.
+pub(super) fn write_owner(dir: &Path, owner: &str) -> io::Result<()> {
+    let mut file = File::options().write(true).create_new(true).open(dir.join(OWNER_FILE))?;
+    file.write_all(owner.as_bytes())?;
+    file.set_permissions(Permissions::from_mode(FILE_MODE))?;
+    file.sync_all()
+}
+
+/// Reads `<revision>/owner`: `None` if the revision has no owner mark (it was written before
+/// marks existed) or the mark is not a workspace name.
+pub(super) fn read_owner(revision: &Path) -> io::Result<Option<String>> {
+    let file = match File::open(revision.join(OWNER_FILE)) {
+        Ok(file) => file,
+        Err(e) if is_missing(&e) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let mut name = String::new();
+    if file.take(MAX_NAME as u64 + 1).read_to_string(&mut name).is_err() || !workspace::is_name(&name) {
+        tracing::warn!(path = %revision.display(), "the owner mark of a revision folder is unreadable");
+        return Ok(None);
+    }
+    Ok(Some(name))
+}
+
 /// Makes a built tree read-only and durable: files `0o444`, folders `0o555`, every folder
 /// fsynced. Files already `0o444` are left alone: they may be hard links shared with a parent.
 pub(super) fn seal(root: &Path) -> io::Result<()> {
@@ -182,23 +208,9 @@ pub(super) fn remove_tree(path: &Path) -> io::Result<()> {
     }
 }
 
-/// Removes everything under `dir`; returns how many entries there were.
-pub(super) fn clean_dir(dir: &Path) -> io::Result<usize> {
-    let mut removed = 0;
-    for entry in fs::read_dir(dir)? {
-        let path = entry?.path();
-        tracing::info!(path = %path.display(), "removing the leftover of an interrupted revision");
-        remove_tree(&path)?;
-        removed += 1;
-    }
-    if removed > 0 {
-        sync_dir(dir)?;
-    }
-    Ok(removed)
-}
-
-/// Removes a visible revision folder at once: it is renamed into `tmp` (one atomic step, so a
-/// reader sees either the whole revision or none), then removed from there. Missing is fine.
+/// Removes a visible revision folder at once: it is renamed into `tmp`, this process's workspace
+/// (one atomic step, so a reader sees either the whole revision or none), then removed from
+/// there. Missing is fine.
 pub(super) fn discard(revision: &Path, tmp: &Path) -> StoreResult<()> {
     let what = revision.display();
     match fs::symlink_metadata(revision) {
@@ -223,7 +235,7 @@ pub(super) fn discard(revision: &Path, tmp: &Path) -> StoreResult<()> {
         sync_dir(parent).map_err(|e| backend(format_args!("syncing {}", parent.display()), &e))?;
     }
     if let Err(e) = remove_tree(&grave) {
-        // The revision is gone already; what is left in tmp is removed at the next start.
+        // The revision is gone already; what is left is removed with the temporary folder.
         tracing::warn!(path = %grave.display(), error = %e, "could not remove a discarded revision");
     }
     Ok(())

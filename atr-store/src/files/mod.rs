@@ -2,42 +2,72 @@
 //!
 //! # Layout
 //!
-//! Everything lives under one root directory, on one filesystem:
+//! Everything lives under one root directory, on one local filesystem:
 //!
 //! ```text
 //! <root>/revisions/<project>/<product or @main>/<version>/<NNNNN>/files/<release path>
 //! <root>/revisions/<project>/<product or @main>/<version>/<NNNNN>/manifest.json
-//! <root>/tmp/<unique name>/
+//! <root>/revisions/<project>/<product or @main>/<version>/<NNNNN>/owner
+//! <root>/reconcile.lock                        locked while a process reconciles
+//! <root>/tmp/process-<unique>/                 one per open DiskReleaseFiles, locked while open
+//! <root>/tmp/process-<unique>/revision-<unique>/   a revision being built
 //! ```
 //!
 //! `<NNNNN>` is the revision number on five digits or more (`00001`). `@main` stands for the
 //! project's main product; no product key can contain `@`, so it never collides with one.
 //! `manifest.json` is the JSON list of the revision's files (path, size, SHA-512, SHA3-256) sorted
-//! by path, and lists exactly the files under `files/`. Files are read-only (`0o444`) and folders
-//! are read-only (`0o555`) once a revision is visible: a revision is never written again.
+//! by path, and lists exactly the files under `files/`. `owner` names the temporary folder of the
+//! process that built the revision (see "Several processes" below). Files are read-only (`0o444`)
+//! and folders are read-only (`0o555`) once a revision is visible: a revision is never written
+//! again.
 //!
-//! A revision is built in `tmp/<unique name>/`: files the change leaves alone are hard links to
-//! the parent revision's files (no copy, no rehash: the parent's manifest entries are reused), and
-//! new content is streamed to disk chunk by chunk while both digests are computed in the same pass.
+//! A revision is built in `tmp/process-<unique>/revision-<unique>/`: files the change leaves
+//! alone are hard links to the parent revision's files (no copy, no rehash: the parent's manifest
+//! entries are reused), and new content is streamed to disk chunk by chunk while both digests are
+//! computed in the same pass.
 //!
 //! # Crash safety
 //!
-//! - Every written file is fsynced, then `manifest.json`, then every folder of the revision.
+//! - Every written file is fsynced, then `manifest.json` and `owner`, then every folder of the
+//!   revision.
 //! - The revision appears by **one** `rename` of that complete, fsynced folder to `<NNNNN>`, and
 //!   the folders above are fsynced after it. Renaming onto an existing revision fails (a revision
 //!   folder is never empty, it holds `manifest.json`), which is how two writers of the same number
 //!   are told apart: one wins, the other gets [`StoreError::Conflict`].
-//! - Before the rename only `tmp/` holds anything of the new revision; [`DiskReleaseFiles::clean_temporary`]
-//!   removes such leftovers at start. After the rename the folder is complete.
+//! - Before the rename only the writer's temporary folder holds anything of the new revision;
+//!   [`DiskReleaseFiles::clean_temporary`] removes such leftovers once the writer has ended. After
+//!   the rename the folder is complete.
 //! - The database row of a revision is written after the rename. A revision folder without a row
-//!   is therefore an interrupted revision: the start-up reconciliation finds it with
-//!   [`DiskReleaseFiles::list_revisions`] and removes it with [`ReleaseFiles::discard_revision`].
+//!   is therefore either being recorded right now or interrupted for good; the reconciliation
+//!   tells the two apart with [`DiskReleaseFiles::writer_state`] and removes only the second kind
+//!   with [`ReleaseFiles::discard_revision`].
 //!
 //! On any error (a refused change, a failing stream, a lost race) the temporary folder is removed
 //! before the error is returned; nothing partial is ever visible at a revision's path.
+//!
+//! # Several processes
+//!
+//! `atr serve` and any number of `atr worker`s share one data directory, and each reconciles at
+//! start. So that no process ever removes another's work, every [`DiskReleaseFiles`] owns a
+//! temporary folder of its own, `tmp/process-<unique>/`, created when it is opened and locked
+//! (an exclusive `flock` on the folder, held through an open handle) until it is dropped. The
+//! operating system releases the lock when the process ends, SIGKILL included, and a name is
+//! never used twice, so a free lock means for certain that nobody can still write there:
+//!
+//! - [`DiskReleaseFiles::clean_temporary`] removes the temporary folders whose lock is free, and
+//!   never waits for or touches one whose lock is held.
+//! - A revision records in `owner` which temporary folder built it. A revision folder without a
+//!   row is removed only if that folder's lock is free: its writer has ended, so it will never
+//!   record the revision. (A folder without `owner`, written before revisions carried one, is
+//!   removed only once it is an hour old.)
+//! - Reconciliations run one at a time ([`DiskReleaseFiles::lock_reconciliation`], a lock on
+//!   `<root>/reconcile.lock`), so that two of them cannot both act on one revision path.
+//!
+//! The lock needs a local filesystem with working `flock` (not every network filesystem has one).
 
 mod build;
 mod disk;
+mod workspace;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -50,6 +80,8 @@ use atr_core::types::{ProductKey, ProjectKey, ReleasePath, Version};
 use tokio_util::io::ReaderStream;
 
 use self::build::Staging;
+use self::workspace::Workspace;
+pub use self::workspace::{ReconciliationLock, WriterState};
 
 /// Largest `manifest.json` read, in bytes.
 pub const MAX_MANIFEST_BYTES: u64 = 64 * 1024 * 1024;
@@ -60,6 +92,8 @@ const MAIN_PRODUCT: &str = "@main";
 const FILES_DIR: &str = "files";
 /// Name of a revision's manifest.
 const MANIFEST_FILE: &str = "manifest.json";
+/// Name of a revision's owner mark: the name of the temporary folder it was built in.
+const OWNER_FILE: &str = "owner";
 /// Size of the chunks [`ReleaseFiles::open`] streams.
 const READ_CHUNK: usize = 64 * 1024;
 
@@ -67,8 +101,12 @@ const READ_CHUNK: usize = 64 * 1024;
 /// [module documentation](self) for the layout and why it is crash-safe).
 #[derive(Debug, Clone)]
 pub struct DiskReleaseFiles {
+    root: PathBuf,
     revisions: PathBuf,
+    /// The folder holding every process's temporary folder.
     tmp: PathBuf,
+    /// This one's temporary folder, locked while any clone of it lives.
+    workspace: Arc<Workspace>,
     max_file_size: u64,
     /// Manifests read recently. A visible revision never changes, so an entry stays true until
     /// the revision is discarded (which removes it).
@@ -83,14 +121,17 @@ const MANIFEST_CACHE_ENTRIES: usize = 512;
 
 impl DiskReleaseFiles {
     /// Release files under `root`, refusing files larger than `max_file_size` bytes. Creates
-    /// `root/revisions` and `root/tmp` if missing; both must stay on the filesystem of `root`.
+    /// `root/revisions` and `root/tmp` if missing (both must stay on the filesystem of `root`),
+    /// and this value's own locked temporary folder under `root/tmp`, removed when the last
+    /// clone is dropped.
     pub fn new(root: impl Into<PathBuf>, max_file_size: u64) -> std::io::Result<Self> {
         let root = root.into();
         let revisions = root.join("revisions");
         let tmp = root.join("tmp");
         std::fs::create_dir_all(&revisions)?;
         std::fs::create_dir_all(&tmp)?;
-        Ok(Self { revisions, tmp, max_file_size, manifests: Arc::default() })
+        let workspace = Arc::new(Workspace::create(&tmp)?);
+        Ok(Self { root, revisions, tmp, workspace, max_file_size, manifests: Arc::default() })
     }
 
     /// The largest file accepted, in bytes.
@@ -131,11 +172,36 @@ impl DiskReleaseFiles {
         self.manifests.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Removes everything under `tmp/`: revisions interrupted before they became visible. Call it
-    /// at start, before any revision is created. Returns how many entries were removed.
+    /// Removes what ended processes left under `tmp/` (revisions interrupted before they became
+    /// visible, discards not finished), leaving the temporary folders of running processes (this
+    /// one's included) alone; safe at any time. Returns how many interrupted builds and discards
+    /// were removed.
     pub async fn clean_temporary(&self) -> std::io::Result<usize> {
         let tmp = self.tmp.clone();
-        tokio::task::spawn_blocking(move || disk::clean_dir(&tmp)).await.map_err(std::io::Error::other)?
+        tokio::task::spawn_blocking(move || workspace::clean(&tmp)).await.map_err(std::io::Error::other)?
+    }
+
+    /// Waits until no other process reconciles, and keeps it so until the lock is dropped. Hold
+    /// it from [`DiskReleaseFiles::writer_state`] to [`ReleaseFiles::discard_revision`] of an
+    /// unrecorded revision (see [`ReconciliationLock`] for why).
+    pub async fn lock_reconciliation(&self) -> std::io::Result<ReconciliationLock> {
+        let root = self.root.clone();
+        tokio::task::spawn_blocking(move || workspace::lock_reconciliation(&root))
+            .await
+            .map_err(std::io::Error::other)?
+    }
+
+    /// Whether the process that built a revision folder may still record it: `Running` while the
+    /// temporary folder named in its `owner` mark is locked, `Ended` once that lock is free (for
+    /// a folder without a mark, once it is an hour old). A revision folder without a row may be
+    /// removed only when this says `Ended`, and only if, read after this answer, it still has no
+    /// row.
+    pub async fn writer_state(&self, release: &ReleaseKey, number: RevisionNumber) -> std::io::Result<WriterState> {
+        let tmp = self.tmp.clone();
+        let revision = self.revision_path(release, number);
+        tokio::task::spawn_blocking(move || workspace::writer_state(&tmp, &revision))
+            .await
+            .map_err(std::io::Error::other)?
     }
 
     /// Every revision folder, sorted, for reconciliation with the database. Entries that do not
@@ -167,7 +233,7 @@ impl ReleaseFiles for DiskReleaseFiles {
             }
             None => None,
         };
-        let mut staging = Staging::create(self.tmp.clone(), self.max_file_size).await?;
+        let mut staging = Staging::create(self.workspace.clone(), self.max_file_size).await?;
         let built = async {
             if let Some((dir, entries)) = base {
                 staging.link_parent(dir, entries).await?;
@@ -193,8 +259,8 @@ impl ReleaseFiles for DiskReleaseFiles {
     async fn discard_revision(&self, release: &ReleaseKey, number: RevisionNumber) -> StoreResult<()> {
         self.cached_manifests().remove(&(release.clone(), number));
         let dir = self.revision_path(release, number);
-        let tmp = self.tmp.clone();
-        disk::blocking(move || disk::discard(&dir, &tmp)).await
+        let workspace = self.workspace.clone();
+        disk::blocking(move || disk::discard(&dir, workspace.path())).await
     }
 
     async fn open(&self, release: &ReleaseKey, number: RevisionNumber, path: &ReleasePath) -> StoreResult<ByteStream> {

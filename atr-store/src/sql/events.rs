@@ -11,9 +11,10 @@ use std::fmt::Write as _;
 
 use async_trait::async_trait;
 use atr_core::model::{Event, NewEvent};
-use atr_core::ports::{EventFilter, EventRepository, PageRequest, StoreResult};
+use atr_core::ports::{Change, EventFilter, EventRepository, PageRequest, StoreError, StoreResult, UnitOfWork};
 use atr_core::types::Sha256Digest;
 use sha2::{Digest, Sha256};
+use sqlx::AnyConnection;
 
 use super::{SqlStore, backend, from_json, get_i64, get_str, limit_of, release_text, to_json};
 
@@ -93,6 +94,41 @@ impl SqlStore {
     }
 }
 
+/// Appends an event in the transaction, chained to its predecessor. Taking the next id locks the
+/// chain's head row until the transaction ends, so appends are serialized and the chain never
+/// forks.
+pub(crate) async fn append(conn: &mut AnyConnection, event: &NewEvent) -> StoreResult<Event> {
+    let data = to_json(event)?;
+    let head = sqlx::query("UPDATE event_chain SET last_id = last_id + 1 WHERE id = 1 RETURNING last_id, last_hash")
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(backend)?;
+    let id = get_i64(&head, "last_id")?;
+    let prev = get_str(&head, "last_hash")?;
+    let hash = chain_hash(id, &prev, &data);
+    sqlx::query(
+        "INSERT INTO events (id, at, project, product, release_key, data, prev_hash, hash) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(id)
+    .bind(event.at.unix())
+    .bind(event.project.as_ref().map(|p| p.as_str().to_owned()))
+    .bind(event.product.as_ref().map(|p| p.as_str().to_owned()))
+    .bind(event.release.as_ref().map(release_text))
+    .bind(&data)
+    .bind(&prev)
+    .bind(&hash)
+    .execute(&mut *conn)
+    .await
+    .map_err(backend)?;
+    sqlx::query("UPDATE event_chain SET last_hash = $1 WHERE id = 1")
+        .bind(&hash)
+        .execute(&mut *conn)
+        .await
+        .map_err(backend)?;
+    Ok(Event { id: u64::try_from(id).map_err(backend)?, event: event.clone() })
+}
+
 fn event_of(row: &sqlx::any::AnyRow) -> StoreResult<Event> {
     Ok(Event { id: u64::try_from(get_i64(row, "id")?).map_err(backend)?, event: from_json(&get_str(row, "data")?)? })
 }
@@ -100,39 +136,8 @@ fn event_of(row: &sqlx::any::AnyRow) -> StoreResult<Event> {
 #[async_trait]
 impl EventRepository for SqlStore {
     async fn append(&self, event: &NewEvent) -> StoreResult<Event> {
-        let data = to_json(event)?;
-        let mut tx = self.pool.begin().await.map_err(backend)?;
-        // Taking the next id locks the head row until commit: appends are serialized.
-        let head =
-            sqlx::query("UPDATE event_chain SET last_id = last_id + 1 WHERE id = 1 RETURNING last_id, last_hash")
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(backend)?;
-        let id = get_i64(&head, "last_id")?;
-        let prev = get_str(&head, "last_hash")?;
-        let hash = chain_hash(id, &prev, &data);
-        sqlx::query(
-            "INSERT INTO events (id, at, project, product, release_key, data, prev_hash, hash) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(id)
-        .bind(event.at.unix())
-        .bind(event.project.as_ref().map(|p| p.as_str().to_owned()))
-        .bind(event.product.as_ref().map(|p| p.as_str().to_owned()))
-        .bind(event.release.as_ref().map(release_text))
-        .bind(&data)
-        .bind(&prev)
-        .bind(&hash)
-        .execute(&mut *tx)
-        .await
-        .map_err(backend)?;
-        sqlx::query("UPDATE event_chain SET last_hash = $1 WHERE id = 1")
-            .bind(&hash)
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?;
-        tx.commit().await.map_err(backend)?;
-        Ok(Event { id: u64::try_from(id).map_err(backend)?, event: event.clone() })
+        let committed = self.commit(Change::new().event(event.clone())).await?;
+        committed.events.into_iter().next().ok_or_else(|| StoreError::Backend("the event was not appended".into()))
     }
 
     async fn list(&self, filter: &EventFilter, page: PageRequest<u64>) -> StoreResult<Vec<Event>> {

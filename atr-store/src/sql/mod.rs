@@ -7,11 +7,13 @@
 //! lost race comes back as [`StoreError::Conflict`].
 
 mod accounts;
+mod change;
 mod events;
 mod people;
 mod queue;
 mod records;
 mod releases;
+mod task_queue;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -25,7 +27,7 @@ use sqlx::{AnyConnection, AnyPool, Executor, Row};
 
 pub use accounts::StoredToken;
 pub use events::{ChainError, ChainReport};
-pub use queue::{NewTask, QueueCount, QueuedTask, inputs_hash};
+pub use queue::{Completion, NewTask, QueueCount, QueuedTask, inputs_hash};
 pub use records::DEFAULT_MAX_ATTEMPTS;
 
 /// The SQLite migrations, embedded.

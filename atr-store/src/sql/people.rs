@@ -1,9 +1,10 @@
 //! People, committees, projects and signing keys.
 
 use async_trait::async_trait;
-use atr_core::model::{CheckIgnore, Committee, Consent, Person, Project, ReleaseKey, SigningKey, Voter};
+use atr_core::model::{CheckIgnore, Committee, Consent, Person, Project, ReleaseKey, RoleChange, SigningKey, Voter};
 use atr_core::ports::{
     CommitteeRepository, KeyRepository, PageRequest, PersonRepository, ProjectRepository, StoreError, StoreResult,
+    Write,
 };
 use atr_core::types::{CommitteeKey, Fingerprint, KeyId, ProductKey, ProjectKey, Timestamp, UserId, Version};
 use sqlx::AnyConnection;
@@ -75,64 +76,12 @@ impl PersonRepository for SqlStore {
     }
 
     async fn put_consent(&self, consent: &Consent) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await.map_err(backend)?;
-        ensure_person(&mut tx, &consent.user).await?;
-        sqlx::query(
-            "INSERT INTO consents (user_id, name, email, given_at, revoked_at) VALUES ($1, $2, $3, $4, $5) \
-             ON CONFLICT (user_id) DO UPDATE SET name = excluded.name, email = excluded.email, \
-             given_at = excluded.given_at, revoked_at = excluded.revoked_at",
-        )
-        .bind(consent.user.as_str())
-        .bind(consent.name.as_str())
-        .bind(consent.email.as_str())
-        .bind(consent.given_at.unix())
-        .bind(consent.revoked_at.map(Timestamp::unix))
-        .execute(&mut *tx)
-        .await
-        .map_err(backend)?;
-        tx.commit().await.map_err(backend)
+        self.commit_writes(vec![Write::PutConsent(consent.clone())]).await
     }
 
     async fn revoke_consent(&self, id: &UserId, anonymous: &Voter, at: Timestamp) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await.map_err(backend)?;
-        // The write comes first so that SQLite takes its lock before reading.
-        let done = sqlx::query(
-            "UPDATE consents SET name = NULL, email = NULL, revoked_at = $2 \
-             WHERE user_id = $1 AND revoked_at IS NULL",
-        )
-        .bind(id.as_str())
-        .bind(at.unix())
-        .execute(&mut *tx)
-        .await
-        .map_err(backend)?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound(format!("active consent of {id}")));
-        }
-        let given_at = sqlx::query("SELECT given_at FROM consents WHERE user_id = $1")
-            .bind(id.as_str())
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(backend)?;
-        let given_at = get_i64(&given_at, "given_at")?;
-        // Ballots cast while the consent was in force become anonymous.
-        let rows = sqlx::query("SELECT id, data FROM ballots WHERE voter = $1 AND cast_at >= $2 AND cast_at <= $3")
-            .bind(voter_col(&Voter::User(id.clone())))
-            .bind(given_at)
-            .bind(at.unix())
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(backend)?;
-        for row in rows {
-            let mut ballot: atr_core::model::Ballot = from_json(&get_str(&row, "data")?)?;
-            ballot.voter = anonymous.clone();
-            sqlx::query("UPDATE ballots SET voter = $1, data = $2 WHERE id = $3")
-                .bind(voter_col(anonymous))
-                .bind(to_json(&ballot)?)
-                .bind(get_i64(&row, "id")?)
-                .execute(&mut *tx)
-                .await
-                .map_err(backend)?;
-        }
+        let mut tx = self.begin().await?;
+        revoke_consent(&mut tx, id, anonymous, at).await?;
         tx.commit().await.map_err(backend)
     }
 }
@@ -144,21 +93,44 @@ impl CommitteeRepository for SqlStore {
     }
 
     async fn put(&self, committee: &Committee) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO committees (key, data) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET data = excluded.data",
-        )
-        .bind(committee.key.as_str())
-        .bind(to_json(committee)?)
-        .execute(&self.pool)
-        .await
-        .map_err(backend)?;
-        Ok(())
+        self.commit_writes(vec![Write::PutCommittee(committee.clone())]).await
     }
 
     async fn list(&self, page: PageRequest<CommitteeKey>) -> StoreResult<Vec<Committee>> {
         let after = page.after.as_ref().map_or("", CommitteeKey::as_str);
         let sql = "SELECT data FROM committees WHERE key > $1 ORDER BY key LIMIT $2";
         documents_after(&self.pool, sql, after, limit_of(&page)).await
+    }
+
+    async fn change_role(&self, key: &CommitteeKey, change: &RoleChange) -> StoreResult<(Committee, bool)> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        // The write comes first: it takes the row's lock (SQLite: the database's write lock)
+        // before the read, so no other writer changes the people between read and write.
+        let locked = sqlx::query("UPDATE committees SET data = data WHERE key = $1")
+            .bind(key.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        if locked.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("committee {key}")));
+        }
+        let row = sqlx::query("SELECT data FROM committees WHERE key = $1")
+            .bind(key.as_str())
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(backend)?;
+        let mut committee: Committee = from_json(&get_str(&row, "data")?)?;
+        let changed = committee.apply(change);
+        if changed {
+            sqlx::query("UPDATE committees SET data = $2 WHERE key = $1")
+                .bind(key.as_str())
+                .bind(to_json(&committee)?)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+        }
+        tx.commit().await.map_err(backend)?;
+        Ok((committee, changed))
     }
 }
 
@@ -169,44 +141,11 @@ impl ProjectRepository for SqlStore {
     }
 
     async fn create(&self, project: &Project) -> StoreResult<()> {
-        sqlx::query("INSERT INTO projects (key, committee, data) VALUES ($1, $2, $3)")
-            .bind(project.key.as_str())
-            .bind(project.committee.as_str())
-            .bind(to_json(project)?)
-            .execute(&self.pool)
-            .await
-            .map_err(db_error(&format!("project {}", project.key), &format!("committee {}", project.committee)))?;
-        Ok(())
+        self.commit_writes(vec![Write::CreateProject(project.clone())]).await
     }
 
     async fn update(&self, project: &Project) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await.map_err(backend)?;
-        let done = sqlx::query("UPDATE projects SET committee = $2, data = $3 WHERE key = $1")
-            .bind(project.key.as_str())
-            .bind(project.committee.as_str())
-            .bind(to_json(project)?)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_error("project", &format!("committee {}", project.committee)))?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound(format!("project {}", project.key)));
-        }
-        for product in &project.products {
-            // A product named like a version of the main product would make coordinates ambiguous.
-            let clash = sqlx::query("SELECT id FROM releases WHERE project = $1 AND product = '' AND version = $2")
-                .bind(project.key.as_str())
-                .bind(product.key.as_str())
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(backend)?;
-            if clash.is_some() {
-                return Err(StoreError::Conflict(format!(
-                    "product {} of {} is named like an existing version",
-                    product.key, project.key
-                )));
-            }
-        }
-        tx.commit().await.map_err(backend)
+        self.commit_writes(vec![Write::UpdateProject(project.clone())]).await
     }
 
     async fn list(&self, page: PageRequest<ProjectKey>) -> StoreResult<Vec<Project>> {
@@ -225,24 +164,7 @@ impl ProjectRepository for SqlStore {
     }
 
     async fn set_ignores(&self, project: &ProjectKey, ignores: &[CheckIgnore]) -> StoreResult<()> {
-        if ignores.iter().any(|i| &i.project != project) {
-            return Err(StoreError::Refused(format!("every ignore must belong to project {project}")));
-        }
-        let mut tx = self.pool.begin().await.map_err(backend)?;
-        sqlx::query("DELETE FROM check_ignores WHERE project = $1")
-            .bind(project.as_str())
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?;
-        for ignore in ignores {
-            sqlx::query("INSERT INTO check_ignores (project, data) VALUES ($1, $2)")
-                .bind(project.as_str())
-                .bind(to_json(ignore)?)
-                .execute(&mut *tx)
-                .await
-                .map_err(db_error("ignore", &format!("project {project}")))?;
-        }
-        tx.commit().await.map_err(backend)
+        self.commit_writes(vec![Write::SetIgnores { project: project.clone(), ignores: ignores.to_vec() }]).await
     }
 }
 
@@ -271,7 +193,11 @@ async fn keys_where(store: &SqlStore, sql: &'static str, value: &str) -> StoreRe
     Ok(keys)
 }
 
-async fn link_key(conn: &mut AnyConnection, fingerprint: &Fingerprint, committee: &CommitteeKey) -> StoreResult<()> {
+pub(crate) async fn link_key(
+    conn: &mut AnyConnection,
+    fingerprint: &Fingerprint,
+    committee: &CommitteeKey,
+) -> StoreResult<()> {
     sqlx::query("INSERT INTO key_committees (fingerprint, committee) VALUES ($1, $2) ON CONFLICT DO NOTHING")
         .bind(fingerprint.to_hex())
         .bind(committee.as_str())
@@ -301,40 +227,15 @@ impl KeyRepository for SqlStore {
     }
 
     async fn upsert(&self, key: &SigningKey) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await.map_err(backend)?;
-        let fingerprint = key.fingerprint.to_hex();
-        let added = sqlx::query(
-            "INSERT INTO signing_keys (fingerprint, key_id, owner, data) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (fingerprint) DO NOTHING",
-        )
-        .bind(&fingerprint)
-        .bind(key.fingerprint.key_id().to_hex())
-        .bind(key.owner.as_ref().map(|o| o.as_str().to_owned()))
-        .bind(to_json(key)?)
-        .execute(&mut *tx)
-        .await
-        .map_err(backend)?
-        .rows_affected()
-            == 1;
-        if !added {
-            sqlx::query("UPDATE signing_keys SET owner = $2, data = $3 WHERE fingerprint = $1")
-                .bind(&fingerprint)
-                .bind(key.owner.as_ref().map(|o| o.as_str().to_owned()))
-                .bind(to_json(key)?)
-                .execute(&mut *tx)
-                .await
-                .map_err(backend)?;
-        }
-        for committee in &key.committees {
-            link_key(&mut tx, &key.fingerprint, committee).await?;
-        }
+        let mut tx = self.begin().await?;
+        let added = upsert_key(&mut tx, key).await?;
         tx.commit().await.map_err(backend)?;
         Ok(added)
     }
 
     async fn link(&self, fingerprint: &Fingerprint, committee: &CommitteeKey) -> StoreResult<()> {
-        let mut conn = self.pool.acquire().await.map_err(backend)?;
-        link_key(&mut conn, fingerprint, committee).await
+        self.commit_writes(vec![Write::LinkKey { fingerprint: fingerprint.clone(), committee: committee.clone() }])
+            .await
     }
 
     async fn by_committee(&self, committee: &CommitteeKey) -> StoreResult<Vec<SigningKey>> {
@@ -352,15 +253,8 @@ impl KeyRepository for SqlStore {
     }
 
     async fn record_use(&self, fingerprint: &Fingerprint, release: &ReleaseKey) -> StoreResult<()> {
-        let mut conn = self.pool.acquire().await.map_err(backend)?;
-        let id = release_id(&mut conn, release).await?;
-        sqlx::query("INSERT INTO key_uses (fingerprint, release_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-            .bind(fingerprint.to_hex())
-            .bind(id)
-            .execute(&mut *conn)
+        self.commit_writes(vec![Write::RecordKeyUse { fingerprint: fingerprint.clone(), release: release.clone() }])
             .await
-            .map_err(db_error("key use", &format!("key {fingerprint}")))?;
-        Ok(())
     }
 
     async fn releases_signed(&self, fingerprint: &Fingerprint) -> StoreResult<Vec<ReleaseKey>> {
@@ -376,35 +270,232 @@ impl KeyRepository for SqlStore {
     }
 
     async fn delete(&self, fingerprint: &Fingerprint) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await.map_err(backend)?;
-        let hex = fingerprint.to_hex();
-        // Lock the key's row first, so no use is recorded between the check and the delete.
-        let found = sqlx::query("UPDATE signing_keys SET owner = owner WHERE fingerprint = $1")
-            .bind(&hex)
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?;
-        if found.rows_affected() == 0 {
-            return Err(StoreError::NotFound(format!("key {fingerprint}")));
-        }
-        let used = sqlx::query(
-            "SELECT r.project, r.product, r.version FROM key_uses u JOIN releases r ON r.id = u.release_id \
-             WHERE u.fingerprint = $1 ORDER BY r.project, r.version_key",
-        )
-        .bind(&hex)
-        .fetch_all(&mut *tx)
+        self.commit_writes(vec![Write::DeleteKey(fingerprint.clone())]).await
+    }
+}
+
+/// Records consent.
+pub(crate) async fn put_consent(conn: &mut AnyConnection, consent: &Consent) -> StoreResult<()> {
+    ensure_person(conn, &consent.user).await?;
+    sqlx::query(
+        "INSERT INTO consents (user_id, name, email, given_at, revoked_at) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (user_id) DO UPDATE SET name = excluded.name, email = excluded.email, \
+         given_at = excluded.given_at, revoked_at = excluded.revoked_at",
+    )
+    .bind(consent.user.as_str())
+    .bind(consent.name.as_str())
+    .bind(consent.email.as_str())
+    .bind(consent.given_at.unix())
+    .bind(consent.revoked_at.map(Timestamp::unix))
+    .execute(&mut *conn)
+    .await
+    .map_err(backend)?;
+    Ok(())
+}
+
+/// Revokes consent and anonymizes the ballots cast under it.
+pub(crate) async fn revoke_consent(
+    conn: &mut AnyConnection,
+    id: &UserId,
+    anonymous: &Voter,
+    at: Timestamp,
+) -> StoreResult<()> {
+    // The write comes first so that SQLite takes its lock before reading.
+    let done = sqlx::query(
+        "UPDATE consents SET name = NULL, email = NULL, revoked_at = $2 \
+         WHERE user_id = $1 AND revoked_at IS NULL",
+    )
+    .bind(id.as_str())
+    .bind(at.unix())
+    .execute(&mut *conn)
+    .await
+    .map_err(backend)?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound(format!("active consent of {id}")));
+    }
+    let given_at = sqlx::query("SELECT given_at FROM consents WHERE user_id = $1")
+        .bind(id.as_str())
+        .fetch_one(&mut *conn)
         .await
         .map_err(backend)?;
-        if !used.is_empty() {
-            let names: Vec<String> =
-                used.iter().map(|r| release_key_of(r).map(|k| k.to_string())).collect::<StoreResult<_>>()?;
-            return Err(StoreError::Conflict(format!("key {fingerprint} signed {}", names.join(", "))));
-        }
-        for sql in
-            ["DELETE FROM key_committees WHERE fingerprint = $1", "DELETE FROM signing_keys WHERE fingerprint = $1"]
-        {
-            sqlx::query(sql).bind(&hex).execute(&mut *tx).await.map_err(backend)?;
-        }
-        tx.commit().await.map_err(backend)
+    let given_at = get_i64(&given_at, "given_at")?;
+    // Ballots cast while the consent was in force become anonymous.
+    let rows = sqlx::query("SELECT id, data FROM ballots WHERE voter = $1 AND cast_at >= $2 AND cast_at <= $3")
+        .bind(voter_col(&Voter::User(id.clone())))
+        .bind(given_at)
+        .bind(at.unix())
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(backend)?;
+    for row in rows {
+        let mut ballot: atr_core::model::Ballot = from_json(&get_str(&row, "data")?)?;
+        ballot.voter = anonymous.clone();
+        sqlx::query("UPDATE ballots SET voter = $1, data = $2 WHERE id = $3")
+            .bind(voter_col(anonymous))
+            .bind(to_json(&ballot)?)
+            .bind(get_i64(&row, "id")?)
+            .execute(&mut *conn)
+            .await
+            .map_err(backend)?;
     }
+    Ok(())
+}
+
+/// Creates or replaces a committee.
+pub(crate) async fn put_committee(conn: &mut AnyConnection, committee: &Committee) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO committees (key, data) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET data = excluded.data",
+    )
+    .bind(committee.key.as_str())
+    .bind(to_json(committee)?)
+    .execute(&mut *conn)
+    .await
+    .map_err(backend)?;
+    Ok(())
+}
+
+/// Creates a project.
+pub(crate) async fn create_project(conn: &mut AnyConnection, project: &Project) -> StoreResult<()> {
+    sqlx::query("INSERT INTO projects (key, committee, data) VALUES ($1, $2, $3)")
+        .bind(project.key.as_str())
+        .bind(project.committee.as_str())
+        .bind(to_json(project)?)
+        .execute(&mut *conn)
+        .await
+        .map_err(db_error(&format!("project {}", project.key), &format!("committee {}", project.committee)))?;
+    Ok(())
+}
+
+/// Replaces a project's metadata, policy and products.
+pub(crate) async fn update_project(conn: &mut AnyConnection, project: &Project) -> StoreResult<()> {
+    let done = sqlx::query("UPDATE projects SET committee = $2, data = $3 WHERE key = $1")
+        .bind(project.key.as_str())
+        .bind(project.committee.as_str())
+        .bind(to_json(project)?)
+        .execute(&mut *conn)
+        .await
+        .map_err(db_error("project", &format!("committee {}", project.committee)))?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound(format!("project {}", project.key)));
+    }
+    for product in &project.products {
+        // A product named like a version of the main product would make coordinates ambiguous.
+        let clash = sqlx::query("SELECT id FROM releases WHERE project = $1 AND product = '' AND version = $2")
+            .bind(project.key.as_str())
+            .bind(product.key.as_str())
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(backend)?;
+        if clash.is_some() {
+            return Err(StoreError::Conflict(format!(
+                "product {} of {} is named like an existing version",
+                product.key, project.key
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Replaces the project's check ignores.
+pub(crate) async fn set_ignores(
+    conn: &mut AnyConnection,
+    project: &ProjectKey,
+    ignores: &[CheckIgnore],
+) -> StoreResult<()> {
+    if ignores.iter().any(|i| &i.project != project) {
+        return Err(StoreError::Refused(format!("every ignore must belong to project {project}")));
+    }
+    sqlx::query("DELETE FROM check_ignores WHERE project = $1")
+        .bind(project.as_str())
+        .execute(&mut *conn)
+        .await
+        .map_err(backend)?;
+    for ignore in ignores {
+        sqlx::query("INSERT INTO check_ignores (project, data) VALUES ($1, $2)")
+            .bind(project.as_str())
+            .bind(to_json(ignore)?)
+            .execute(&mut *conn)
+            .await
+            .map_err(db_error("ignore", &format!("project {project}")))?;
+    }
+    Ok(())
+}
+
+/// Adds or updates a key with its committee links; true if it was added.
+pub(crate) async fn upsert_key(conn: &mut AnyConnection, key: &SigningKey) -> StoreResult<bool> {
+    let fingerprint = key.fingerprint.to_hex();
+    let added = sqlx::query(
+        "INSERT INTO signing_keys (fingerprint, key_id, owner, data) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (fingerprint) DO NOTHING",
+    )
+    .bind(&fingerprint)
+    .bind(key.fingerprint.key_id().to_hex())
+    .bind(key.owner.as_ref().map(|o| o.as_str().to_owned()))
+    .bind(to_json(key)?)
+    .execute(&mut *conn)
+    .await
+    .map_err(backend)?
+    .rows_affected()
+        == 1;
+    if !added {
+        sqlx::query("UPDATE signing_keys SET owner = $2, data = $3 WHERE fingerprint = $1")
+            .bind(&fingerprint)
+            .bind(key.owner.as_ref().map(|o| o.as_str().to_owned()))
+            .bind(to_json(key)?)
+            .execute(&mut *conn)
+            .await
+            .map_err(backend)?;
+    }
+    for committee in &key.committees {
+        link_key(conn, &key.fingerprint, committee).await?;
+    }
+    Ok(added)
+}
+
+/// Records that the key signed files of the release.
+pub(crate) async fn record_key_use(
+    conn: &mut AnyConnection,
+    fingerprint: &Fingerprint,
+    release: &ReleaseKey,
+) -> StoreResult<()> {
+    let id = release_id(conn, release).await?;
+    sqlx::query("INSERT INTO key_uses (fingerprint, release_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+        .bind(fingerprint.to_hex())
+        .bind(id)
+        .execute(&mut *conn)
+        .await
+        .map_err(db_error("key use", &format!("key {fingerprint}")))?;
+    Ok(())
+}
+
+/// Deletes a key no release used.
+pub(crate) async fn delete_key(conn: &mut AnyConnection, fingerprint: &Fingerprint) -> StoreResult<()> {
+    let hex = fingerprint.to_hex();
+    // Lock the key's row first, so no use is recorded between the check and the delete.
+    let found = sqlx::query("UPDATE signing_keys SET owner = owner WHERE fingerprint = $1")
+        .bind(&hex)
+        .execute(&mut *conn)
+        .await
+        .map_err(backend)?;
+    if found.rows_affected() == 0 {
+        return Err(StoreError::NotFound(format!("key {fingerprint}")));
+    }
+    let used = sqlx::query(
+        "SELECT r.project, r.product, r.version FROM key_uses u JOIN releases r ON r.id = u.release_id \
+         WHERE u.fingerprint = $1 ORDER BY r.project, r.version_key",
+    )
+    .bind(&hex)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(backend)?;
+    if !used.is_empty() {
+        let names: Vec<String> =
+            used.iter().map(|r| release_key_of(r).map(|k| k.to_string())).collect::<StoreResult<_>>()?;
+        return Err(StoreError::Conflict(format!("key {fingerprint} signed {}", names.join(", "))));
+    }
+    for sql in ["DELETE FROM key_committees WHERE fingerprint = $1", "DELETE FROM signing_keys WHERE fingerprint = $1"]
+    {
+        sqlx::query(sql).bind(&hex).execute(&mut *conn).await.map_err(backend)?;
+    }
+    Ok(())
 }

@@ -9,11 +9,13 @@
 
 use std::fmt::Write as _;
 
-use atr_core::model::{CheckResult, ReleaseKey, TaskStatus};
+use atr_core::model::{CheckResult, CheckRun, NewEvent, ReleaseKey, TaskStatus};
 use atr_core::ports::{StoreError, StoreResult};
 use atr_core::types::Sha256Digest;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
+
+use sqlx::AnyConnection;
 
 use super::{Engine, SqlStore, backend, from_json, get_i64, get_opt_i64, get_str, release_id, to_json};
 
@@ -56,6 +58,16 @@ pub struct QueuedTask {
     pub fence: i64,
     pub result: Option<Value>,
     pub error: Option<String>,
+}
+
+/// What a completed task stores with its completion, in one transaction.
+#[derive(Debug, Clone, Copy)]
+pub struct Completion<'a> {
+    pub result: &'a Value,
+    pub checks: &'a [CheckResult],
+    /// The record that the checks of a revision ran to completion.
+    pub run: Option<&'a CheckRun>,
+    pub events: &'a [NewEvent],
 }
 
 /// How many tasks of a kind are in a status.
@@ -120,49 +132,54 @@ fn lease_lost(id: i64) -> StoreError {
     StoreError::Conflict(format!("task {id}: the lease was lost to another worker or the task was cancelled"))
 }
 
+/// Queues a task in the transaction, unless the same work (kind and arguments) is already
+/// queued or active: then returns that task and `false`. The unique index on pending work is
+/// met with `ON CONFLICT DO NOTHING` (a unique violation would abort a PostgreSQL transaction).
+pub(crate) async fn queue(conn: &mut AnyConnection, task: &NewTask, now_ms: i64) -> StoreResult<(QueuedTask, bool)> {
+    let hash = inputs_hash(&task.kind, &task.args);
+    let release_id = match &task.release {
+        Some(key) => Some(release_id(conn, key).await?),
+        None => None,
+    };
+    let sql = format!(
+        "INSERT INTO tasks (kind, args, inputs_hash, release_id, revision, priority, status, max_attempts, \
+         scheduled_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, 'queued', $7, $8, $9) \
+         ON CONFLICT (inputs_hash) WHERE status IN ('queued', 'active') DO NOTHING RETURNING {COLUMNS}"
+    );
+    let inserted = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(task.kind.as_str())
+        .bind(to_json(&task.args)?)
+        .bind(&hash)
+        .bind(release_id)
+        .bind(task.revision.map(i64::from))
+        .bind(i64::from(task.priority))
+        .bind(i64::from(task.max_attempts.max(1)))
+        .bind(task.scheduled_at_ms)
+        .bind(now_ms)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(backend)?;
+    if let Some(row) = inserted {
+        return Ok((task_of(&row)?, true));
+    }
+    let sql = format!("SELECT {COLUMNS} FROM tasks WHERE inputs_hash = $1 AND status IN ('queued', 'active')");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(&hash)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(backend)?
+        .ok_or_else(|| StoreError::Conflict(format!("task {} is being queued concurrently", task.kind)))?;
+    Ok((task_of(&row)?, false))
+}
+
 impl SqlStore {
     /// Queues a task, unless the same work (kind and arguments) is already queued or active:
     /// then returns that task and `false`.
     pub async fn queue_task(&self, task: &NewTask, now_ms: i64) -> StoreResult<(QueuedTask, bool)> {
-        let hash = inputs_hash(&task.kind, &task.args);
-        let release_id = match &task.release {
-            Some(key) => {
-                let mut conn = self.pool.acquire().await.map_err(backend)?;
-                Some(release_id(&mut conn, key).await?)
-            }
-            None => None,
-        };
-        let sql = format!(
-            "INSERT INTO tasks (kind, args, inputs_hash, release_id, revision, priority, status, max_attempts, \
-             scheduled_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, 'queued', $7, $8, $9) RETURNING {COLUMNS}"
-        );
-        let inserted = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(task.kind.as_str())
-            .bind(to_json(&task.args)?)
-            .bind(&hash)
-            .bind(release_id)
-            .bind(task.revision.map(i64::from))
-            .bind(i64::from(task.priority))
-            .bind(i64::from(task.max_attempts.max(1)))
-            .bind(task.scheduled_at_ms)
-            .bind(now_ms)
-            .fetch_one(&self.pool)
-            .await;
-        match inserted {
-            Ok(row) => Ok((task_of(&row)?, true)),
-            Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
-                let sql =
-                    format!("SELECT {COLUMNS} FROM tasks WHERE inputs_hash = $1 AND status IN ('queued', 'active')");
-                let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-                    .bind(&hash)
-                    .fetch_optional(&self.pool)
-                    .await
-                    .map_err(backend)?
-                    .ok_or_else(|| StoreError::Conflict(format!("task {} is being queued concurrently", task.kind)))?;
-                Ok((task_of(&row)?, false))
-            }
-            Err(e) => Err(backend(e)),
-        }
+        let mut tx = self.begin().await?;
+        let queued = queue(&mut tx, task, now_ms).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(queued)
     }
 
     /// The task, or `None`.
@@ -239,21 +256,27 @@ impl SqlStore {
         checks: &[CheckResult],
         now_ms: i64,
     ) -> StoreResult<()> {
-        let mut ids = Vec::with_capacity(checks.len());
-        {
-            let mut conn = self.pool.acquire().await.map_err(backend)?;
-            for check in checks {
-                ids.push(release_id(&mut conn, &check.release).await?);
-            }
-        }
-        let mut tx = self.pool.begin().await.map_err(backend)?;
+        self.complete_task_with(id, fence, &Completion { result, checks, run: None, events: &[] }, now_ms).await
+    }
+
+    /// Completes a task held with `fence`, storing in the same transaction its result, its check
+    /// results, the record that its checks ran to completion and its events. `Conflict` if the
+    /// lease was lost: then nothing is written.
+    pub async fn complete_task_with(
+        &self,
+        id: i64,
+        fence: i64,
+        completion: &Completion<'_>,
+        now_ms: i64,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
         let done = sqlx::query(
             "UPDATE tasks SET status = 'completed', result = $3, finished_at = $4, lease_owner = NULL, \
              lease_expires_at = NULL WHERE id = $1 AND fence = $2 AND status = 'active'",
         )
         .bind(id)
         .bind(fence)
-        .bind(to_json(result)?)
+        .bind(to_json(completion.result)?)
         .bind(now_ms)
         .execute(&mut *tx)
         .await
@@ -261,7 +284,29 @@ impl SqlStore {
         if done.rows_affected() == 0 {
             return Err(lease_lost(id));
         }
-        super::releases::insert_checks(&mut tx, checks, &ids).await?;
+        let mut ids = Vec::with_capacity(completion.checks.len());
+        for check in completion.checks {
+            ids.push(release_id(&mut tx, &check.release).await?);
+        }
+        super::releases::insert_checks(&mut tx, completion.checks, &ids).await?;
+        if let Some(run) = completion.run {
+            let release = release_id(&mut tx, &run.release).await?;
+            sqlx::query(
+                "INSERT INTO check_runs (release_id, revision, completed_at, data) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (release_id, revision) DO UPDATE SET completed_at = excluded.completed_at, \
+                 data = excluded.data",
+            )
+            .bind(release)
+            .bind(i64::from(run.revision.get()))
+            .bind(run.completed_at.unix())
+            .bind(to_json(run)?)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        }
+        for event in completion.events {
+            super::events::append(&mut tx, event).await?;
+        }
         tx.commit().await.map_err(backend)
     }
 
@@ -374,6 +419,24 @@ impl SqlStore {
         let sql = format!("SELECT {COLUMNS} FROM tasks WHERE status = $1 ORDER BY id LIMIT $2");
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(status_name(status))
+            .bind(i64::from(limit.clamp(1, 1000)))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend)?;
+        rows.iter().map(task_of).collect()
+    }
+
+    /// Tasks of a status with ids above `after`, oldest first, at most `limit` (1 to 1000).
+    pub async fn tasks_with_status_after(
+        &self,
+        status: TaskStatus,
+        after: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<QueuedTask>> {
+        let sql = format!("SELECT {COLUMNS} FROM tasks WHERE status = $1 AND id > $2 ORDER BY id LIMIT $3");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(status_name(status))
+            .bind(after)
             .bind(i64::from(limit.clamp(1, 1000)))
             .fetch_all(&self.pool)
             .await

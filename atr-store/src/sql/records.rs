@@ -2,8 +2,11 @@
 
 use async_trait::async_trait;
 use atr_core::model::{CveLink, CveRecord, Distribution, ReleaseKey, RevisionNumber, Task, TaskDescriptor};
-use atr_core::ports::{CveRepository, DistributionRepository, PageRequest, StoreResult, TaskRepository};
+use atr_core::ports::{
+    CveRepository, DistributionRepository, PageRequest, StoreError, StoreResult, TaskRepository, UnitOfWork, Write,
+};
 use atr_core::types::CveId;
+use sqlx::AnyConnection;
 
 use super::people::release_key_of;
 use super::queue::NewTask;
@@ -43,26 +46,11 @@ impl CveRepository for SqlStore {
     }
 
     async fn put(&self, record: &CveRecord) -> StoreResult<()> {
-        sqlx::query("INSERT INTO cves (id, data) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET data = excluded.data")
-            .bind(record.id.as_str())
-            .bind(to_json(record)?)
-            .execute(&self.pool)
-            .await
-            .map_err(backend)?;
-        Ok(())
+        self.commit_writes(vec![Write::PutCve(record.clone())]).await
     }
 
     async fn link(&self, id: &CveId, release: &ReleaseKey, link: CveLink) -> StoreResult<()> {
-        let mut conn = self.pool.acquire().await.map_err(backend)?;
-        let release_id = release_id(&mut conn, release).await?;
-        sqlx::query("INSERT INTO cve_links (cve_id, release_id, link) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
-            .bind(id.as_str())
-            .bind(release_id)
-            .bind(name_of(&link)?)
-            .execute(&mut *conn)
-            .await
-            .map_err(db_error("link", &format!("CVE {id}")))?;
-        Ok(())
+        self.commit_writes(vec![Write::LinkCve { id: id.clone(), release: release.clone(), link }]).await
     }
 
     async fn for_release(&self, release: &ReleaseKey, link: CveLink) -> StoreResult<Vec<CveId>> {
@@ -99,23 +87,7 @@ impl CveRepository for SqlStore {
 #[async_trait]
 impl DistributionRepository for SqlStore {
     async fn put(&self, distribution: &Distribution) -> StoreResult<()> {
-        let mut conn = self.pool.acquire().await.map_err(backend)?;
-        let id = release_id(&mut conn, &distribution.release).await?;
-        sqlx::query(
-            "INSERT INTO distributions (release_id, platform, owner_namespace, package, environment, data) \
-             VALUES ($1, $2, $3, $4, $5, $6) \
-             ON CONFLICT (release_id, platform, owner_namespace, package, environment) DO UPDATE SET data = excluded.data",
-        )
-        .bind(id)
-        .bind(name_of(&distribution.platform)?)
-        .bind(distribution.owner_namespace.as_str())
-        .bind(distribution.package.as_str())
-        .bind(name_of(&distribution.environment)?)
-        .bind(to_json(distribution)?)
-        .execute(&mut *conn)
-        .await
-        .map_err(backend)?;
-        Ok(())
+        self.commit_writes(vec![Write::PutDistribution(distribution.clone())]).await
     }
 
     async fn for_release(&self, release: &ReleaseKey) -> StoreResult<Vec<Distribution>> {
@@ -130,39 +102,94 @@ impl DistributionRepository for SqlStore {
     }
 }
 
-fn analyze_task(descriptor: &TaskDescriptor) -> StoreResult<NewTask> {
-    Ok(NewTask {
-        kind: name_of(&descriptor.kind)?,
-        args: serde_json::json!({ "release": descriptor.release, "revision": descriptor.revision }),
-        release: Some(descriptor.release.clone()),
-        revision: Some(descriptor.revision.get()),
+/// Creates or replaces a CVE record's fields.
+pub(crate) async fn put_cve(conn: &mut AnyConnection, record: &CveRecord) -> StoreResult<()> {
+    sqlx::query("INSERT INTO cves (id, data) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET data = excluded.data")
+        .bind(record.id.as_str())
+        .bind(to_json(record)?)
+        .execute(&mut *conn)
+        .await
+        .map_err(backend)?;
+    Ok(())
+}
+
+/// Links a CVE to a release.
+pub(crate) async fn link_cve(
+    conn: &mut AnyConnection,
+    id: &CveId,
+    release: &ReleaseKey,
+    link: CveLink,
+) -> StoreResult<()> {
+    let release_id = release_id(conn, release).await?;
+    sqlx::query("INSERT INTO cve_links (cve_id, release_id, link) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+        .bind(id.as_str())
+        .bind(release_id)
+        .bind(name_of(&link)?)
+        .execute(&mut *conn)
+        .await
+        .map_err(db_error("link", &format!("CVE {id}")))?;
+    Ok(())
+}
+
+/// Adds or replaces a distribution record.
+pub(crate) async fn put_distribution(conn: &mut AnyConnection, distribution: &Distribution) -> StoreResult<()> {
+    let id = release_id(conn, &distribution.release).await?;
+    sqlx::query(
+        "INSERT INTO distributions (release_id, platform, owner_namespace, package, environment, data) \
+         VALUES ($1, $2, $3, $4, $5, $6) \
+         ON CONFLICT (release_id, platform, owner_namespace, package, environment) DO UPDATE SET data = excluded.data",
+    )
+    .bind(id)
+    .bind(name_of(&distribution.platform)?)
+    .bind(distribution.owner_namespace.as_str())
+    .bind(distribution.package.as_str())
+    .bind(name_of(&distribution.environment)?)
+    .bind(to_json(distribution)?)
+    .execute(&mut *conn)
+    .await
+    .map_err(backend)?;
+    Ok(())
+}
+
+/// The queue's row for a descriptor queued through the port.
+pub(crate) fn new_task(descriptor: &TaskDescriptor, now_ms: i64) -> NewTask {
+    NewTask {
+        kind: descriptor.kind.clone(),
+        args: descriptor.args.clone(),
+        release: descriptor.subject.as_ref().map(|(release, _)| release.clone()),
+        revision: descriptor.subject.as_ref().map(|(_, revision)| revision.get()),
         priority: descriptor.priority,
         max_attempts: DEFAULT_MAX_ATTEMPTS,
-        scheduled_at_ms: now_ms(),
-    })
+        scheduled_at_ms: now_ms,
+    }
 }
 
 /// Attempts a task queued through the port gets.
 pub const DEFAULT_MAX_ATTEMPTS: u32 = 5;
 
 /// The store's clock, for tasks queued through the port (which carries no time).
-fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
+/// The port's view of a queued task.
+pub(crate) fn task_view(descriptor: &TaskDescriptor, queued: &super::QueuedTask) -> StoreResult<Task> {
+    Ok(Task {
+        id: u64::try_from(queued.id).map_err(backend)?,
+        descriptor: descriptor.clone(),
+        status: queued.status,
+        attempts: queued.attempts,
+        error: queued.error.clone(),
+    })
+}
+
 #[async_trait]
 impl TaskRepository for SqlStore {
     async fn enqueue(&self, task: &TaskDescriptor) -> StoreResult<Task> {
-        let (queued, _) = self.queue_task(&analyze_task(task)?, now_ms()).await?;
-        Ok(Task {
-            id: u64::try_from(queued.id).map_err(backend)?,
-            descriptor: task.clone(),
-            status: queued.status,
-            attempts: queued.attempts,
-            error: queued.error,
-        })
+        let committed = self.commit(atr_core::ports::Change::new().task(task.clone())).await?;
+        committed.tasks.into_iter().next().ok_or_else(|| StoreError::Backend("the task was not queued".into()))
     }
 
     async fn pending(&self, release: &ReleaseKey, revision: RevisionNumber) -> StoreResult<u32> {

@@ -1,9 +1,12 @@
 //! Releases, revisions, check results and ballots.
 
 use async_trait::async_trait;
-use atr_core::model::{Ballot, CheckResult, Release, ReleaseKey, Revision, RevisionNumber, VoteRound, Voter};
-use atr_core::ports::{BallotRepository, PageRequest, ReleaseRepository, RevisionRepository, StoreError, StoreResult};
+use atr_core::model::{Ballot, CheckResult, CheckRun, Release, ReleaseKey, Revision, RevisionNumber, VoteRound, Voter};
+use atr_core::ports::{
+    BallotRepository, PageRequest, ReleaseRepository, RevisionRepository, StoreError, StoreResult, Write,
+};
 use atr_core::types::{ProductKey, ProjectKey, Stage, Version};
+use sqlx::AnyConnection;
 
 use super::people::release_key_of;
 use super::{
@@ -35,10 +38,11 @@ fn show_revision(number: Option<i64>) -> String {
     }
 }
 
-/// A release row: the document, with the latest revision taken from its column (which
-/// `record` moves).
+/// A release row: the document, with the latest revision and the lock version taken from their
+/// columns (which `record` and every update move).
 fn release_of(row: &sqlx::any::AnyRow) -> StoreResult<Release> {
     let mut release: Release = from_json(&get_str(row, "data")?)?;
+    release.lock_version = u64::try_from(get_i64(row, "lock_version")?).map_err(backend)?;
     release.latest_revision = match get_opt_i64(row, "latest_revision")? {
         Some(n) => Some(
             u32::try_from(n)
@@ -55,7 +59,7 @@ fn release_of(row: &sqlx::any::AnyRow) -> StoreResult<Release> {
 impl ReleaseRepository for SqlStore {
     async fn get(&self, key: &ReleaseKey) -> StoreResult<Option<Release>> {
         let row = sqlx::query(
-            "SELECT data, latest_revision FROM releases WHERE project = $1 AND product = $2 AND version = $3",
+            "SELECT data, latest_revision, lock_version FROM releases WHERE project = $1 AND product = $2 AND version = $3",
         )
         .bind(key.project.as_str())
         .bind(product_col(key))
@@ -67,64 +71,16 @@ impl ReleaseRepository for SqlStore {
     }
 
     async fn create(&self, release: &Release) -> StoreResult<()> {
-        let key = &release.key;
-        sqlx::query(
-            "INSERT INTO releases (project, product, version, version_key, stage, phase, latest_revision, revoked, data) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(key.project.as_str())
-        .bind(product_col(key))
-        .bind(key.version.as_str())
-        .bind(key.version.sort_key())
-        .bind(stage_col(release)?)
-        .bind(name_of(&release.phase)?)
-        .bind(release.latest_revision.map(|n| i64::from(n.get())))
-        .bind(i64::from(release.is_revoked()))
-        .bind(to_json(release)?)
-        .execute(&self.pool)
-        .await
-        .map_err(db_error(&format!("release {key}"), &format!("project {}", key.project)))?;
-        Ok(())
+        self.commit_writes(vec![Write::CreateRelease(release.clone())]).await
     }
 
     async fn update(&self, release: &Release, expected: &Release) -> StoreResult<()> {
         if release.key != expected.key {
             return Err(StoreError::Refused("a release's key never changes".into()));
         }
-        let key = &release.key;
-        let done = sqlx::query(
-            "UPDATE releases SET stage = $4, phase = $5, latest_revision = $6, revoked = $7, data = $8 \
-             WHERE project = $1 AND product = $2 AND version = $3 \
-             AND phase = $9 AND COALESCE(latest_revision, 0) = $10 AND revoked = $11",
-        )
-        .bind(key.project.as_str())
-        .bind(product_col(key))
-        .bind(key.version.as_str())
-        .bind(stage_col(release)?)
-        .bind(name_of(&release.phase)?)
-        .bind(release.latest_revision.map(|n| i64::from(n.get())))
-        .bind(i64::from(release.is_revoked()))
-        .bind(to_json(release)?)
-        .bind(name_of(&expected.phase)?)
-        .bind(revision_col(expected.latest_revision))
-        .bind(i64::from(expected.is_revoked()))
-        .execute(&self.pool)
-        .await
-        .map_err(backend)?;
-        if done.rows_affected() == 1 {
-            return Ok(());
-        }
-        let found =
-            ReleaseRepository::get(self, key).await?.ok_or_else(|| StoreError::NotFound(format!("release {key}")))?;
-        Err(StoreError::Conflict(format!(
-            "release {key} moved on: expected phase {} at revision {}{}, found phase {} at revision {}{}",
-            expected.phase.as_str(),
-            show_revision(Some(revision_col(expected.latest_revision))),
-            if expected.is_revoked() { " (revoked)" } else { "" },
-            found.phase.as_str(),
-            show_revision(Some(revision_col(found.latest_revision))),
-            if found.is_revoked() { " (revoked)" } else { "" },
-        )))
+        let mut release = release.clone();
+        release.lock_version = expected.lock_version;
+        self.commit_writes(vec![Write::UpdateRelease(release)]).await
     }
 
     async fn list(
@@ -138,10 +94,10 @@ impl ReleaseRepository for SqlStore {
         let before = page.after.as_ref().map_or_else(|| "~".to_owned(), Version::sort_key);
         let product = product.as_ref().map_or("", ProductKey::as_str);
         let sql = if stage.is_some() {
-            "SELECT data, latest_revision FROM releases WHERE project = $1 AND product = $2 AND stage = $3 \
+            "SELECT data, latest_revision, lock_version FROM releases WHERE project = $1 AND product = $2 AND stage = $3 \
              AND version_key < $4 ORDER BY version_key DESC LIMIT $5"
         } else {
-            "SELECT data, latest_revision FROM releases WHERE project = $1 AND product = $2 AND stage IS NULL \
+            "SELECT data, latest_revision, lock_version FROM releases WHERE project = $1 AND product = $2 AND stage IS NULL \
              AND $3 = '' AND version_key < $4 ORDER BY version_key DESC LIMIT $5"
         };
         let rows = sqlx::query(sql)
@@ -165,6 +121,133 @@ impl ReleaseRepository for SqlStore {
         let page = PageRequest::first(1);
         Ok(ReleaseRepository::list(self, project, product, Some(stage), page).await?.into_iter().next())
     }
+}
+
+/// Creates a release in the transaction.
+pub(crate) async fn create_release(conn: &mut AnyConnection, release: &Release) -> StoreResult<()> {
+    let key = &release.key;
+    sqlx::query(
+        "INSERT INTO releases (project, product, version, version_key, stage, phase, latest_revision, revoked, \
+         lock_version, data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9)",
+    )
+    .bind(key.project.as_str())
+    .bind(product_col(key))
+    .bind(key.version.as_str())
+    .bind(key.version.sort_key())
+    .bind(stage_col(release)?)
+    .bind(name_of(&release.phase)?)
+    .bind(release.latest_revision.map(|n| i64::from(n.get())))
+    .bind(i64::from(release.is_revoked()))
+    .bind(to_json(release)?)
+    .execute(&mut *conn)
+    .await
+    .map_err(db_error(&format!("release {key}"), &format!("project {}", key.project)))?;
+    Ok(())
+}
+
+fn lock_col(release: &Release) -> StoreResult<i64> {
+    i64::try_from(release.lock_version).map_err(backend)
+}
+
+/// Writes the release if its stored lock version is still `release.lock_version`, bumping it.
+/// The latest revision is kept from the row (only recording a revision moves it).
+pub(crate) async fn update_release(conn: &mut AnyConnection, release: &Release) -> StoreResult<()> {
+    let key = &release.key;
+    let expected = lock_col(release)?;
+    let done = sqlx::query(
+        "UPDATE releases SET stage = $4, phase = $5, revoked = $6, data = $7, lock_version = lock_version + 1 \
+         WHERE project = $1 AND product = $2 AND version = $3 AND lock_version = $8 \
+         AND COALESCE(latest_revision, 0) = $9",
+    )
+    .bind(key.project.as_str())
+    .bind(product_col(key))
+    .bind(key.version.as_str())
+    .bind(stage_col(release)?)
+    .bind(name_of(&release.phase)?)
+    .bind(i64::from(release.is_revoked()))
+    .bind(to_json(release)?)
+    .bind(expected)
+    .bind(revision_col(release.latest_revision))
+    .execute(&mut *conn)
+    .await
+    .map_err(backend)?;
+    if done.rows_affected() == 1 {
+        return Ok(());
+    }
+    let row = sqlx::query(
+        "SELECT data, latest_revision, lock_version FROM releases WHERE project = $1 AND product = $2 AND version = $3",
+    )
+    .bind(key.project.as_str())
+    .bind(product_col(key))
+    .bind(key.version.as_str())
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(backend)?;
+    let Some(row) = row else {
+        return Err(StoreError::NotFound(format!("release {key}")));
+    };
+    let found = release_of(&row)?;
+    Err(StoreError::Conflict(format!(
+        "release {key} moved on: it was read at version {expected} and is now at version {} (phase {} at revision \
+         {}{})",
+        found.lock_version,
+        found.phase.as_str(),
+        show_revision(Some(revision_col(found.latest_revision))),
+        if found.is_revoked() { ", revoked" } else { "" },
+    )))
+}
+
+/// Records a revision and moves the release's latest revision to it (bumping its lock version),
+/// guarded by the expected parent.
+pub(crate) async fn record_revision(conn: &mut AnyConnection, revision: &Revision) -> StoreResult<()> {
+    let key = &revision.release;
+    let number = i64::from(revision.number.get());
+    let parent = revision_col(revision.parent);
+    if number <= parent {
+        return Err(StoreError::Refused(format!("revision {number:05} must come after its parent")));
+    }
+    // The guarded move of the latest revision comes first: it takes the write lock and is the
+    // race's referee.
+    let moved = sqlx::query(
+        "UPDATE releases SET latest_revision = $4, lock_version = lock_version + 1 \
+         WHERE project = $1 AND product = $2 AND version = $3 AND COALESCE(latest_revision, 0) = $5",
+    )
+    .bind(key.project.as_str())
+    .bind(product_col(key))
+    .bind(key.version.as_str())
+    .bind(number)
+    .bind(parent)
+    .execute(&mut *conn)
+    .await
+    .map_err(backend)?;
+    if moved.rows_affected() == 0 {
+        let row =
+            sqlx::query("SELECT latest_revision FROM releases WHERE project = $1 AND product = $2 AND version = $3")
+                .bind(key.project.as_str())
+                .bind(product_col(key))
+                .bind(key.version.as_str())
+                .fetch_optional(&mut *conn)
+                .await
+                .map_err(backend)?;
+        let Some(row) = row else {
+            return Err(StoreError::NotFound(format!("release {key}")));
+        };
+        return Err(StoreError::Conflict(format!(
+            "expected revision {} to be the latest of {key}, but it is {}",
+            show_revision(Some(parent)),
+            show_revision(get_opt_i64(&row, "latest_revision")?)
+        )));
+    }
+    let id = release_id(conn, key).await?;
+    sqlx::query("INSERT INTO revisions (release_id, number, parent, data) VALUES ($1, $2, $3, $4)")
+        .bind(id)
+        .bind(number)
+        .bind(revision.parent.map(|p| i64::from(p.get())))
+        .bind(to_json(revision)?)
+        .execute(&mut *conn)
+        .await
+        .map_err(db_error(&format!("revision {number:05} of {key}"), &format!("release {key}")))?;
+    Ok(())
 }
 
 /// Stores check results (with their releases' row ids). The results of a checker on a revision
@@ -239,56 +322,7 @@ impl RevisionRepository for SqlStore {
     }
 
     async fn record(&self, revision: &Revision) -> StoreResult<()> {
-        let key = &revision.release;
-        let number = i64::from(revision.number.get());
-        let parent = revision_col(revision.parent);
-        if number <= parent {
-            return Err(StoreError::Refused(format!("revision {number:05} must come after its parent")));
-        }
-        let mut tx = self.pool.begin().await.map_err(backend)?;
-        // The guarded move of the latest revision comes first: it takes the write lock and is the
-        // race's referee.
-        let moved = sqlx::query(
-            "UPDATE releases SET latest_revision = $4 \
-             WHERE project = $1 AND product = $2 AND version = $3 AND COALESCE(latest_revision, 0) = $5",
-        )
-        .bind(key.project.as_str())
-        .bind(product_col(key))
-        .bind(key.version.as_str())
-        .bind(number)
-        .bind(parent)
-        .execute(&mut *tx)
-        .await
-        .map_err(backend)?;
-        if moved.rows_affected() == 0 {
-            let row = sqlx::query(
-                "SELECT latest_revision FROM releases WHERE project = $1 AND product = $2 AND version = $3",
-            )
-            .bind(key.project.as_str())
-            .bind(product_col(key))
-            .bind(key.version.as_str())
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(backend)?;
-            let Some(row) = row else {
-                return Err(StoreError::NotFound(format!("release {key}")));
-            };
-            return Err(StoreError::Conflict(format!(
-                "expected revision {} to be the latest of {key}, but it is {}",
-                show_revision(Some(parent)),
-                show_revision(get_opt_i64(&row, "latest_revision")?)
-            )));
-        }
-        let id = release_id(&mut tx, key).await?;
-        sqlx::query("INSERT INTO revisions (release_id, number, parent, data) VALUES ($1, $2, $3, $4)")
-            .bind(id)
-            .bind(number)
-            .bind(revision.parent.map(|p| i64::from(p.get())))
-            .bind(to_json(revision)?)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_error(&format!("revision {number:05} of {key}"), &format!("release {key}")))?;
-        tx.commit().await.map_err(backend)
+        self.commit_writes(vec![Write::RecordRevision(revision.clone())]).await
     }
 
     async fn list(&self, release: &ReleaseKey, page: PageRequest<RevisionNumber>) -> StoreResult<Vec<Revision>> {
@@ -318,6 +352,20 @@ impl RevisionRepository for SqlStore {
         tx.commit().await.map_err(backend)
     }
 
+    async fn check_run(&self, release: &ReleaseKey, number: RevisionNumber) -> StoreResult<Option<CheckRun>> {
+        let mut conn = self.pool.acquire().await.map_err(backend)?;
+        let Ok(id) = release_id(&mut conn, release).await else {
+            return Ok(None);
+        };
+        let row = sqlx::query("SELECT data FROM check_runs WHERE release_id = $1 AND revision = $2")
+            .bind(id)
+            .bind(i64::from(number.get()))
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(backend)?;
+        row.map(|r| from_json(&get_str(&r, "data")?)).transpose()
+    }
+
     async fn checks(&self, release: &ReleaseKey, number: RevisionNumber) -> StoreResult<Vec<CheckResult>> {
         let mut conn = self.pool.acquire().await.map_err(backend)?;
         let id = release_id(&mut conn, release).await?;
@@ -334,34 +382,7 @@ impl RevisionRepository for SqlStore {
 #[async_trait]
 impl BallotRepository for SqlStore {
     async fn cast(&self, ballot: &Ballot) -> StoreResult<()> {
-        let round = name_of(&ballot.round)?;
-        let voter = voter_col(&ballot.voter);
-        // Release ids never change: look it up before the transaction, whose first statement is
-        // then a write (SQLite takes its lock there instead of failing to upgrade a read).
-        let id = {
-            let mut conn = self.pool.acquire().await.map_err(backend)?;
-            release_id(&mut conn, &ballot.release).await?
-        };
-        let mut tx = self.pool.begin().await.map_err(backend)?;
-        sqlx::query("UPDATE ballots SET active = 0 WHERE release_id = $1 AND round = $2 AND voter = $3 AND active = 1")
-            .bind(id)
-            .bind(&round)
-            .bind(&voter)
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?;
-        sqlx::query(
-            "INSERT INTO ballots (release_id, round, voter, cast_at, active, data) VALUES ($1, $2, $3, $4, 1, $5)",
-        )
-        .bind(id)
-        .bind(&round)
-        .bind(&voter)
-        .bind(ballot.cast_at.unix())
-        .bind(to_json(ballot)?)
-        .execute(&mut *tx)
-        .await
-        .map_err(db_error(&format!("an active ballot of {voter}"), "release"))?;
-        tx.commit().await.map_err(backend)
+        self.commit_writes(vec![Write::CastBallot(ballot.clone())]).await
     }
 
     async fn active(&self, release: &ReleaseKey, round: VoteRound) -> StoreResult<Vec<Ballot>> {
@@ -377,4 +398,28 @@ impl BallotRepository for SqlStore {
         .map_err(backend)?;
         rows.iter().map(|r| from_json(&get_str(r, "data")?)).collect()
     }
+}
+
+/// Stores a ballot; the voter's earlier ballot of the round stops being active.
+pub(crate) async fn cast_ballot(conn: &mut AnyConnection, ballot: &Ballot) -> StoreResult<()> {
+    let round = name_of(&ballot.round)?;
+    let voter = voter_col(&ballot.voter);
+    let id = release_id(conn, &ballot.release).await?;
+    sqlx::query("UPDATE ballots SET active = 0 WHERE release_id = $1 AND round = $2 AND voter = $3 AND active = 1")
+        .bind(id)
+        .bind(&round)
+        .bind(&voter)
+        .execute(&mut *conn)
+        .await
+        .map_err(backend)?;
+    sqlx::query("INSERT INTO ballots (release_id, round, voter, cast_at, active, data) VALUES ($1, $2, $3, $4, 1, $5)")
+        .bind(id)
+        .bind(&round)
+        .bind(&voter)
+        .bind(ballot.cast_at.unix())
+        .bind(to_json(ballot)?)
+        .execute(&mut *conn)
+        .await
+        .map_err(db_error(&format!("an active ballot of {voter}"), "release"))?;
+    Ok(())
 }

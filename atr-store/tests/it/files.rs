@@ -17,7 +17,7 @@ use std::time::Duration;
 use atr_core::model::{FileEntry, ReleaseKey, RevisionNumber};
 use atr_core::ports::{ByteStream, FileChange, ReleaseFiles, StoreError};
 use atr_core::types::{ProductKey, ProjectKey, ReleasePath, Sha3_256Digest, Sha512Digest, Version};
-use atr_store::files::{DiskReleaseFiles, MAX_MANIFEST_BYTES};
+use atr_store::files::{DiskReleaseFiles, MAX_MANIFEST_BYTES, WriterState};
 use bytes::Bytes;
 use futures_core::Stream;
 use sha2::{Digest, Sha512};
@@ -43,9 +43,19 @@ impl TestRoot {
         DiskReleaseFiles::new(self.path(), max_file_size).unwrap()
     }
 
-    /// What is left under `tmp/`.
+    /// What is left under `tmp/`: the entries of each process's temporary folder (an open
+    /// store has one, empty when nothing is being built), and anything else there.
     fn leftovers(&self) -> Vec<PathBuf> {
-        std::fs::read_dir(self.path().join("tmp")).unwrap().map(|e| e.unwrap().path()).collect()
+        let mut found = Vec::new();
+        for entry in std::fs::read_dir(self.path().join("tmp")).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() && path.file_name().unwrap().to_str().unwrap().starts_with("process-") {
+                found.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+            } else {
+                found.push(path);
+            }
+        }
+        found
     }
 }
 
@@ -651,4 +661,99 @@ async fn a_discarded_revision_number_shows_its_new_content() {
     assert_eq!(manifest[0].sha512, digests(b"second try").0);
     // Clones share what they remember, and agree with the disk.
     assert_eq!(files.clone().manifest(&release(), rev(1)).await.unwrap(), manifest);
+}
+
+/// The temporary folders of `tmp/` that belong to processes (open stores).
+fn workspaces(root: &TestRoot) -> Vec<PathBuf> {
+    let mut found: Vec<PathBuf> = std::fs::read_dir(root.path().join("tmp"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().unwrap().to_str().unwrap().starts_with("process-"))
+        .collect();
+    found.sort();
+    found
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cleaning_leaves_the_builds_of_another_open_store_alone() {
+    let root = TestRoot::new();
+    let builder = Arc::new(root.store(64 * MIB as u64));
+    let (sender, content) = channel_stream();
+    let build = tokio::spawn({
+        let builder = builder.clone();
+        async move {
+            let changes = vec![FileChange::Put { path: path("slow.bin"), content }];
+            builder.create_revision(&release(), None, rev(1), changes).await
+        }
+    });
+    for _ in 0..2 {
+        sender.send(Ok(Bytes::from_static(b"chunk;"))).await.unwrap();
+    }
+    // A second store on the same root (another process, as far as the locks go) cleans up.
+    let other = root.store(1024);
+    assert_eq!(workspaces(&root).len(), 2, "each open store has its own temporary folder");
+    assert_eq!(other.clean_temporary().await.unwrap(), 0);
+    assert_eq!(root.leftovers().len(), 1, "the build in flight is still there");
+    sender.send(Ok(Bytes::from_static(b"last"))).await.unwrap();
+    drop(sender);
+    let manifest = build.await.unwrap().unwrap();
+    assert_eq!(read(&builder, &release(), rev(1), "slow.bin").await, b"chunk;chunk;last");
+    assert_eq!(assert_complete(&builder, &release(), rev(1)).await, manifest);
+    // The revision names the builder's temporary folder as its owner, which is running.
+    let owner = std::fs::read_to_string(builder.revision_path(&release(), rev(1)).join("owner")).unwrap();
+    assert!(workspaces(&root).iter().any(|w| w.ends_with(&owner)), "{owner}");
+    assert_eq!(other.writer_state(&release(), rev(1)).await.unwrap(), WriterState::Running);
+    // Once the builder is closed, its temporary folder is gone and its writer has ended.
+    drop(builder);
+    assert_eq!(workspaces(&root).len(), 1);
+    assert_eq!(other.writer_state(&release(), rev(1)).await.unwrap(), WriterState::Ended);
+}
+
+#[tokio::test]
+async fn an_ended_processs_temporary_folder_is_cleaned() {
+    let root = TestRoot::new();
+    let files = root.store(1024);
+    // What a killed process leaves: its temporary folder, unlocked, with a build in it (read-only
+    // parts included) and a discarded revision.
+    let dead = root.path().join("tmp/process-4242-1-0");
+    std::fs::create_dir_all(dead.join("revision-4242-1-0/files/dir")).unwrap();
+    std::fs::write(dead.join("revision-4242-1-0/files/dir/x"), b"x").unwrap();
+    std::fs::set_permissions(dead.join("revision-4242-1-0/files/dir"), std::fs::Permissions::from_mode(0o555)).unwrap();
+    std::fs::create_dir_all(dead.join("discarded-4242-2-1/files")).unwrap();
+    assert_eq!(files.clean_temporary().await.unwrap(), 2);
+    assert!(!dead.exists());
+    assert!(root.leftovers().is_empty());
+    assert_eq!(workspaces(&root).len(), 1, "the cleaner's own folder stays");
+    // An ended process's empty folder is removed too, and counts for nothing.
+    std::fs::create_dir(&dead).unwrap();
+    assert_eq!(files.clean_temporary().await.unwrap(), 0);
+    assert!(!dead.exists());
+}
+
+/// Replaces a revision's owner mark (`None`: removes it). This changes the folder's time to now.
+fn set_owner_mark(folder: &Path, mark: Option<&[u8]>) {
+    let _ = std::fs::remove_file(folder.join("owner"));
+    if let Some(mark) = mark {
+        std::fs::write(folder.join("owner"), mark).unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_revision_without_an_owner_mark_ends_only_when_old() {
+    let root = TestRoot::new();
+    let files = root.store(1024);
+    files.create_revision(&release(), None, rev(1), vec![put("a.txt", b"a")]).await.unwrap();
+    let folder = files.revision_path(&release(), rev(1));
+    std::fs::set_permissions(&folder, std::fs::Permissions::from_mode(0o755)).unwrap();
+    // A mark naming a folder that is not there: its writer has ended.
+    set_owner_mark(&folder, Some(b"process-1-2-3"));
+    assert_eq!(files.writer_state(&release(), rev(1)).await.unwrap(), WriterState::Ended);
+    // No mark, or no usable one: the writer is presumed running for an hour.
+    for mark in [None, Some(&b"../../etc"[..])] {
+        set_owner_mark(&folder, mark);
+        assert_eq!(files.writer_state(&release(), rev(1)).await.unwrap(), WriterState::Running, "{mark:?}");
+        let old = std::time::SystemTime::now() - Duration::from_hours(2);
+        std::fs::File::open(&folder).unwrap().set_modified(old).unwrap();
+        assert_eq!(files.writer_state(&release(), rev(1)).await.unwrap(), WriterState::Ended, "{mark:?}");
+    }
 }

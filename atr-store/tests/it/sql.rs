@@ -5,18 +5,19 @@ use std::collections::BTreeSet;
 use std::future::Future;
 
 use atr_core::model::{
-    Actor, Ballot, BallotSource, CheckResult, CheckStatus, Committee, Consent, CveLink, CveRecord, Distribution,
-    DistributionStatus, Environment, EventKind, Metadata, NewEvent, Person, Phase, Platform, Product, Project, Release,
-    ReleaseKey, Revision, RevisionNumber, SigningKey, TaskDescriptor, TaskKind, VoteRound, VoteValue, Voter,
+    Actor, Analyze, Ballot, BallotSource, CheckCounts, CheckResult, CheckRun, CheckStatus, Committee, Consent, CveLink,
+    CveRecord, Distribution, DistributionStatus, Environment, EventKind, Metadata, NewEvent, Person, Phase, Platform,
+    Product, Project, Release, ReleaseKey, Revision, RevisionNumber, SigningKey, TaskDescriptor, VoteRound, VoteValue,
+    Voter,
 };
 use atr_core::policy::PolicyOverrides;
 use atr_core::ports::{
-    BallotRepository, CommitteeRepository, CveRepository, DistributionRepository, EventFilter, EventRepository,
+    BallotRepository, Change, CommitteeRepository, CveRepository, DistributionRepository, EventFilter, EventRepository,
     KeyRepository, PageRequest, PersonRepository, ProjectRepository, ReleaseRepository, RevisionRepository, StoreError,
-    TaskRepository,
+    TaskRepository, UnitOfWork, Write,
 };
 use atr_core::types::{CommitteeKey, CveId, Fingerprint, ProductKey, ProjectKey, Stage, Timestamp, UserId, Version};
-use atr_store::sql::{ChainError, Engine, SqlStore};
+use atr_store::sql::{ChainError, Completion, Engine, SqlStore};
 use atr_store::testing::databases;
 
 const T0: Timestamp = Timestamp::from_unix(1_750_000_000);
@@ -199,8 +200,115 @@ async fn a_phase_change_is_guarded() {
         let mut stale = before.clone();
         stale.phase = Phase::Release;
         let message = conflict(ReleaseRepository::update(&store, &stale, &before).await);
-        assert!(message.contains("expected phase draft") && message.contains("found phase candidate"), "{message}");
+        assert!(
+            message.contains("read at version 0") && message.contains("now at version 1 (phase candidate"),
+            "{message}"
+        );
         assert_eq!(ReleaseRepository::get(&store, &before.key).await.unwrap().unwrap().phase, Phase::Candidate);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn every_stored_change_bumps_the_lock_version_so_any_stale_writer_loses() {
+    each(|store| async move {
+        seeded(&store).await;
+        let draft = draft("2.4.68");
+        ReleaseRepository::create(&store, &draft).await.unwrap();
+        let read = ReleaseRepository::get(&store, &draft.key).await.unwrap().unwrap();
+        assert_eq!(read.lock_version, 0);
+        // Two writers read the same state; a change that keeps phase and revision (as opening a
+        // podling's second round does) still bumps the version, so the second writer loses.
+        let mut first = read.clone();
+        first.policy.min_hours = Some(96);
+        let mut second = read.clone();
+        second.policy.min_hours = Some(120);
+        UnitOfWork::commit(&store, Change::new().write(Write::UpdateRelease(first))).await.unwrap();
+        let message = conflict(UnitOfWork::commit(&store, Change::new().write(Write::UpdateRelease(second))).await);
+        assert!(message.contains("read at version 0") && message.contains("now at version 1"), "{message}");
+        let stored = ReleaseRepository::get(&store, &draft.key).await.unwrap().unwrap();
+        assert_eq!((stored.lock_version, stored.policy.min_hours), (1, Some(96)));
+        // Recording a revision bumps it too.
+        RevisionRepository::record(&store, &revision("2.4.68", 1, None)).await.unwrap();
+        assert_eq!(ReleaseRepository::get(&store, &draft.key).await.unwrap().unwrap().lock_version, 2);
+        conflict(UnitOfWork::commit(&store, Change::new().write(Write::UpdateRelease(stored))).await);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_change_commits_its_writes_events_and_tasks_together_or_not_at_all() {
+    each(|store| async move {
+        seeded(&store).await;
+        let started = NewEvent::for_release(T0, Actor::User(uid("rm")), &key("2.4.68"), EventKind::ReleaseStarted);
+        let analyze = TaskDescriptor::of(&Analyze { release: key("2.4.68"), revision: rev(1) }).unwrap();
+        let created = revision_created_change(&started, &analyze);
+        // The last write fails (the revision's parent is wrong): nothing of the change is stored.
+        let failing = created.clone().write(Write::RecordRevision(revision("2.4.68", 3, Some(2))));
+        conflict(UnitOfWork::commit(&store, failing).await);
+        assert!(ReleaseRepository::get(&store, &key("2.4.68")).await.unwrap().is_none(), "no release");
+        let events = EventRepository::list(&store, &EventFilter::default(), PageRequest::first(10)).await.unwrap();
+        assert!(events.is_empty(), "no event of a change that did not happen: {events:?}");
+        assert_eq!(store.verify_events().await.unwrap().events, 0, "the chain's head did not move");
+        // The same change without the bad write stores everything, once.
+        let committed = UnitOfWork::commit(&store, created).await.unwrap();
+        assert_eq!((committed.events.len(), committed.tasks.len()), (1, 1));
+        assert_eq!(committed.events[0].id, 1);
+        assert!(ReleaseRepository::get(&store, &key("2.4.68")).await.unwrap().is_some());
+        assert_eq!(TaskRepository::pending(&store, &key("2.4.68"), rev(1)).await.unwrap(), 1);
+        assert_eq!(store.verify_events().await.unwrap().events, 1);
+        // An equal task already queued stands for a new one, inside a change too.
+        let again = UnitOfWork::commit(&store, Change::new().task(analyze)).await.unwrap();
+        assert_eq!(again.tasks[0].id, committed.tasks[0].id);
+    })
+    .await;
+}
+
+/// A change that starts a release, records revision 1 and queues its Analyze task.
+fn revision_created_change(started: &NewEvent, analyze: &TaskDescriptor) -> Change {
+    Change::new()
+        .event(started.clone())
+        .write(Write::CreateRelease(draft("2.4.68")))
+        .write(Write::RecordRevision(revision("2.4.68", 1, None)))
+        .task(analyze.clone())
+}
+
+#[tokio::test]
+async fn a_completed_check_run_is_recorded_with_its_results_and_event() {
+    each(|store| async move {
+        seeded(&store).await;
+        ReleaseRepository::create(&store, &draft("2.4.68")).await.unwrap();
+        RevisionRepository::record(&store, &revision("2.4.68", 1, None)).await.unwrap();
+        assert!(RevisionRepository::check_run(&store, &key("2.4.68"), rev(1)).await.unwrap().is_none());
+        let analyze = TaskDescriptor::of(&Analyze { release: key("2.4.68"), revision: rev(1) }).unwrap();
+        TaskRepository::enqueue(&store, &analyze).await.unwrap();
+        let far = i64::MAX / 4;
+        let claimed = store.claim_task(&["analyze"], "w", far, 60_000).await.unwrap().unwrap();
+        let run = CheckRun {
+            release: key("2.4.68"),
+            revision: rev(1),
+            checker_version: "1".into(),
+            completed_at: T0,
+            counts: CheckCounts { blockers: 1, ..CheckCounts::default() },
+            signers: BTreeSet::new(),
+        };
+        let recorded = NewEvent::for_release(
+            T0,
+            Actor::System,
+            &key("2.4.68"),
+            EventKind::ChecksRecorded { revision: rev(1), worst: None, results: 1, counts: run.counts },
+        );
+        let result = serde_json::json!({});
+        let completion =
+            Completion { result: &result, checks: &[], run: Some(&run), events: std::slice::from_ref(&recorded) };
+        // A stale fence commits nothing: no run, no event.
+        assert!(store.complete_task_with(claimed.id, claimed.fence + 1, &completion, far).await.is_err());
+        assert!(RevisionRepository::check_run(&store, &key("2.4.68"), rev(1)).await.unwrap().is_none());
+        store.complete_task_with(claimed.id, claimed.fence, &completion, far).await.unwrap();
+        assert_eq!(RevisionRepository::check_run(&store, &key("2.4.68"), rev(1)).await.unwrap(), Some(run));
+        let events = EventRepository::list(&store, &EventFilter::default(), PageRequest::first(10)).await.unwrap();
+        assert_eq!(events.len(), 1);
+        assert!(matches!(events[0].event.kind, EventKind::ChecksRecorded { results: 1, .. }));
     })
     .await;
 }
@@ -563,12 +671,12 @@ async fn a_task_is_queued_once() {
     each(|store| async move {
         seeded(&store).await;
         ReleaseRepository::create(&store, &draft("2.4.68")).await.unwrap();
-        let task = TaskDescriptor { kind: TaskKind::Analyze, release: key("2.4.68"), revision: rev(1), priority: 0 };
+        let task = TaskDescriptor::of(&Analyze { release: key("2.4.68"), revision: rev(1) }).unwrap();
         let first = TaskRepository::enqueue(&store, &task).await.unwrap();
         let again = TaskRepository::enqueue(&store, &task).await.unwrap();
         assert_eq!(first.id, again.id);
-        let other =
-            TaskRepository::enqueue(&store, &TaskDescriptor { revision: rev(2), ..task.clone() }).await.unwrap();
+        let second = TaskDescriptor::of(&Analyze { release: key("2.4.68"), revision: rev(2) }).unwrap();
+        let other = TaskRepository::enqueue(&store, &second).await.unwrap();
         assert_ne!(first.id, other.id);
         assert_eq!(TaskRepository::pending(&store, &key("2.4.68"), rev(1)).await.unwrap(), 1);
         assert_eq!(TaskRepository::pending(&store, &key("2.4.68"), rev(3)).await.unwrap(), 0);

@@ -1,28 +1,21 @@
 //! The Analyze task: runs [`analyze_folder`] on a revision in release storage and stores its
-//! results with the task's fenced completion.
+//! results, the record that the checks completed and a `ChecksRecorded` event with the task's
+//! fenced completion, in one transaction.
 
 use async_trait::async_trait;
-use atr_core::model::{CheckResult, ReleaseKey, RevisionNumber};
-use atr_core::policy::{PolicyOverrides, VotePolicy};
+use atr_core::model::{Actor, Analyze, CheckCounts, CheckResult, CheckRun, CheckStatus, EventKind, NewEvent, TaskKind};
+use atr_core::policy::VotePolicy;
 use atr_core::ports::{CommitteeRepository, KeyRepository, ProjectRepository, ReleaseRepository, StoreError};
 use atr_core::types::Timestamp;
 use atr_store::Storage;
 use atr_store::sql::QueuedTask;
-use serde::Deserialize;
 
 use super::folder::{AnalyzeOptions, analyze_folder};
 use super::signature::SignaturePolicy;
-use crate::runner::{TaskFailure, TaskHandler, TaskOutput};
+use crate::runner::{KindHandler, TaskFailure, TaskOutput};
 
 /// The version recorded with every result of this build's checkers.
 pub const CHECKER_VERSION: &str = env!("CARGO_PKG_VERSION");
-
-/// The arguments of an Analyze task.
-#[derive(Debug, Deserialize)]
-struct Args {
-    release: ReleaseKey,
-    revision: RevisionNumber,
-}
 
 /// Runs Analyze tasks.
 #[derive(Debug, Clone)]
@@ -38,9 +31,22 @@ impl AnalyzeHandler {
     }
 }
 
-#[allow(clippy::needless_pass_by_value)] // used as `map_err(store_failure)`
+/// A storage failure: logged with its cause, stored on the task (which people read) without it.
+#[expect(clippy::needless_pass_by_value, reason = "used as `map_err(store_failure)`")]
 fn store_failure(error: StoreError) -> TaskFailure {
-    TaskFailure(format!("storage: {error}"))
+    tracing::warn!(%error, kind = Analyze::NAME, "storage failed during a task");
+    TaskFailure("storage was unavailable; the attempt will be retried".into())
+}
+
+/// How bad a status is, for the worst of a run: a broken check is worse than a warning.
+fn severity(status: CheckStatus) -> u8 {
+    match status {
+        CheckStatus::Success => 0,
+        CheckStatus::Note => 1,
+        CheckStatus::Warning => 2,
+        CheckStatus::Exception => 3,
+        CheckStatus::Blocker => 4,
+    }
 }
 
 fn now() -> Timestamp {
@@ -49,14 +55,10 @@ fn now() -> Timestamp {
 }
 
 #[async_trait]
-impl TaskHandler for AnalyzeHandler {
-    fn kind(&self) -> &'static str {
-        "analyze"
-    }
+impl KindHandler for AnalyzeHandler {
+    type Kind = Analyze;
 
-    async fn run(&self, task: &QueuedTask) -> Result<TaskOutput, TaskFailure> {
-        let args: Args = serde_json::from_value(task.args.clone())
-            .map_err(|e| TaskFailure(format!("the task's arguments do not name a release revision: {e}")))?;
+    async fn run(&self, args: Analyze, _task: &QueuedTask) -> Result<TaskOutput, TaskFailure> {
         let sql = &self.storage.sql;
         let release = ReleaseRepository::get(sql, &args.release)
             .await
@@ -70,10 +72,13 @@ impl TaskHandler for AnalyzeHandler {
             .await
             .map_err(store_failure)?
             .ok_or_else(|| TaskFailure(format!("committee {} does not exist", project.committee)))?;
-        let none = PolicyOverrides::default();
-        let product = args.release.product.as_ref().and_then(|p| project.product(p)).map_or(&none, |p| &p.policy);
-        let policy = PolicyOverrides::resolve(&self.foundation_policy, &[&project.policy, product, &release.policy])
-            .map_err(|e| TaskFailure(format!("the vote policy is invalid: {e}")))?;
+        let policy = atr_core::policy::effective(
+            &self.foundation_policy,
+            &project,
+            args.release.product.as_ref(),
+            Some(&release),
+        )
+        .map_err(|e| TaskFailure(format!("the vote policy is invalid: {e}")))?;
         let keys = KeyRepository::by_committee(sql, &committee.key).await.map_err(store_failure)?;
         let keys_file: Vec<u8> = keys.iter().flat_map(|k| format!("{}\n", k.armored).into_bytes()).collect();
         let mut options = AnalyzeOptions {
@@ -91,13 +96,6 @@ impl TaskHandler for AnalyzeHandler {
         let report = tokio::task::spawn_blocking(move || analyze_folder(&folder, &options))
             .await
             .map_err(|e| TaskFailure(format!("the checks stopped: {e}")))?;
-        // Which key signed which release: one query later. Idempotent.
-        for signer in &report.good_signers {
-            match KeyRepository::record_use(sql, signer, &args.release).await {
-                Ok(()) | Err(StoreError::NotFound(_)) => {}
-                Err(error) => return Err(store_failure(error)),
-            }
-        }
         let at = now();
         let checks: Vec<CheckResult> = report
             .findings
@@ -114,13 +112,26 @@ impl TaskHandler for AnalyzeHandler {
                 at,
             })
             .collect();
+        let counts = CheckCounts::of(&checks);
         let result = serde_json::json!({
             "files": report.files,
             "results": checks.len(),
-            "blockers": report.count(atr_core::model::CheckStatus::Blocker),
-            "warnings": report.count(atr_core::model::CheckStatus::Warning),
+            "blockers": report.count(CheckStatus::Blocker),
+            "warnings": report.count(CheckStatus::Warning),
             "signers": report.good_signers.iter().map(ToString::to_string).collect::<Vec<_>>(),
         });
-        Ok(TaskOutput { result, checks })
+        let worst = checks.iter().map(|c| c.status).max_by_key(|s| severity(*s));
+        let recorded = EventKind::ChecksRecorded { revision: args.revision, worst, results: checks.len(), counts };
+        let event = NewEvent::for_release(at, Actor::System, &args.release, recorded);
+        // Which keys made good signatures on this revision: the vote snapshots them from here.
+        let run = CheckRun {
+            release: args.release.clone(),
+            revision: args.revision,
+            checker_version: CHECKER_VERSION.to_owned(),
+            completed_at: at,
+            counts,
+            signers: report.good_signers.iter().cloned().collect(),
+        };
+        Ok(TaskOutput { result, checks, run: Some(run), events: vec![event] })
     }
 }

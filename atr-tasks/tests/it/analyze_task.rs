@@ -8,13 +8,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use atr_core::model::{
-    CheckStatus, Committee, Metadata, Phase, Project, Release, ReleaseKey, Revision, RevisionNumber, TaskDescriptor,
-    TaskKind, TaskStatus,
+    Analyze, CheckStatus, Committee, EventKind, Metadata, Phase, Project, Release, ReleaseKey, Revision,
+    RevisionNumber, TaskDescriptor, TaskStatus,
 };
 use atr_core::policy::{PolicyOverrides, VotePolicy};
 use atr_core::ports::{
-    ByteStream, CommitteeRepository, FileChange, KeyRepository, ProjectRepository, ReleaseFiles, ReleaseRepository,
-    RevisionRepository, TaskRepository,
+    ByteStream, CommitteeRepository, EventFilter, EventRepository, FileChange, KeyRepository, PageRequest,
+    ProjectRepository, ReleaseFiles, ReleaseRepository, RevisionRepository, TaskRepository,
 };
 use atr_core::types::{CommitteeKey, Fingerprint, ProjectKey, ReleasePath, Timestamp, UserId, Version};
 use atr_store::testing::databases;
@@ -123,13 +123,13 @@ async fn upload(storage: &Storage, number: u32, flip: bool) {
 
 /// Queues Analyze of `number` through the port and runs a runner until it is done.
 async fn analyze(storage: &Storage, number: u32) -> Vec<atr_core::model::CheckResult> {
-    let descriptor = TaskDescriptor { kind: TaskKind::Analyze, release: key(), revision: rev(number), priority: 0 };
+    let descriptor = TaskDescriptor::of(&Analyze { release: key(), revision: rev(number) }).unwrap();
     let task = TaskRepository::enqueue(&storage.sql, &descriptor).await.unwrap();
     assert_eq!(TaskRepository::pending(&storage.sql, &key(), rev(number)).await.unwrap(), 1);
     let handler = AnalyzeHandler::new(storage.clone(), VotePolicy::foundation_default(), SignaturePolicy::default());
     let config =
         RunnerConfig { poll_interval: Duration::from_millis(20), adaptive: false, ..RunnerConfig::new("test") };
-    let runner = Arc::new(Runner::new(storage.sql.clone(), config).with(Arc::new(handler)));
+    let runner = Arc::new(Runner::new(storage.sql.clone(), config).with_kind(handler));
     let (shutdown, signal) = Shutdown::new();
     let running = runner.clone();
     let handle = tokio::spawn(async move { running.run(signal).await });
@@ -171,15 +171,32 @@ async fn analyze_checks_a_real_release_and_catches_a_flipped_byte() {
         assert!(has(&checks, "archive", CheckStatus::Success, "3267 members"), "{checks:?}");
         assert!(has(&checks, "license-files", CheckStatus::Success, "LICENSE"), "{checks:?}");
         assert!(checks.iter().all(|c| c.revision == rev(1) && !c.checker_version.is_empty()));
-        // The key that signed is linked to the release.
+        // The completed run is recorded, with the key that made the good signatures (the vote
+        // snapshots it from there and links it to the release), and so is its event.
         let signer = Fingerprint::parse(SIGNER).unwrap();
-        assert_eq!(KeyRepository::releases_signed(&storage.sql, &signer).await.unwrap(), [key()]);
+        let run = RevisionRepository::check_run(&storage.sql, &key(), rev(1)).await.unwrap().expect("a completed run");
+        assert_eq!(run.signers.iter().collect::<Vec<_>>(), [&signer]);
+        assert_eq!(run.counts.blockers, 0);
+        assert!(run.counts.successes > 0, "{run:?}");
+        let events =
+            EventRepository::list(&storage.sql, &EventFilter::default(), PageRequest::first(50)).await.unwrap();
+        let recorded: Vec<_> = events
+            .iter()
+            .filter_map(|e| match &e.event.kind {
+                EventKind::ChecksRecorded { revision, counts, results, .. } => Some((*revision, *counts, *results)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(recorded, [(rev(1), run.counts, checks.len())], "one ChecksRecorded event, with the counts");
+        assert!(KeyRepository::releases_signed(&storage.sql, &signer).await.unwrap().is_empty(), "linked at vote");
 
         upload(&storage, 2, true).await;
         let checks = analyze(&storage, 2).await;
         assert!(has(&checks, "signature", CheckStatus::Blocker, "does not match the file's bytes"), "{checks:?}");
         assert!(has(&checks, "checksum", CheckStatus::Blocker, "does not match"), "{checks:?}");
         assert!(has(&checks, "archive", CheckStatus::Blocker, "damaged"), "{checks:?}");
+        let second = RevisionRepository::check_run(&storage.sql, &key(), rev(2)).await.unwrap().unwrap();
+        assert!(second.counts.blockers >= 3 && second.signers.is_empty(), "{second:?}");
         // Revision 1's results are untouched.
         let first = RevisionRepository::checks(&storage.sql, &key(), rev(1)).await.unwrap();
         assert!(first.iter().all(|c| c.status != CheckStatus::Blocker));

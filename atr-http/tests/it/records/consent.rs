@@ -9,11 +9,17 @@ use super::{sites, uid};
 #[tokio::test]
 async fn consent_is_given_and_revoked_and_decides_whether_a_visitor_votes() {
     for site in sites().await {
-        // A candidate: the Analyze task of revision 1 is cancelled so that the vote may start.
+        // Checks that were cancelled never completed: no vote on that revision.
         site.post(&format!("/api/tasks/{}/cancel", site.analyze_task), Some("pmc"), json!({}))
             .await
             .expect(StatusCode::OK);
         let vote = site.post("/api/projects/demo/releases/1.0.0/vote", Some("pmc"), json!({ "revision": 1 })).await;
+        vote.expect(StatusCode::CONFLICT);
+        assert!(vote.message().contains("did not complete"), "{}", vote.message());
+        // A candidate: a package whose checks completed.
+        let revision = site.checked_package("1.0.0").await;
+        let vote =
+            site.post("/api/projects/demo/releases/1.0.0/vote", Some("pmc"), json!({ "revision": revision })).await;
         vote.expect(StatusCode::OK);
         let ballots = "/api/projects/demo/releases/1.0.0/ballots";
         let plus_one = json!({ "value": "+1" });
