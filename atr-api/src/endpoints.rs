@@ -495,9 +495,10 @@ operations! {
         success: [200], errors: [400],
     }
     /// Create a project (admins).
+    /// 404 when its committee is not known.
     CreateProject = "create_project": Post "/api/projects" {
         tag: "projects", access: SignedIn, query: NoQuery, request: Project, response: Project,
-        success: [201], errors: [400, 401, 403, 409, 415, 422],
+        success: [201], errors: [400, 401, 403, 404, 409, 415, 422],
     }
     /// One project with its products and effective vote policy.
     GetProject = "get_project": Get "/api/projects/{project}" {
@@ -693,7 +694,7 @@ operations! {
     /// CVEs that affect a release or that it resolves.
     ReleaseCves = "release_cves": Get "/api/projects/{project}/releases/{version}/cves" {
         tag: "cves", access: Public, query: ReleaseCvesQuery, request: (), response: Vec<CveRecord>,
-        success: [200], errors: [400],
+        success: [200], errors: [400, 404],
     }
     /// Link a recorded CVE to a release.
     LinkCve = "link_cve": Post "/api/projects/{project}/releases/{version}/cves" {
