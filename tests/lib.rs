@@ -1,1 +1,1 @@
-//! Cross-crate tests live in `it/`; this library is empty.
+#![doc = include_str!("README.md")]

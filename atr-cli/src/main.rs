@@ -1,4 +1,4 @@
-//! `atr`: the operator's and release manager's command line.
+#![doc = include_str!("../README.md")]
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -238,6 +238,31 @@ pub trait ReleaseFiles: Send + Sync {
     async fn discard_revision(&self, release: &ReleaseKey, number: RevisionNumber) -> StoreResult<()>;
     /// Streams a file of a revision. `NotFound` if absent.
     async fn open(&self, release: &ReleaseKey, number: RevisionNumber, path: &ReleasePath) -> StoreResult<ByteStream>;
+    /// The manifest of a revision: every file with size and digests, sorted by path, exactly as
+    /// `create_revision` returned it. `NotFound` if the revision folder does not exist.
+    async fn manifest(&self, release: &ReleaseKey, number: RevisionNumber) -> StoreResult<Vec<FileEntry>>;
+    /// The size and modification time of a file of a revision as stored. `NotFound` if absent or
+    /// a folder.
+    async fn stat(&self, release: &ReleaseKey, number: RevisionNumber, path: &ReleasePath) -> StoreResult<FileStat>;
+    /// Streams the bytes `range` of a file of a revision (`range.end` past the end of the file
+    /// stops at its end). `NotFound` if absent or a folder.
+    async fn open_range(
+        &self,
+        release: &ReleaseKey,
+        number: RevisionNumber,
+        path: &ReleasePath,
+        range: std::ops::Range<u64>,
+    ) -> StoreResult<ByteStream>;
+}
+
+/// What release storage knows of a stored file besides its manifest entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileStat {
+    /// Its size in bytes, as stored.
+    pub size: u64,
+    /// When its content was written (a file a revision shares with its parent keeps the time it
+    /// was first written).
+    pub modified: crate::types::Timestamp,
 }
 
 /// Signing keys and their links to committees and releases.

@@ -2,7 +2,7 @@
 
 use atr_core::auth::Denied;
 use atr_core::ports::StoreError;
-use atr_core::services::ServiceError;
+use atr_core::services::{KeyRefusal, ServiceError};
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -100,6 +100,30 @@ impl From<ServiceError> for ApiError {
                 Self::invalid(format!("{field}: {message}")).with_details(json!({ "field": field }))
             }
             ServiceError::Unauthenticated(why) => Self::unauthenticated(why),
+            ServiceError::Key(refusal) => refusal.into(),
+        }
+    }
+}
+
+impl From<KeyRefusal> for ApiError {
+    fn from(refusal: KeyRefusal) -> Self {
+        match &refusal {
+            KeyRefusal::NoUsableKey(readings) => {
+                let reasons: Vec<&str> = readings.iter().map(|r| r.reason.as_str()).collect();
+                let message = if reasons.is_empty() {
+                    "the body holds no OpenPGP public key; send an ASCII-armored public key".to_owned()
+                } else {
+                    format!("the body holds no usable OpenPGP public key: {}", reasons.join("; "))
+                };
+                let details: Vec<Value> = readings
+                    .iter()
+                    .map(|r| json!({ "fingerprint": r.fingerprint, "user_ids": r.user_ids, "reason": r.reason }))
+                    .collect();
+                Self::invalid(message).with_details(json!({ "keys": details }))
+            }
+            KeyRefusal::SeveralKeys(_) => Self::invalid(refusal.to_string()),
+            KeyRefusal::InUse { releases, .. } => Self::conflict(format!("the key cannot be deleted: {refusal}"))
+                .with_details(json!({ "releases": releases })),
         }
     }
 }

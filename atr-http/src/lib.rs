@@ -1,6 +1,4 @@
-//! The HTTP service: the JSON API under `/api`, sign-in and tokens, and downloads by coordinates,
-//! on axum. Every request that changes something goes through `atr_core::services`, which asks
-//! `atr_core::auth::authorize`.
+#![doc = include_str!("../README.md")]
 
 mod api;
 pub mod auth;

@@ -1,3 +1,1 @@
-//! Python bindings of `atr-core`, built with pyo3 and maturin.
-//!
-//! Nothing is implemented yet.
+#![doc = include_str!("../README.md")]

@@ -1,6 +1,4 @@
-//! Storage adapters for the ports of `atr-core`: metadata on sqlx (SQLite by default,
-//! PostgreSQL at scale) and immutable release-file revisions on disk, opened together by
-//! [`Storage`]; and credentials at rest (argon2id password hashes, SHA-256 of secrets).
+#![doc = include_str!("../README.md")]
 
 pub mod credentials;
 pub mod files;

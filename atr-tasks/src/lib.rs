@@ -1,5 +1,4 @@
-//! The durable task runner and the task implementations, starting with Analyze (the automatic
-//! checks of a release revision).
+#![doc = include_str!("../README.md")]
 
 pub mod analyze;
 pub mod runner;

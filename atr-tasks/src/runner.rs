@@ -286,6 +286,7 @@ pub fn adjust(
 }
 
 /// Reads the machine's load and memory from `/proc` (Linux); `None` elsewhere.
+#[expect(clippy::disallowed_methods, reason = "the load watch reads /proc, not release storage")]
 fn machine_load() -> Option<(f64, f64)> {
     let loadavg = std::fs::read_to_string("/proc/loadavg").ok()?;
     let load1: f64 = loadavg.split_whitespace().next()?.parse().ok()?;
@@ -295,7 +296,7 @@ fn machine_load() -> Option<(f64, f64)> {
         meminfo.lines().find(|l| l.starts_with(name))?.split_whitespace().nth(1)?.parse().ok()
     };
     let (total, available) = (field("MemTotal:")?, field("MemAvailable:")?);
-    #[allow(clippy::cast_precision_loss)]
+    #[expect(clippy::cast_precision_loss, reason = "a load ratio: core counts and memory sizes are far below 2^52")]
     Some((load1 / cores as f64, available / total))
 }
 

@@ -115,3 +115,15 @@ fn the_wire_contract_is_shared_and_plain() {
         assert!(g.direct(frontend).contains("atr-api"), "{frontend} speaks the wire contract of atr-api");
     }
 }
+
+/// SQL is written in `atr-store` only: no other crate of the workspace can even name sqlx.
+#[test]
+fn only_the_store_speaks_sql() {
+    let g = graph();
+    for krate in ["atr-core", "atr-api", "atr-tasks", "atr-http", "atr-cli", "atr-py"] {
+        let direct = g.direct(krate);
+        let found: Vec<_> = ["sqlx", "sqlx-core"].into_iter().filter(|s| direct.contains(*s)).collect();
+        assert!(found.is_empty(), "{krate} must reach the database through atr-store, but depends on {found:?}");
+    }
+    assert!(g.direct("atr-store").contains("sqlx"), "the test really reads the graph");
+}

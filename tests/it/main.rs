@@ -1,4 +1,6 @@
 //! The workspace's cross-crate test binary.
 
 mod dependencies;
+mod lints;
+mod readmes;
 mod release_flow;

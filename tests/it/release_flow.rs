@@ -142,7 +142,7 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 // One scenario, told in order: splitting it would hide the story it checks.
-#[allow(clippy::too_many_lines)]
+#[expect(clippy::too_many_lines, reason = "one scenario, told in order")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_release_goes_from_upload_to_download_and_is_revoked() {
     for db in databases().await {

@@ -8,13 +8,17 @@
 
 mod accounts;
 mod admin;
+mod downloads;
 mod keys;
 mod projects;
+mod queries;
 mod records;
 mod releases;
 mod tasks;
 mod votes;
 
+#[cfg(test)]
+mod fakes;
 #[cfg(test)]
 mod tests;
 
@@ -34,11 +38,14 @@ use crate::types::{CommitteeKey, ProjectKey, Timestamp};
 
 pub use accounts::{NewAccount, NewToken, SIGN_IN_REFUSED, SignedIn};
 pub use admin::{CommitteeUpdate, ImportReport, RoleChanged, import_committees};
+pub use downloads::{NotServed, Public, ServedFile, ServedFolder, served_revision};
+pub use keys::{ImportedKey, KeyAdded, KeyImport, KeyRefusal, RejectedKey};
 pub use projects::{
     MAX_METADATA_DESCRIPTION_LEN, MAX_METADATA_NAME_LEN, MAX_URL_LEN, NewProduct, ProductUpdate, ProjectView,
     check_metadata,
 };
-pub use records::MAX_CVE_TEXT_LEN;
+pub use queries::{ReleaseView, SbomFile, SbomListing};
+pub use records::{CveRecorded, MAX_CVE_TEXT_LEN};
 pub use releases::{MAX_CHANGES, MAX_DESCRIPTION_LEN, NewRevision};
 pub use tasks::{MAX_TASK_LISTING, TaskFailure, TaskView, task_failure};
 pub use votes::MAX_COMMENT_LEN;
@@ -69,6 +76,9 @@ pub enum ServiceError {
     /// Storage failed; the message is for logs.
     #[error("storage failed: {0}")]
     Store(String),
+    /// A change of signing keys is refused; the refusal carries what explains it.
+    #[error(transparent)]
+    Key(#[from] KeyRefusal),
     /// A field of the input is refused: which one, and why.
     #[error("{field}: {message}")]
     Field { field: String, message: String },

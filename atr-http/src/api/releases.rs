@@ -1,9 +1,9 @@
 //! Committees, projects, releases, files, revisions, checks, votes and release actions.
 
 use atr_core::model::{
-    Ballot, CheckResult, Committee, Project, Release, Revision, RevisionNumber, VoteOutcome, VoteValue, derive_packages,
+    Ballot, CheckResult, Committee, Project, Release, Revision, RevisionNumber, VoteOutcome, VoteValue,
 };
-use atr_core::ports::{FileChange, PageRequest, ReleaseRepository, RevisionRepository};
+use atr_core::ports::{FileChange, PageRequest, ReleaseRepository};
 use atr_core::tally::Tally;
 use atr_core::types::{CommitteeKey, ReleasePath, Stage, Version};
 use axum::Json;
@@ -15,6 +15,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{ProductQuery, ReleaseAt, SignedIn, json_error, now, project_key, query_error, release_key};
+use crate::auth::Caller;
 use crate::{ApiError, AppState};
 
 type ApiResult<T> = Result<T, ApiError>;
@@ -87,6 +88,7 @@ pub(crate) struct ReleasesQuery {
 
 pub(crate) async fn releases(
     State(state): State<AppState>,
+    Caller(caller): Caller,
     Path(project): Path<String>,
     query: Result<Query<ReleasesQuery>, QueryRejection>,
 ) -> ApiResult<Json<Vec<Release>>> {
@@ -108,7 +110,7 @@ pub(crate) async fn releases(
         .map(|v| Version::parse(v).map_err(|e| ApiError::bad_request(format!("after: {e}"))))
         .transpose()?;
     let page = PageRequest { after, limit: query.limit.unwrap_or(100) };
-    Ok(Json(ReleaseRepository::list(&state.storage.sql, &key, product, wanted_stage, page).await?))
+    Ok(Json(state.services.list_releases(&caller, &key, product, wanted_stage, page, now()).await?))
 }
 
 #[derive(Debug, Deserialize)]
@@ -137,22 +139,17 @@ async fn load(state: &AppState, key: &atr_core::model::ReleaseKey) -> ApiResult<
 }
 
 /// One release: its state, packages of the latest revision, and the tally of its vote.
-pub(crate) async fn release(State(state): State<AppState>, ReleaseAt(key): ReleaseAt) -> ApiResult<Json<Value>> {
-    let release = load(&state, &key).await?;
-    let revision = match release.latest_revision {
-        Some(n) => RevisionRepository::get(&state.storage.sql, &key, n).await?,
-        None => None,
-    };
-    let packages = revision.as_ref().map(|r| derive_packages(r.files.iter().map(|f| &f.path)));
-    let tally: Option<Tally> = match &release.vote {
-        Some(_) => Some(state.services.tally(&key, now()).await?),
-        None => None,
-    };
+pub(crate) async fn release(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ReleaseAt(key): ReleaseAt,
+) -> ApiResult<Json<Value>> {
+    let view = state.services.release_view(&caller, &key, now()).await?;
     Ok(Json(json!({
-        "release": release,
-        "stage": release.stage(),
-        "packages": packages,
-        "tally": tally,
+        "release": view.release,
+        "stage": view.stage,
+        "packages": view.packages,
+        "tally": view.tally,
     })))
 }
 
@@ -243,33 +240,23 @@ pub(crate) async fn move_file(
 
 /// The SBOM files of the release's latest revision (`*.cdx.json`, `*.spdx.json`), with the
 /// results of their validation.
-pub(crate) async fn sboms(State(state): State<AppState>, ReleaseAt(key): ReleaseAt) -> ApiResult<Json<Value>> {
-    let release = load(&state, &key).await?;
-    let Some(number) = release.latest_revision else {
-        return Ok(Json(json!({ "revision": null, "sboms": [] })));
-    };
-    let revision = RevisionRepository::get(&state.storage.sql, &key, number)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("revision {number} of {key} not found")))?;
-    let checks = RevisionRepository::checks(&state.storage.sql, &key, number).await?;
-    let sboms: Vec<Value> = revision
-        .files
-        .iter()
-        .filter(|f| atr_tasks::analyze::paths::SBOM_SUFFIXES.iter().any(|s| f.path.file_name().ends_with(s)))
-        .map(|f| {
-            let results: Vec<&CheckResult> =
-                checks.iter().filter(|c| c.checker == "sbom" && c.path.as_ref() == Some(&f.path)).collect();
-            json!({ "file": f, "checks": results })
-        })
-        .collect();
-    Ok(Json(json!({ "revision": number, "sboms": sboms })))
+pub(crate) async fn sboms(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ReleaseAt(key): ReleaseAt,
+) -> ApiResult<Json<Value>> {
+    let listing = state.services.release_sboms(&caller, &key, now()).await?;
+    let sboms: Vec<Value> =
+        listing.sboms.iter().map(|sbom| json!({ "file": sbom.file, "checks": sbom.checks })).collect();
+    Ok(Json(json!({ "revision": listing.revision, "sboms": sboms })))
 }
 
 pub(crate) async fn revisions(
     State(state): State<AppState>,
+    Caller(caller): Caller,
     ReleaseAt(key): ReleaseAt,
 ) -> ApiResult<Json<Vec<Revision>>> {
-    Ok(Json(RevisionRepository::list(&state.storage.sql, &key, PageRequest::first(500)).await?))
+    Ok(Json(state.services.list_revisions(&caller, &key, PageRequest::first(500), now()).await?))
 }
 
 fn revision_number(text: &str) -> ApiResult<RevisionNumber> {
@@ -281,27 +268,26 @@ fn revision_number(text: &str) -> ApiResult<RevisionNumber> {
 
 pub(crate) async fn revision(
     State(state): State<AppState>,
+    Caller(caller): Caller,
     Path((project, version, number)): Path<(String, String, String)>,
     query: Result<Query<ProductQuery>, QueryRejection>,
 ) -> ApiResult<Json<Revision>> {
     let Query(query) = query.map_err(|e| query_error(&e))?;
     let key = release_key(&project, &version, query.product.as_deref())?;
     let number = revision_number(&number)?;
-    let revision = RevisionRepository::get(&state.storage.sql, &key, number)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("revision {number} of {key} not found")))?;
-    Ok(Json(revision))
+    Ok(Json(state.services.revision(&caller, &key, number, now()).await?))
 }
 
 pub(crate) async fn checks(
     State(state): State<AppState>,
+    Caller(caller): Caller,
     Path((project, version, number)): Path<(String, String, String)>,
     query: Result<Query<ProductQuery>, QueryRejection>,
 ) -> ApiResult<Json<Vec<CheckResult>>> {
     let Query(query) = query.map_err(|e| query_error(&e))?;
     let key = release_key(&project, &version, query.product.as_deref())?;
     let number = revision_number(&number)?;
-    Ok(Json(RevisionRepository::checks(&state.storage.sql, &key, number).await?))
+    Ok(Json(state.services.revision_checks(&caller, &key, number, now()).await?))
 }
 
 #[derive(Debug, Deserialize)]

@@ -1,4 +1,5 @@
 //! Integration tests of the HTTP service.
+#![expect(clippy::disallowed_methods, reason = "the tests read their fixtures (the KEYS of a real release) from disk")]
 mod api;
 mod auth;
 mod download;

@@ -4,6 +4,12 @@
 //!
 //! The same function serves the `atr check` pre-flight command (a local folder) and the Analyze
 //! task (a revision's folder in release storage).
+//!
+//! This module is where the checks read files, and it reads only under the folder it is given.
+#![expect(
+    clippy::disallowed_methods,
+    reason = "the one place the checks read files: the folder handed in (by atr-store for a task, by the user for `atr check`)"
+)]
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -16,7 +22,6 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::archive::{ArchiveKind, ArchiveLimits, ArchiveOptions, check_archive, check_sbom};
-use super::paths::SBOM_SUFFIXES;
 use super::signature::{DetachedSignatures, Hashes, KeyNote, KeyRing, SignaturePolicy, verify};
 use super::{Finding, checksum, paths};
 
@@ -290,7 +295,7 @@ pub fn analyze_folder(dir: &Path, options: &AnalyzeOptions) -> AnalyzeReport {
     for package in derive_packages(paths.iter()).packages {
         let artifact = &package.artifact;
         let Some(file) = on_disk(artifact) else { continue };
-        if SBOM_SUFFIXES.iter().any(|s| artifact.file_name().ends_with(s)) {
+        if atr_core::model::revision::is_sbom(artifact) {
             report.findings.extend(sbom_findings(artifact, &file));
         }
         if package.signature.is_none() && package.checksum.is_none() {

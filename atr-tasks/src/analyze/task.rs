@@ -89,7 +89,7 @@ impl KindHandler for AnalyzeHandler {
             ..AnalyzeOptions::default()
         };
         options.archive.podling = committee.podling;
-        let folder = self.storage.files.revision_path(&args.release, args.revision).join("files");
+        let folder = self.storage.files.files_folder(&args.release, args.revision);
         if !folder.is_dir() {
             return Err(TaskFailure(format!("revision {} of {} has no files", args.revision, args.release)));
         }

@@ -455,6 +455,10 @@ struct Spool {
 }
 
 impl Spool {
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "a large zip member is spilled to an anonymous temporary file, never into release storage"
+    )]
     fn create() -> io::Result<Self> {
         static COUNTER: AtomicU64 = AtomicU64::new(0);
         let dir = std::env::temp_dir();
@@ -478,6 +482,7 @@ impl Spool {
 }
 
 impl Drop for Spool {
+    #[expect(clippy::disallowed_methods, reason = "removes the spill file where it could not be unlinked at once")]
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.path);
     }

@@ -39,7 +39,7 @@ mod verify;
 
 pub use detached::{DetachedSignatures, MAX_SIGNATURE_FILE_BYTES, MAX_SIGNATURES, SignatureError};
 pub use hashes::Hashes;
-pub use keys::{KeyNote, KeyOutcome, KeyRing, MAX_KEYS, MAX_KEYS_FILE_BYTES};
+pub use keys::{KeyNote, KeyOutcome, KeyRing, MAX_KEYS, MAX_KEYS_FILE_BYTES, read_keys};
 pub use verify::{SignatureReport, verify};
 
 use serde::{Deserialize, Serialize};
@@ -118,7 +118,10 @@ mod policy {
     /// Old `GnuPG` wrote self-signatures without key flags; like `GnuPG`, a key without them may sign when its
     /// algorithm can.
     pub(super) fn can_sign(ka: &ValidErasedKeyAmalgamation<'_, PublicParts>) -> bool {
-        #[allow(deprecated)]
+        #[expect(
+            deprecated,
+            reason = "old keys still use the deprecated RSA variants (sign-only, encrypt-or-sign), and sign with them"
+        )]
         let algorithm_signs = matches!(
             ka.key().pk_algo(),
             PublicKeyAlgorithm::RSAEncryptSign
