@@ -13,16 +13,16 @@ use atr_core::model::{ReleaseKey, SigningKey};
 use atr_core::services::{ImportedKey, KeyImport, KeyRefusal, RejectedKey, ServiceError};
 use atr_core::types::{CommitteeKey, Fingerprint, Timestamp, UserId};
 use atr_tasks::analyze::signature::{MAX_KEYS_FILE_BYTES, SignaturePolicy, read_keys};
+use axum::Json;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
-use axum::{Json, Router};
 use bytes::Bytes;
 use serde::Serialize;
 
 use super::{SignedIn, now};
+use crate::routes::Routes;
 use crate::{ApiError, AppState};
 
 type ApiResult<T> = Result<T, ApiError>;
@@ -30,19 +30,19 @@ type ApiResult<T> = Result<T, ApiError>;
 /// The largest body of `POST /api/committees/{key}/keys`: one armored key.
 pub(crate) const MAX_KEY_BYTES: usize = 1 << 20;
 
-/// The routes of this part of the API.
-pub(crate) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/keys/{fingerprint}", get(key).delete(delete_key))
-        .route("/api/keys/{fingerprint}/releases", get(releases_signed))
-        .route(
-            "/api/committees/{key}/keys",
-            get(committee_keys).post(add_key).layer(DefaultBodyLimit::max(MAX_KEY_BYTES)),
-        )
-        .route("/api/committees/{key}/keys/import", post(import_keys).layer(DefaultBodyLimit::max(MAX_KEYS_FILE_BYTES)))
-        .route("/api/committees/{key}/keys/{fingerprint}", put(link_key))
-        .route("/api/committees/{key}/KEYS", get(keys_file))
-        .route("/api/users/{id}/keys", get(user_keys))
+/// The routes of this part of the API, registered from the catalogue of `atr-api`.
+pub(crate) fn routes() -> Routes {
+    use atr_api::endpoints as op;
+    Routes::new()
+        .serve(op::GetKey, key)
+        .serve(op::DeleteKey, delete_key)
+        .serve(op::ReleasesSigned, releases_signed)
+        .serve(op::CommitteeKeys, committee_keys)
+        .serve_with(op::AddKey, add_key, |route| route.layer(DefaultBodyLimit::max(MAX_KEY_BYTES)))
+        .serve_with(op::ImportKeys, import_keys, |route| route.layer(DefaultBodyLimit::max(MAX_KEYS_FILE_BYTES)))
+        .serve(op::LinkKey, link_key)
+        .serve(op::GetKeysFile, keys_file)
+        .serve(op::UserKeys, user_keys)
 }
 
 /// A signing key as the API shows it. Listings leave out the armored key; the KEYS file and the

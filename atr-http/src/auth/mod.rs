@@ -31,17 +31,16 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use atr_core::auth::{Principal, Secret};
 use atr_core::types::Timestamp;
-use axum::Router;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, header};
-use axum::routing::{delete, get, post, put};
 
 pub use admin::{CommitteeImport, ensure_admin, import_report};
 pub use atr_core::auth::{MAX_PASSWORD_LEN, MIN_PASSWORD_LEN};
 pub use atr_store::credentials::hash_password;
 pub use secrets::{SESSION_COOKIE, TOKEN_PREFIX};
 
+use crate::routes::Routes;
 use crate::{ApiError, AppState};
 
 /// The caller of a request.
@@ -89,16 +88,19 @@ pub(crate) fn now() -> Timestamp {
     Timestamp::from_unix(i64::try_from(seconds).unwrap_or(i64::MAX))
 }
 
-/// The sign-in, token and account routes.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/session", post(session::sign_in).delete(session::sign_out))
-        .route("/api/me", get(session::me))
-        .route("/api/tokens", post(tokens::create).get(tokens::list))
-        .route("/api/tokens/{id}", delete(tokens::revoke))
-        .route("/api/admin/accounts", post(admin::create_account))
-        .route("/api/admin/committees/import", post(admin::import_committees))
-        .route("/api/admin/committees/{key}", put(admin::put_committee))
-        .route("/api/admin/committees/{key}/people", post(admin::change_role))
-        .route("/api/admin/audit/verify", get(admin::verify_audit))
+/// The sign-in, token and account routes, registered from the catalogue of `atr-api`.
+pub(crate) fn routes() -> Routes {
+    use atr_api::endpoints as op;
+    Routes::new()
+        .serve(op::SignInWithPassword, session::sign_in)
+        .serve(op::SignOut, session::sign_out)
+        .serve(op::WhoAmI, session::me)
+        .serve(op::CreateToken, tokens::create)
+        .serve(op::ListTokens, tokens::list)
+        .serve(op::RevokeToken, tokens::revoke)
+        .serve(op::CreateAccount, admin::create_account)
+        .serve(op::ImportCommittees, admin::import_committees)
+        .serve(op::PutCommittee, admin::put_committee)
+        .serve(op::ChangeCommitteeRole, admin::change_role)
+        .serve(op::VerifyAudit, admin::verify_audit)
 }
