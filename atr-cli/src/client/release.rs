@@ -4,8 +4,8 @@ use std::time::{Duration, Instant};
 
 use atr_api::endpoints as op;
 use atr_api::{
-    Announce, CastBallot, CheckStatus, NewRelease, ResolveVote, Revoke, StartVote, Tally, TaskStatus, VoteCounts,
-    VoteOutcome, VoteValue, Voter,
+    Announce, CastBallot, CheckStatus, NewRelease, ResolveVote, Revoke, StartVote, Tally, TaskStatus, Verdict,
+    VoteCounts, VoteOutcome, VoteValue, Voter,
 };
 
 use super::api::{Api, Failure, Outcome, exit, path_of, segment};
@@ -236,8 +236,14 @@ fn print_counts(tally: &Tally) {
 
 /// The verdict, the counts and each counted ballot.
 fn print_tally(release: &ReleaseArgs, tally: &Tally) {
-    let verdict =
-        if tally.passes { Paint::stdout().green("passes") } else { Paint::stdout().yellow("does not pass (yet)") };
+    let closes = atr_core::types::Timestamp::from_unix(tally.closes_at);
+    let verdict = match tally.verdict {
+        Verdict::Passes => Paint::stdout().green("passes"),
+        Verdict::WouldPassIfClosedNow => {
+            Paint::stdout().yellow(&format!("would pass if closed now; open until {closes}"))
+        }
+        Verdict::DoesNotPass => Paint::stdout().yellow("does not pass (yet)"),
+    };
     println!("vote on {}: {verdict}", release.name());
     print_counts(tally);
     for v in &tally.votes {
