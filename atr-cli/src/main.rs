@@ -325,8 +325,10 @@ async fn committees(cli: &Cli, action: &Committees) -> Result<(), String> {
                 .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
             let document: atr_http::auth::CommitteeImport = serde_json::from_str(&text)
                 .map_err(|e| format!("{} is not a committee document: {e}", file.display()))?;
-            let report = atr_http::auth::apply_committee_import(&store, &document).await.map_err(|e| e.message)?;
-            println!("{report}");
+            let report = atr_core::services::import_committees(&store, &store, document.into_committees())
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("{}", atr_http::auth::import_report(&report));
         }
         Committees::List => {
             let mut after = None;

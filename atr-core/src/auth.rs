@@ -5,6 +5,11 @@
 //! (membership of the committee that owns the target); visitor, ASF member and admin are global.
 //! A machine token acts for its owner with at most release-manager rights, only on the projects
 //! and activities it was scoped to, and only until it expires.
+//!
+//! Besides domain.md's release activities, the table holds the platform's own: creating tokens
+//! (a signed-in person's, never a token's), reading a project's tasks, and the admin-only
+//! activities (accounts, committees, projects, tasks of no release, the audit log), so that
+//! "is this an admin?" is decided here and nowhere else.
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -13,6 +18,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{Committee, Person};
 use crate::types::{ProjectKey, Timestamp, UserId};
+
+mod credentials;
+
+pub use credentials::{
+    MAX_PASSWORD_LEN, MAX_TOKEN_NAME_LEN, MIN_PASSWORD_LEN, PasswordHash, Secret, StoredToken, TokenStatus,
+    password_weakness,
+};
 
 /// A role a person holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -67,8 +79,14 @@ impl Role {
             }
             A::ManageKeys => matches!(self, R::PmcMember | R::Admin),
             A::ManageOwnKey => matches!(self, R::PmcMember | R::ReleaseManager),
-            A::ViewReleaseEvents => true,
+            // Creating a token: everyone signed in; `authorize` refuses it to tokens and to
+            // anonymous callers.
+            A::ViewReleaseEvents | A::CreateToken => true,
             A::ViewAllEvents => matches!(self, R::AsfMember | R::Admin),
+            A::ViewTasks => matches!(self, R::PmcMember | R::ReleaseManager | R::Committer | R::Admin),
+            A::ManageTasks | A::CreateProject | A::ManageCommittees | A::ManageAccounts | A::VerifyAudit => {
+                matches!(self, R::Admin)
+            }
         }
     }
 }
@@ -103,11 +121,25 @@ pub enum Activity {
     ViewReleaseEvents,
     /// Read the foundation-wide history.
     ViewAllEvents,
+    /// Create a personal access token: only a signed-in person, in a session.
+    CreateToken,
+    /// Read the tasks of a project's releases (their state, never their stored error text).
+    ViewTasks,
+    /// Cancel and retry the tasks of no release (a project's tasks need `perform actions`).
+    ManageTasks,
+    /// Create a project.
+    CreateProject,
+    /// Set committees and their people (one role at a time, whole, or by an import).
+    ManageCommittees,
+    /// Create local accounts with their global roles.
+    ManageAccounts,
+    /// Verify the audit log's hash chain.
+    VerifyAudit,
 }
 
 impl Activity {
-    /// Every activity, in the order of domain.md's table.
-    pub const ALL: [Activity; 10] = [
+    /// Every activity, in the order of domain.md's tables.
+    pub const ALL: [Activity; 17] = [
         Activity::BindingVote,
         Activity::Vote,
         Activity::ManageRelease,
@@ -118,6 +150,13 @@ impl Activity {
         Activity::PerformActions,
         Activity::ViewReleaseEvents,
         Activity::ViewAllEvents,
+        Activity::CreateToken,
+        Activity::ViewTasks,
+        Activity::ManageTasks,
+        Activity::CreateProject,
+        Activity::ManageCommittees,
+        Activity::ManageAccounts,
+        Activity::VerifyAudit,
     ];
 
     /// The activity's name: `binding_vote`, `manage_release`, ...
@@ -133,6 +172,13 @@ impl Activity {
             Activity::PerformActions => "perform_actions",
             Activity::ViewReleaseEvents => "view_release_events",
             Activity::ViewAllEvents => "view_all_events",
+            Activity::CreateToken => "create_token",
+            Activity::ViewTasks => "view_tasks",
+            Activity::ManageTasks => "manage_tasks",
+            Activity::CreateProject => "create_project",
+            Activity::ManageCommittees => "manage_committees",
+            Activity::ManageAccounts => "manage_accounts",
+            Activity::VerifyAudit => "verify_audit",
         }
     }
 
@@ -146,9 +192,28 @@ impl Activity {
         Role::ALL.into_iter().filter(|r| r.grants(self)).collect()
     }
 
-    /// True if a machine token may carry this activity: release-manager rights at most.
+    /// True if a machine token may carry this activity: release-manager rights at most, and
+    /// nothing that needs a session.
     pub fn allowed_for_tokens(self) -> bool {
-        Role::ReleaseManager.grants(self)
+        Role::ReleaseManager.grants(self) && !self.needs_session()
+    }
+
+    /// True for what only a signed-in person does in a session: a token never mints tokens, and
+    /// an anonymous caller has nobody to create them for.
+    pub fn needs_session(self) -> bool {
+        matches!(self, Activity::CreateToken)
+    }
+
+    /// True for what every token may do on the projects it is scoped to, whatever activities it
+    /// carries: reading the tasks of those projects, which its own uploads queue and its holder
+    /// waits on. The owner must still hold a role that grants it.
+    pub fn implied_for_tokens(self) -> bool {
+        matches!(self, Activity::ViewTasks)
+    }
+
+    /// True for the activities only an admin holds.
+    pub fn is_admin_only(self) -> bool {
+        self.granted_by() == [Role::Admin]
     }
 }
 
@@ -266,7 +331,8 @@ pub enum Principal {
 /// What an activity is done on.
 #[derive(Debug, Clone, Copy)]
 pub enum Target<'a> {
-    /// The foundation as a whole (the global audit log).
+    /// The foundation as a whole: the global audit log, accounts, committees, new projects, and
+    /// tasks of no release.
     Foundation,
     /// A project, with the committee that owns it.
     Project { project: &'a ProjectKey, committee: &'a Committee },
@@ -319,6 +385,10 @@ pub enum DenyReason {
     TokenActivity,
     /// The token belongs to someone other than the person presented with it.
     TokenOwner,
+    /// Only a signed-in person may do this in a session, never with a token.
+    SessionOnly,
+    /// Nobody is signed in.
+    NotSignedIn,
 }
 
 /// A refused permission: which activity, on what, and why.
@@ -344,6 +414,11 @@ impl Denied {
             DenyReason::TokenProject => "the token is not scoped to this project".into(),
             DenyReason::TokenActivity => "the token is not scoped to this activity".into(),
             DenyReason::TokenOwner => "the token does not belong to the person it is presented for".into(),
+            DenyReason::SessionOnly if self.activity == Activity::CreateToken => {
+                "a token cannot create tokens; sign in with a session".into()
+            }
+            DenyReason::SessionOnly => "only a signed-in session may do this, never a token".into(),
+            DenyReason::NotSignedIn => "nobody is signed in".into(),
         }
     }
 }
@@ -377,7 +452,9 @@ pub fn authorize(principal: &Principal, activity: Activity, target: &Target<'_>,
     let deny = |reason| Err(Denied { activity, target: target.to_string(), reason });
     match principal {
         Principal::Anonymous => {
-            if Role::Visitor.grants(activity) && activity != Activity::Vote {
+            if activity.needs_session() {
+                deny(DenyReason::NotSignedIn)
+            } else if Role::Visitor.grants(activity) && activity != Activity::Vote {
                 Ok(())
             } else if activity == Activity::Vote {
                 deny(DenyReason::NoConsent)
@@ -393,7 +470,11 @@ pub fn authorize(principal: &Principal, activity: Activity, target: &Target<'_>,
             if !token.is_live(now) {
                 return deny(DenyReason::TokenExpired);
             }
-            if !token.activities().contains(&activity) || !activity.allowed_for_tokens() {
+            if activity.needs_session() {
+                return deny(DenyReason::SessionOnly);
+            }
+            let carried = token.activities().contains(&activity) || activity.implied_for_tokens();
+            if !carried || !activity.allowed_for_tokens() {
                 return deny(DenyReason::TokenActivity);
             }
             if !target.project().is_some_and(|p| token.projects().contains(p)) {

@@ -21,6 +21,16 @@ use crate::model::{
 };
 use crate::types::{CommitteeKey, CveId, Fingerprint, KeyId, ProductKey, ProjectKey, ReleasePath, Stage, UserId};
 
+mod accounts;
+mod queue;
+
+pub use accounts::{AccountRepository, AuditLog, AuditVerdict, Credentials};
+#[cfg(test)]
+pub use accounts::{MockAccountRepository, MockAuditLog, MockCredentials};
+#[cfg(test)]
+pub use queue::MockTaskQueue;
+pub use queue::{TaskCount, TaskQueue, TaskRecord};
+
 /// Most items a listing returns at once, whatever `limit` asks.
 pub const MAX_PAGE_SIZE: u32 = 500;
 
@@ -115,6 +125,20 @@ pub trait CommitteeRepository: Send + Sync {
     async fn put(&self, committee: &Committee) -> StoreResult<()>;
     /// Committees ordered by key, after the cursor.
     async fn list(&self, page: PageRequest<CommitteeKey>) -> StoreResult<Vec<Committee>>;
+    /// Adds or removes one person's role ([`Committee::apply`]) atomically: the stored committee
+    /// MUST be read and written back in one transaction that holds its row, so that a concurrent
+    /// change of any of its people is never lost. Returns the committee after the change and
+    /// whether it changed (granting a role held, or revoking one not held, writes nothing).
+    /// `NotFound` for an unknown committee.
+    ///
+    /// A write outside [`UnitOfWork`] on purpose: a role change records no event and queues no
+    /// task, so it has nothing to be transactional with, and its answer (the committee as the
+    /// change left it, and whether it changed) comes from the one transaction that made it.
+    async fn change_role(
+        &self,
+        key: &CommitteeKey,
+        change: &crate::model::RoleChange,
+    ) -> StoreResult<(Committee, bool)>;
 }
 
 /// Projects, their products, policies and check ignores.
@@ -214,6 +238,31 @@ pub trait ReleaseFiles: Send + Sync {
     async fn discard_revision(&self, release: &ReleaseKey, number: RevisionNumber) -> StoreResult<()>;
     /// Streams a file of a revision. `NotFound` if absent.
     async fn open(&self, release: &ReleaseKey, number: RevisionNumber, path: &ReleasePath) -> StoreResult<ByteStream>;
+    /// The manifest of a revision: every file with size and digests, sorted by path, exactly as
+    /// `create_revision` returned it. `NotFound` if the revision folder does not exist.
+    async fn manifest(&self, release: &ReleaseKey, number: RevisionNumber) -> StoreResult<Vec<FileEntry>>;
+    /// The size and modification time of a file of a revision as stored. `NotFound` if absent or
+    /// a folder.
+    async fn stat(&self, release: &ReleaseKey, number: RevisionNumber, path: &ReleasePath) -> StoreResult<FileStat>;
+    /// Streams the bytes `range` of a file of a revision (`range.end` past the end of the file
+    /// stops at its end). `NotFound` if absent or a folder.
+    async fn open_range(
+        &self,
+        release: &ReleaseKey,
+        number: RevisionNumber,
+        path: &ReleasePath,
+        range: std::ops::Range<u64>,
+    ) -> StoreResult<ByteStream>;
+}
+
+/// What release storage knows of a stored file besides its manifest entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileStat {
+    /// Its size in bytes, as stored.
+    pub size: u64,
+    /// When its content was written (a file a revision shares with its parent keeps the time it
+    /// was first written).
+    pub modified: crate::types::Timestamp,
 }
 
 /// Signing keys and their links to committees and releases.

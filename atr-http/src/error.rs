@@ -2,7 +2,7 @@
 
 use atr_core::auth::Denied;
 use atr_core::ports::StoreError;
-use atr_core::services::ServiceError;
+use atr_core::services::{KeyRefusal, ServiceError};
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -65,6 +65,9 @@ impl ApiError {
 
 impl From<Denied> for ApiError {
     fn from(denied: Denied) -> Self {
+        if denied.reason == atr_core::auth::DenyReason::NotSignedIn {
+            return Self::unauthenticated(format!("{denied}; sign in, or send a token as Authorization: Bearer ..."));
+        }
         let details = json!({ "activity": denied.activity.as_str(), "target": denied.target });
         Self::new(StatusCode::FORBIDDEN, "forbidden", denied.to_string()).with_details(details)
     }
@@ -93,6 +96,34 @@ impl From<ServiceError> for ApiError {
             ServiceError::Invalid(what) => Self::invalid(what),
             ServiceError::TooLarge(what) => Self::too_large(what),
             ServiceError::Store(cause) => Self::internal(&cause),
+            ServiceError::Field { field, message } => {
+                Self::invalid(format!("{field}: {message}")).with_details(json!({ "field": field }))
+            }
+            ServiceError::Unauthenticated(why) => Self::unauthenticated(why),
+            ServiceError::Key(refusal) => refusal.into(),
+        }
+    }
+}
+
+impl From<KeyRefusal> for ApiError {
+    fn from(refusal: KeyRefusal) -> Self {
+        match &refusal {
+            KeyRefusal::NoUsableKey(readings) => {
+                let reasons: Vec<&str> = readings.iter().map(|r| r.reason.as_str()).collect();
+                let message = if reasons.is_empty() {
+                    "the body holds no OpenPGP public key; send an ASCII-armored public key".to_owned()
+                } else {
+                    format!("the body holds no usable OpenPGP public key: {}", reasons.join("; "))
+                };
+                let details: Vec<Value> = readings
+                    .iter()
+                    .map(|r| json!({ "fingerprint": r.fingerprint, "user_ids": r.user_ids, "reason": r.reason }))
+                    .collect();
+                Self::invalid(message).with_details(json!({ "keys": details }))
+            }
+            KeyRefusal::SeveralKeys(_) => Self::invalid(refusal.to_string()),
+            KeyRefusal::InUse { releases, .. } => Self::conflict(format!("the key cannot be deleted: {refusal}"))
+                .with_details(json!({ "releases": releases })),
         }
     }
 }

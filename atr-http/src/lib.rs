@@ -4,6 +4,7 @@ mod api;
 pub mod auth;
 pub mod download;
 pub mod error;
+mod routes;
 mod state;
 
 use axum::Router;
@@ -13,5 +14,16 @@ pub use state::{AppState, HttpConfig};
 
 /// The whole service.
 pub fn router(state: AppState) -> Router {
-    Router::new().merge(api::routes()).merge(auth::routes()).merge(download::routes()).with_state(state)
+    api_routes().into_router().merge(download::routes()).with_state(state)
+}
+
+/// The routes of the JSON API (downloads apart), registered from the catalogue of `atr-api`.
+fn api_routes() -> routes::Routes {
+    api::routes().merge(auth::routes())
+}
+
+/// The operations of the catalogue the router serves under `/api` (downloads by coordinates are
+/// routed by stage, see [`download::routes`]).
+pub fn served_operations() -> Vec<atr_api::Endpoint> {
+    api_routes().served().to_vec()
 }

@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+pub mod credentials;
 pub mod files;
 pub mod sql;
 mod storage;

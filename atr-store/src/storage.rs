@@ -140,7 +140,11 @@ impl Storage {
             distributions: sql.clone(),
             events: sql.clone(),
             tasks: sql.clone(),
-            changes: sql,
+            changes: sql.clone(),
+            accounts: sql.clone(),
+            credentials: Arc::new(crate::credentials::Argon2Credentials),
+            queue: sql.clone(),
+            audit: sql,
         }
     }
 }

@@ -82,14 +82,15 @@ fn core_has_no_io_dependencies() {
 #[test]
 fn arrows_point_one_way() {
     let g = graph();
-    let workspace = ["atr-core", "atr-store", "atr-tasks", "atr-http", "atr-cli", "atr-py"];
+    let workspace = ["atr-core", "atr-api", "atr-store", "atr-tasks", "atr-http", "atr-cli", "atr-py"];
     let allowed: BTreeMap<&str, &[&str]> = BTreeMap::from([
         ("atr-core", &[][..]),
+        ("atr-api", &["atr-core"][..]),
         ("atr-store", &["atr-core"][..]),
         ("atr-tasks", &["atr-core", "atr-store"][..]),
-        ("atr-http", &["atr-core", "atr-store", "atr-tasks"][..]),
-        ("atr-cli", &["atr-core", "atr-store", "atr-tasks", "atr-http"][..]),
-        ("atr-py", &["atr-core", "atr-store", "atr-tasks"][..]),
+        ("atr-http", &["atr-core", "atr-api", "atr-store", "atr-tasks"][..]),
+        ("atr-cli", &["atr-core", "atr-api", "atr-store", "atr-tasks", "atr-http"][..]),
+        ("atr-py", &["atr-core", "atr-api", "atr-store", "atr-tasks"][..]),
     ]);
     for krate in workspace {
         for dep in g.direct(krate) {
@@ -100,11 +101,26 @@ fn arrows_point_one_way() {
     }
 }
 
+/// The wire contract is plain data: the service and its clients share it, so it brings no
+/// runtime, no database and no HTTP stack of its own; and both frontends speak it.
+#[test]
+fn the_wire_contract_is_shared_and_plain() {
+    let g = graph();
+    let closure = g.closure("atr-api");
+    let forbidden = ["tokio", "sqlx", "sqlx-core", "axum", "hyper", "reqwest", "atr-store", "atr-tasks"];
+    let found: Vec<_> = forbidden.iter().filter(|f| closure.contains(**f)).collect();
+    assert!(found.is_empty(), "atr-api must stay plain data, but depends on {found:?}");
+    assert!(closure.contains("utoipa"), "atr-api describes itself with utoipa: {closure:?}");
+    for frontend in ["atr-http", "atr-cli"] {
+        assert!(g.direct(frontend).contains("atr-api"), "{frontend} speaks the wire contract of atr-api");
+    }
+}
+
 /// SQL is written in `atr-store` only: no other crate of the workspace can even name sqlx.
 #[test]
 fn only_the_store_speaks_sql() {
     let g = graph();
-    for krate in ["atr-core", "atr-tasks", "atr-http", "atr-cli", "atr-py"] {
+    for krate in ["atr-core", "atr-api", "atr-tasks", "atr-http", "atr-cli", "atr-py"] {
         let direct = g.direct(krate);
         let found: Vec<_> = ["sqlx", "sqlx-core"].into_iter().filter(|s| direct.contains(*s)).collect();
         assert!(found.is_empty(), "{krate} must reach the database through atr-store, but depends on {found:?}");

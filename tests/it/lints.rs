@@ -13,8 +13,9 @@ fn setting<'a>(text: &'a str, key: &str) -> Option<&'a str> {
 }
 
 /// Crates whose boundary is a list of disallowed methods, and paths each list must hold.
-const BOUNDARIES: [(&str, &[&str]); 5] = [
+const BOUNDARIES: [(&str, &[&str]); 6] = [
     ("atr-core", &["std::fs::read", "std::fs::write", "std::time::SystemTime::now", "std::env::var"]),
+    ("atr-api", &["std::fs::read", "std::fs::write", "std::time::SystemTime::now", "std::env::var"]),
     ("atr-py", &["std::fs::read", "std::time::SystemTime::now"]),
     ("atr-http", &["std::fs::read", "tokio::fs::read", "atr_store::files::DiskReleaseFiles::revision_path"]),
     ("atr-tasks", &["std::fs::write", "tokio::fs::write", "atr_store::files::DiskReleaseFiles::revision_path"]),

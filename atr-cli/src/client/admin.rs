@@ -2,11 +2,16 @@
 
 use std::io::{BufRead as _, IsTerminal as _, Write as _};
 
+use atr_api::Operation;
+use atr_api::endpoints as op;
+use atr_api::{
+    CveFields, CveLink as WireCveLink, CveRecord, KeyImportReport, NewCveLink, NewToken as WireNewToken, ReleaseKey,
+    Severity, SigningKey, StatusCounts, Task,
+};
+use reqwest::StatusCode;
 use reqwest::header::CONTENT_TYPE;
-use reqwest::{Method, StatusCode};
-use serde_json::{Value, json};
 
-use super::api::{Api, Failure, Outcome, exit, read_json, segment};
+use super::api::{Api, Failure, Outcome, Reply, exit, path_of, segment};
 use super::output;
 use super::{CveCommand, CveLink, CveSeverity, KeysCommand, TasksCommand, TokenCommand};
 
@@ -63,29 +68,30 @@ pub(crate) async fn create_token(api: &Api, request: &NewToken<'_>, json: bool) 
     let expires_in_days = days(request.expires)?;
     let password = password()?;
     let session = api.sign_in(request.user, &password).await?;
-    let body = json!({
-        "name": request.name,
-        "projects": request.projects,
-        "activities": request.actions,
-        "expires_in_days": expires_in_days,
-    });
-    let created = session.post("/api/tokens", &body).await;
+    let body = WireNewToken {
+        name: request.name.to_owned(),
+        projects: request.projects.to_vec(),
+        activities: request.actions.to_vec(),
+        expires_in_days,
+    };
+    let created = session.op(op::CreateToken, op::CreateToken::ENDPOINT.path, Some(&body)).await;
     // Sign out whatever happened: the session is not needed any more.
     session.sign_out().await;
     let created = created?;
     if json {
-        output::print_json(&created);
+        output::print_json(&created.json);
         return Ok(());
     }
-    let token = created["token"].as_str().ok_or_else(|| Failure::other("the service answered no token"))?;
-    println!("{token}");
+    let created = &created.body;
+    println!("{}", created.token);
+    let activities: Vec<String> = created.activities.iter().map(output::name).collect();
     eprintln!(
         "token {} of {} for projects {}, allowing {}, expires {}",
-        output::text(&created["id"]),
-        output::text(&created["owner"]),
-        output::list(&created["projects"]),
-        output::list(&created["activities"]),
-        output::date(&created["expires_at"])
+        created.id,
+        created.owner,
+        output::list(&created.projects),
+        output::list(&activities),
+        output::date(created.expires_at)
     );
     eprintln!("it is shown this once: keep it, or store it with `atr login --server {} < FILE`", api.server());
     Ok(())
@@ -96,27 +102,28 @@ pub(crate) async fn token(api: &Api, command: &TokenCommand, json: bool) -> Outc
     match command {
         TokenCommand::Create { .. } => Err(Failure::usage("token create signs in by itself")),
         TokenCommand::List => {
-            let answer = api.get("/api/tokens").await?;
+            let answer = api.op(op::ListTokens, op::ListTokens::ENDPOINT.path, None).await?;
             if json {
-                output::print_json(&answer);
+                output::print_json(&answer.json);
                 return Ok(());
             }
-            for t in answer["tokens"].as_array().into_iter().flatten() {
+            for t in &answer.body.tokens {
+                let activities: Vec<String> = t.activities.iter().map(output::name).collect();
                 println!(
                     "{}  {:<8} {:<20} projects {} allows {} expires {}",
-                    output::text(&t["id"]),
-                    output::text(&t["status"]),
-                    output::text(&t["name"]),
-                    output::list(&t["projects"]),
-                    output::list(&t["activities"]),
-                    output::date(&t["expires_at"])
+                    t.id,
+                    output::name(&t.status),
+                    t.name,
+                    output::list(&t.projects),
+                    output::list(&activities),
+                    output::date(t.expires_at)
                 );
             }
             Ok(())
         }
         TokenCommand::Revoke { id } => {
             let id = id.trim().strip_prefix("atr_").map_or(id.trim(), |rest| rest.split('_').next().unwrap_or(rest));
-            api.send(api.request(Method::DELETE, &format!("/api/tokens/{}", segment(id)))).await?;
+            api.op(op::RevokeToken, &path_of(op::RevokeToken, &[("id", id)], ""), None).await?;
             println!("token {id} revoked");
             Ok(())
         }
@@ -127,13 +134,18 @@ fn read_file(path: &std::path::Path) -> Outcome<Vec<u8>> {
     std::fs::read(path).map_err(|e| Failure::usage(format!("cannot read {}: {e}", path.display())))
 }
 
-fn key_line(key: &Value) -> String {
+/// The path parameters of a committee's key routes.
+fn of_committee(committee: &str) -> [(&'static str, &str); 1] {
+    [("key", committee)]
+}
+
+fn key_line(key: &SigningKey) -> String {
     format!(
         "{}  {} {}  {}",
-        output::text(&key["fingerprint"]),
-        output::text(&key["algorithm"]),
-        key["bits"].as_u64().map_or_else(String::new, |b| b.to_string()),
-        output::list(&key["user_ids"])
+        key.fingerprint,
+        key.algorithm,
+        key.bits.map_or_else(String::new, |b| b.to_string()),
+        output::list(&key.user_ids)
     )
 }
 
@@ -141,50 +153,49 @@ fn key_line(key: &Value) -> String {
 pub(crate) async fn keys(api: &Api, command: &KeysCommand, json: bool) -> Outcome {
     let answer = match command {
         KeysCommand::List { committee } => {
-            let answer = api.get(&format!("/api/committees/{}/keys", segment(committee))).await?;
+            let path = path_of(op::CommitteeKeys, &of_committee(committee), "");
+            let answer = api.op(op::CommitteeKeys, &path, None).await?;
             if !json {
-                for key in answer.as_array().into_iter().flatten() {
+                for key in &answer.body {
                     println!("{}", key_line(key));
                 }
             }
-            answer
+            answer.json
         }
         KeysCommand::Add { committee, file } => {
             let request = api
-                .request(Method::POST, &format!("/api/committees/{}/keys", segment(committee)))
+                .request_for(op::AddKey, &path_of(op::AddKey, &of_committee(committee), ""))
                 .header(CONTENT_TYPE, "application/pgp-keys")
                 .body(read_file(file)?);
-            let response = api.send(request).await?;
-            let created = response.status() == StatusCode::CREATED;
-            let answer = read_json(response).await?;
+            let answer: Reply<SigningKey> = Reply::read(api.send(request).await?).await?;
             if !json {
-                let what = if created { "added" } else { "already known; linked" };
-                println!("key {} {what} to {committee}", output::text(&answer["fingerprint"]));
+                let what = if answer.status == StatusCode::CREATED { "added" } else { "already known; linked" };
+                println!("key {} {what} to {committee}", answer.body.fingerprint);
             }
-            answer
+            answer.json
         }
         KeysCommand::Import { committee, keys } => {
             let request = api
-                .request(Method::POST, &format!("/api/committees/{}/keys/import", segment(committee)))
+                .request_for(op::ImportKeys, &path_of(op::ImportKeys, &of_committee(committee), ""))
                 .header(CONTENT_TYPE, "text/plain")
                 .body(read_file(keys)?);
-            let answer = read_json(api.send(request).await?).await?;
+            let answer: Reply<KeyImportReport> = Reply::read(api.send(request).await?).await?;
             if !json {
-                let count = |field: &str| answer[field].as_array().map_or(0, Vec::len);
+                let report = &answer.body;
                 println!(
                     "{committee}: {} key(s) added, {} updated, {} rejected",
-                    count("added"),
-                    count("updated"),
-                    count("rejected")
+                    report.added.len(),
+                    report.updated.len(),
+                    report.rejected.len()
                 );
-                for r in answer["rejected"].as_array().into_iter().flatten() {
-                    println!("rejected {}: {}", output::text(&r["fingerprint"]), output::text(&r["reason"]));
+                for r in &report.rejected {
+                    println!("rejected {}: {}", output::text(r.fingerprint.as_deref()), r.reason);
                 }
             }
-            answer
+            answer.json
         }
         KeysCommand::Export { committee } => {
-            let request = api.request(Method::GET, &format!("/api/committees/{}/KEYS", segment(committee)));
+            let request = api.request_for(op::GetKeysFile, &path_of(op::GetKeysFile, &of_committee(committee), ""));
             let text = api
                 .send(request)
                 .await?
@@ -198,8 +209,8 @@ pub(crate) async fn keys(api: &Api, command: &KeysCommand, json: bool) -> Outcom
             return Ok(());
         }
         KeysCommand::Delete { fingerprint } => {
-            let request = api.request(Method::DELETE, &format!("/api/keys/{}", segment(fingerprint)));
-            api.send(request).await.map_err(|f| {
+            let path = path_of(op::DeleteKey, &[("fingerprint", fingerprint)], "");
+            api.op(op::DeleteKey, &path, None).await.map_err(|f| {
                 f.hint_for(
                     exit::CONFLICT,
                     format!("releases used the key: `atr keys releases {fingerprint}` lists them"),
@@ -209,14 +220,14 @@ pub(crate) async fn keys(api: &Api, command: &KeysCommand, json: bool) -> Outcom
             return Ok(());
         }
         KeysCommand::Releases { fingerprint } => {
-            let answer = api.get(&format!("/api/keys/{}/releases", segment(fingerprint))).await?;
+            let path = path_of(op::ReleasesSigned, &[("fingerprint", fingerprint)], "");
+            let answer = api.op(op::ReleasesSigned, &path, None).await?;
             if !json {
-                for r in answer.as_array().into_iter().flatten() {
-                    let product = r["product"].as_str().map(|p| format!("/{p}")).unwrap_or_default();
-                    println!("{}{product} {}", output::text(&r["project"]), output::text(&r["version"]));
+                for r in &answer.body {
+                    println!("{}", release_name(r));
                 }
             }
-            answer
+            answer.json
         }
     };
     if json {
@@ -225,73 +236,62 @@ pub(crate) async fn keys(api: &Api, command: &KeysCommand, json: bool) -> Outcom
     Ok(())
 }
 
-fn task_line(task: &Value) -> String {
-    let release = &task["args"]["release"];
-    let about = if release.is_null() {
-        String::new()
-    } else {
-        format!(
-            " {} {} revision {}",
-            output::text(&release["project"]),
-            output::text(&release["version"]),
-            task["args"]["revision"].as_u64().unwrap_or(0)
-        )
-    };
-    let error = task["error"].as_str().map(|e| format!(" error: {e}")).unwrap_or_default();
+fn task_line(task: &Task) -> String {
+    let about = task
+        .revision_args()
+        .map(|args| format!(" {} {} revision {}", args.release.project, args.release.version, args.revision))
+        .unwrap_or_default();
+    let error = task.error.as_deref().map(|e| format!(" error: {e}")).unwrap_or_default();
     format!(
         "{:>6} {:<10} {:<9} attempts {}/{}{about}{error}",
-        task["id"].as_i64().unwrap_or(0),
-        output::text(&task["kind"]),
-        output::text(&task["status"]),
-        task["attempts"].as_u64().unwrap_or(0),
-        task["max_attempts"].as_u64().unwrap_or(0)
+        task.id,
+        task.kind,
+        output::name(&task.status),
+        task.attempts,
+        task.max_attempts
     )
 }
 
 /// `atr tasks ...`.
 pub(crate) async fn tasks(api: &Api, command: &TasksCommand, json: bool) -> Outcome {
-    let (answer, lines): (Value, Vec<String>) = match command {
+    let (answer, lines): (serde_json::Value, Vec<String>) = match command {
         TasksCommand::List { status, limit } => {
-            let answer = api.get(&format!("/api/tasks?status={}&limit={limit}", segment(status))).await?;
-            let lines = answer.as_array().into_iter().flatten().map(task_line).collect();
-            (answer, lines)
+            let path = path_of(op::ListTasks, &[], &format!("?status={}&limit={limit}", segment(status)));
+            let answer = api.op(op::ListTasks, &path, None).await?;
+            let lines = answer.body.iter().map(task_line).collect();
+            (answer.json, lines)
         }
         TasksCommand::Show { id } => {
-            let answer = api.get(&format!("/api/tasks/{id}")).await?;
-            let mut lines = vec![task_line(&answer)];
-            if !answer["result"].is_null() {
-                lines.push(format!("result {}", answer["result"]));
+            let answer = api.op(op::GetTask, &path_of(op::GetTask, &[("id", &id.to_string())], ""), None).await?;
+            let mut lines = vec![task_line(&answer.body)];
+            if let Some(result) = &answer.body.result {
+                lines.push(format!("result {result}"));
             }
-            (answer, lines)
+            (answer.json, lines)
         }
         TasksCommand::Cancel { id } => {
-            let answer = api.post(&format!("/api/tasks/{id}/cancel"), &json!({})).await?;
-            let line = format!("task {id} cancelled: {}", task_line(&answer).trim_start());
-            (answer, vec![line])
+            let path = path_of(op::CancelTask, &[("id", &id.to_string())], "");
+            let answer = api.op(op::CancelTask, &path, None).await?;
+            let line = format!("task {id} cancelled: {}", task_line(&answer.body).trim_start());
+            (answer.json, vec![line])
         }
         TasksCommand::Retry { id } => {
-            let answer = api.post(&format!("/api/tasks/{id}/retry"), &json!({})).await?;
-            let line = format!("task {id} queued again: {}", task_line(&answer).trim_start());
-            (answer, vec![line])
+            let path = path_of(op::RetryTask, &[("id", &id.to_string())], "");
+            let answer = api.op(op::RetryTask, &path, None).await?;
+            let line = format!("task {id} queued again: {}", task_line(&answer.body).trim_start());
+            (answer.json, vec![line])
         }
         TasksCommand::Status => {
-            let answer = api.get("/api/tasks/status").await?;
-            let mut lines = Vec::new();
-            let row = |name: &str, c: &Value| {
+            let answer = api.op(op::GetQueueStatus, op::GetQueueStatus::ENDPOINT.path, None).await?;
+            let row = |name: &str, c: &StatusCounts| {
                 format!(
                     "{name:<10} queued {} active {} completed {} failed {} cancelled {}",
-                    c["queued"].as_u64().unwrap_or(0),
-                    c["active"].as_u64().unwrap_or(0),
-                    c["completed"].as_u64().unwrap_or(0),
-                    c["failed"].as_u64().unwrap_or(0),
-                    c["cancelled"].as_u64().unwrap_or(0)
+                    c.queued, c.active, c.completed, c.failed, c.cancelled
                 )
             };
-            if let Some(kinds) = answer["kinds"].as_object() {
-                lines.extend(kinds.iter().map(|(kind, counts)| row(kind, counts)));
-            }
-            lines.push(row("total", &answer["total"]));
-            (answer, lines)
+            let mut lines: Vec<String> = answer.body.kinds.iter().map(|(kind, counts)| row(kind, counts)).collect();
+            lines.push(row("total", &answer.body.total));
+            (answer.json, lines)
         }
     };
     if json {
@@ -308,46 +308,47 @@ pub(crate) async fn tasks(api: &Api, command: &TasksCommand, json: bool) -> Outc
 pub(crate) async fn cve(api: &Api, command: &CveCommand, json: bool) -> Outcome {
     match command {
         CveCommand::Add { project, id, title, description, severity } => {
-            let mut body = json!({ "title": title });
-            if let Some(description) = description {
-                body["description"] = json!(description);
-            }
-            if let Some(severity) = severity {
-                body["severity"] = json!(severity_name(*severity));
-            }
-            let path = format!("/api/projects/{}/cves/{}", segment(project), segment(id));
-            let response = api.send(api.request(Method::PUT, &path).json(&body)).await?;
-            let created = response.status() == StatusCode::CREATED;
-            let answer = read_json(response).await?;
+            let body = CveFields {
+                title: title.clone(),
+                description: description.clone().unwrap_or_default(),
+                severity: severity.map(severity_of),
+                cvss: None,
+                references: Vec::new(),
+                published_at: None,
+            };
+            let path = path_of(op::RecordCve, &[("project", project), ("id", id)], "");
+            let answer = api.op(op::RecordCve, &path, Some(&body)).await?;
             if json {
-                output::print_json(&answer);
+                output::print_json(&answer.json);
             } else {
-                let what = if created { "recorded" } else { "updated" };
-                println!("{} {what} for {project}: {}", output::text(&answer["id"]), cve_summary(&answer));
+                let what = if answer.status == StatusCode::CREATED { "recorded" } else { "updated" };
+                println!("{} {what} for {project}: {}", answer.body.id, cve_summary(&answer.body));
             }
         }
         CveCommand::List { after, limit } => {
             let after = after.as_deref().map(|a| format!("&after={}", segment(a))).unwrap_or_default();
-            let answer = api.get(&format!("/api/cves?limit={limit}{after}")).await?;
+            let answer =
+                api.op(op::ListCves, &path_of(op::ListCves, &[], &format!("?limit={limit}{after}")), None).await?;
             if json {
-                output::print_json(&answer);
+                output::print_json(&answer.json);
             } else {
-                let records = answer.as_array().map(Vec::as_slice).unwrap_or_default();
-                for record in records {
-                    println!("{:<16} {}", output::text(&record["id"]), cve_summary(record));
+                for record in &answer.body {
+                    println!("{:<16} {}", record.id, cve_summary(record));
                 }
-                if records.is_empty() {
+                if answer.body.is_empty() {
                     eprintln!("no CVE records");
                 }
             }
         }
         CveCommand::Show { id } => {
-            let answer = api.get(&format!("/api/cves/{}", segment(id))).await?;
+            let answer = api.op(op::GetCve, &path_of(op::GetCve, &[("id", id)], ""), None).await?;
             if json {
-                output::print_json(&answer);
+                output::print_json(&answer.json);
             } else {
-                println!("{}", output::text(&answer["id"]));
-                for (field, value) in answer.as_object().into_iter().flatten() {
+                println!("{}", answer.body.id);
+                // Every other field, by name, as the record writes it.
+                let fields = serde_json::to_value(&answer.body).unwrap_or_default();
+                for (field, value) in fields.as_object().into_iter().flatten() {
                     if field != "id" && !value.is_null() {
                         println!("  {field}: {value}");
                     }
@@ -356,17 +357,18 @@ pub(crate) async fn cve(api: &Api, command: &CveCommand, json: bool) -> Outcome 
         }
         CveCommand::Link { release, id, link } => {
             let link = match link {
-                CveLink::Affects => "affects",
-                CveLink::Resolves => "resolves",
+                CveLink::Affects => WireCveLink::Affects,
+                CveLink::Resolves => WireCveLink::Resolves,
             };
-            let answer = api.post(&release.path("/cves"), &json!({ "id": id, "link": link })).await?;
+            let body = NewCveLink { id: id.clone(), link };
+            let answer = api.op(op::LinkCve, &release.at(op::LinkCve, &[]), Some(&body)).await?;
             if json {
-                output::print_json(&answer);
+                output::print_json(&answer.json);
             } else {
                 println!(
                     "{id} linked to {}: it {}",
                     release.name(),
-                    if link == "affects" { "affects it" } else { "is resolved by it" }
+                    if link == WireCveLink::Affects { "affects it" } else { "is resolved by it" }
                 );
             }
         }
@@ -374,29 +376,29 @@ pub(crate) async fn cve(api: &Api, command: &CveCommand, json: bool) -> Outcome 
     Ok(())
 }
 
-fn severity_name(severity: CveSeverity) -> &'static str {
+fn severity_of(severity: CveSeverity) -> Severity {
     match severity {
-        CveSeverity::Low => "low",
-        CveSeverity::Moderate => "moderate",
-        CveSeverity::Important => "important",
-        CveSeverity::Critical => "critical",
+        CveSeverity::Low => Severity::Low,
+        CveSeverity::Moderate => Severity::Moderate,
+        CveSeverity::Important => Severity::Important,
+        CveSeverity::Critical => Severity::Critical,
     }
 }
 
 /// `project[/product] version` of a release key.
-fn release_name(key: &Value) -> String {
-    let product = key["product"].as_str().map(|p| format!("/{p}")).unwrap_or_default();
-    format!("{}{product} {}", output::text(&key["project"]), output::text(&key["version"]))
+fn release_name(key: &ReleaseKey) -> String {
+    let product = key.product.as_deref().map(|p| format!("/{p}")).unwrap_or_default();
+    format!("{}{product} {}", key.project, key.version)
 }
 
 /// The title, severity and links of a CVE record, on one line.
-fn cve_summary(record: &Value) -> String {
-    let mut parts = vec![output::text(&record["title"]).to_owned()];
-    if let Some(severity) = record["severity"].as_str() {
-        parts[0] = format!("{} [{severity}]", parts[0]);
+fn cve_summary(record: &CveRecord) -> String {
+    let mut parts = vec![record.title.clone()];
+    if let Some(severity) = &record.severity {
+        parts[0] = format!("{} [{}]", parts[0], output::name(severity));
     }
-    for (field, label) in [("affects", "affects"), ("resolved_by", "resolved by")] {
-        let releases: Vec<String> = record[field].as_array().into_iter().flatten().map(release_name).collect();
+    for (releases, label) in [(&record.affects, "affects"), (&record.resolved_by, "resolved by")] {
+        let releases: Vec<String> = releases.iter().map(release_name).collect();
         if !releases.is_empty() {
             parts.push(format!("{label} {}", releases.join(", ")));
         }

@@ -3,7 +3,10 @@
 
 use std::fmt::Write as _;
 
+use atr_api::Operation;
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 /// The exit codes of the client commands.
@@ -154,25 +157,24 @@ impl Api {
         }
     }
 
-    /// Sends a request and reads its JSON answer (`null` for an empty one).
-    pub(crate) async fn call(&self, method: Method, path: &str, body: Option<&Value>) -> Outcome<Value> {
-        let mut request = self.request(method, path);
+    /// A request for `operation` of the API's catalogue at `path` (its template filled in, see
+    /// [`path_of`]), with the token if there is one.
+    pub(crate) fn request_for<O: Operation>(&self, _: O, path: &str) -> RequestBuilder {
+        self.request(method_of(O::ENDPOINT.method), path)
+    }
+
+    /// Calls `operation` at `path` with a JSON `body` (none for `None`), and reads its typed answer.
+    pub(crate) async fn op<O>(&self, operation: O, path: &str, body: Option<&O::Request>) -> Outcome<Reply<O::Response>>
+    where
+        O: Operation,
+        O::Request: Serialize,
+        O::Response: DeserializeOwned,
+    {
+        let mut request = self.request_for(operation, path);
         if let Some(body) = body {
             request = request.json(body);
         }
-        read_json(self.send(request).await?).await
-    }
-
-    pub(crate) async fn get(&self, path: &str) -> Outcome<Value> {
-        self.call(Method::GET, path, None).await
-    }
-
-    pub(crate) async fn post(&self, path: &str, body: &Value) -> Outcome<Value> {
-        self.call(Method::POST, path, Some(body)).await
-    }
-
-    pub(crate) async fn put(&self, path: &str, body: &Value) -> Outcome<Value> {
-        self.call(Method::PUT, path, Some(body)).await
+        Reply::read(self.send(request).await?).await
     }
 
     /// The failure of a request that got no answer.
@@ -185,6 +187,43 @@ impl Api {
         }
         Failure::other(message)
             .hint("check the address (--server, ATR_SERVER or `atr login`) and that the service runs")
+    }
+}
+
+/// A successful answer: its status, the JSON as the service sent it (what `--json` prints), and
+/// the same read as the API's wire type.
+#[derive(Debug)]
+pub(crate) struct Reply<T> {
+    pub status: StatusCode,
+    pub json: Value,
+    pub body: T,
+}
+
+impl<T: DeserializeOwned> Reply<T> {
+    /// Reads a successful answer as `T`.
+    pub(crate) async fn read(response: Response) -> Outcome<Self> {
+        let status = response.status();
+        let json = read_json(response).await?;
+        let body = serde_json::from_value(json.clone()).map_err(|e| {
+            Failure::other(format!("the service answered JSON that does not fit the API's description: {e}"))
+                .hint("the service and this atr may be of different versions: `atr --version` shows this one's")
+        })?;
+        Ok(Self { status, json, body })
+    }
+}
+
+/// The path of `operation` with its parameters filled in (each percent-encoded) and a `query`
+/// (`?a=b&...`, or empty) appended.
+pub(crate) fn path_of<O: Operation>(_: O, params: &[(&str, &str)], query: &str) -> String {
+    format!("{}{query}", O::ENDPOINT.fill(params))
+}
+
+fn method_of(method: atr_api::endpoints::Method) -> Method {
+    match method {
+        atr_api::endpoints::Method::Get => Method::GET,
+        atr_api::endpoints::Method::Post => Method::POST,
+        atr_api::endpoints::Method::Put => Method::PUT,
+        atr_api::endpoints::Method::Delete => Method::DELETE,
     }
 }
 
@@ -233,15 +272,7 @@ pub(crate) async fn failure_of(response: Response, sent_token: bool) -> Failure 
 
 /// Percent-encodes one path segment.
 pub(crate) fn segment(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~' | b'+') {
-            out.push(char::from(byte));
-        } else {
-            let _ = write!(out, "%{byte:02X}");
-        }
-    }
-    out
+    atr_api::endpoints::segment(text)
 }
 
 /// Percent-encodes a path of segments separated by `/`.

@@ -5,11 +5,12 @@
 //! when done. What a command reads by itself (a new account's password, an import document) is
 //! read and checked first, before signing in.
 
-use std::collections::BTreeSet;
-
+use atr_api::Operation;
+use atr_api::endpoints as op;
+use atr_api::{AuditReport, CommitteeImport, NewAccount, PersonRole, RoleAction};
 use serde_json::{Value, json};
 
-use super::api::{Api, Failure, Outcome, exit, segment};
+use super::api::{Api, Failure, Outcome, exit, path_of};
 use super::{
     AdminAuditCommand, AdminCommand, AdminCommitteesCommand, AdminSignIn, AdminUserCommand, CommitteeRole, RoleChange,
     admin, output,
@@ -21,7 +22,7 @@ enum Input {
     /// The password of the account to create.
     NewPassword(String),
     /// The committee import document.
-    Document(Value),
+    Document(CommitteeImport),
 }
 
 /// `atr admin ...`: gathers the command's input, signs in, acts, signs out.
@@ -53,10 +54,11 @@ fn prepare(command: &AdminCommand) -> Outcome<(&AdminSignIn, Input)> {
         AdminCommand::Committees(AdminCommitteesCommand::Import { file, sign_in }) => {
             let text = std::fs::read_to_string(file)
                 .map_err(|e| Failure::usage(format!("cannot read {}: {e}", file.display())))?;
-            let document = serde_json::from_str(&text).map_err(|e| {
-                Failure::usage(format!("{} is not JSON: {e}", file.display())).hint(
-                    "the document is {\"committees\": [{\"key\", \"name\", \"pmc_members\", \"committers\", ...}]}",
-                )
+            let hint = "the document is {\"committees\": [{\"key\", \"name\", \"pmc_members\", \"committers\", ...}]}";
+            let document: Value = serde_json::from_str(&text)
+                .map_err(|e| Failure::usage(format!("{} is not JSON: {e}", file.display())).hint(hint))?;
+            let document = serde_json::from_value(document).map_err(|e| {
+                Failure::usage(format!("{} is not a committee import document: {e}", file.display())).hint(hint)
             })?;
             (sign_in, Input::Document(document))
         }
@@ -66,20 +68,21 @@ fn prepare(command: &AdminCommand) -> Outcome<(&AdminSignIn, Input)> {
 async fn act(session: &Api, command: &AdminCommand, input: Input, json: bool) -> Outcome {
     match (command, input) {
         (AdminCommand::User(AdminUserCommand::Create { person, admin, asf_member, .. }), Input::NewPassword(pw)) => {
-            let body = json!({ "user": person, "password": pw, "admin": admin, "asf_member": asf_member });
-            let answer = session.post("/api/admin/accounts", &body).await?;
+            let body = NewAccount { user: person.clone(), password: pw, admin: *admin, asf_member: *asf_member };
+            let answer = session.op(op::CreateAccount, op::CreateAccount::ENDPOINT.path, Some(&body)).await?;
             if json {
-                output::print_json(&answer);
+                output::print_json(&answer.json);
             } else {
+                let person = &answer.body.person;
                 let mut roles = Vec::new();
-                if answer["person"]["admin"].as_bool() == Some(true) {
+                if person.admin {
                     roles.push("admin");
                 }
-                if answer["person"]["asf_member"].as_bool() == Some(true) {
+                if person.asf_member {
                     roles.push("foundation member");
                 }
                 let roles = if roles.is_empty() { String::new() } else { format!(" ({})", roles.join(", ")) };
-                println!("account {}{roles} created", output::text(&answer["person"]["id"]));
+                println!("account {}{roles} created", person.id);
             }
             Ok(())
         }
@@ -88,18 +91,18 @@ async fn act(session: &Api, command: &AdminCommand, input: Input, json: bool) ->
             set_role(session, change, false, json).await
         }
         (AdminCommand::Committees(AdminCommitteesCommand::Import { .. }), Input::Document(document)) => {
-            let answer = session.post("/api/admin/committees/import", &document).await?;
+            let path = op::ImportCommittees::ENDPOINT.path;
+            let answer = session.op(op::ImportCommittees, path, Some(&document)).await?;
             if json {
-                output::print_json(&answer);
+                output::print_json(&answer.json);
             } else {
-                let names = |v: &Value| {
-                    if v.as_array().is_some_and(|a| !a.is_empty()) { output::list(v) } else { "none".into() }
-                };
+                let names = |keys: &[String]| if keys.is_empty() { "none".to_owned() } else { output::list(keys) };
+                let report = &answer.body;
                 println!(
                     "{} committee(s) imported: created {}; replaced {}",
-                    answer["imported"].as_u64().unwrap_or(0),
-                    names(&answer["created"]),
-                    names(&answer["updated"])
+                    report.imported,
+                    names(&report.created),
+                    names(&report.updated)
                 );
             }
             Ok(())
@@ -109,71 +112,56 @@ async fn act(session: &Api, command: &AdminCommand, input: Input, json: bool) ->
     }
 }
 
-/// The committee field that holds a role, and the role as a sentence says it.
-fn role_of(role: CommitteeRole) -> (&'static str, &'static str) {
+/// The role as the API names it, and as a sentence says it.
+fn role_of(role: CommitteeRole) -> (atr_api::CommitteeRole, &'static str) {
     match role {
-        CommitteeRole::Pmc => ("pmc_members", "a PMC member"),
-        CommitteeRole::Committer => ("committers", "a committer"),
-        CommitteeRole::ReleaseManager => ("release_managers", "a release manager"),
+        CommitteeRole::Pmc => (atr_api::CommitteeRole::PmcMember, "a PMC member"),
+        CommitteeRole::Committer => (atr_api::CommitteeRole::Committer, "a committer"),
+        CommitteeRole::ReleaseManager => (atr_api::CommitteeRole::ReleaseManager, "a release manager"),
     }
 }
 
-fn people(committee: &Value, field: &str) -> BTreeSet<String> {
-    committee[field].as_array().into_iter().flatten().filter_map(Value::as_str).map(str::to_owned).collect()
-}
-
-/// `atr admin user grant|revoke`: reads the committee, changes one of its sets of people, and
-/// writes its people back whole.
+/// `atr admin user grant|revoke`: one server-side change of one person's role
+/// (`POST /api/admin/committees/{key}/people`), so that concurrent changes of the committee's
+/// people are never lost.
 async fn set_role(session: &Api, change: &RoleChange, grant: bool, json: bool) -> Outcome {
-    let path = format!("/api/committees/{}", segment(&change.committee));
-    let committee = session.get(&path).await.map_err(|f| {
+    let key = &change.committee;
+    let (name, role) = role_of(change.role);
+    let action = if grant { RoleAction::Add } else { RoleAction::Remove };
+    let body = PersonRole { user: change.person.clone(), role: name, action };
+    let path = path_of(op::ChangeCommitteeRole, &[("key", key)], "");
+    let answer = session.op(op::ChangeCommitteeRole, &path, Some(&body)).await.map_err(|f| {
         f.hint_for(exit::NOT_FOUND, "check the committee's key; `atr admin committees import FILE` creates committees")
     })?;
-    let (field, role) = role_of(change.role);
-    let mut sets: Vec<(&str, BTreeSet<String>)> =
-        ["pmc_members", "committers", "release_managers"].into_iter().map(|f| (f, people(&committee, f))).collect();
-    let set = &mut sets.iter_mut().find(|(f, _)| *f == field).ok_or_else(|| Failure::other("unknown role"))?.1;
-    let changed = if grant { set.insert(change.person.clone()) } else { set.remove(&change.person) };
-    let key = &change.committee;
-    if !changed {
-        if json {
-            output::print_json(&json!({ "committee": committee }));
-        }
+    if json {
+        output::print_json(&json!({ "committee": answer.body.committee }));
+    }
+    if !answer.body.changed {
         let state = if grant { "already" } else { "not" };
         eprintln!("{} is {state} {role} of {key}: nothing to change", change.person);
-        return Ok(());
-    }
-    let body: serde_json::Map<String, Value> =
-        sets.into_iter().map(|(f, people)| (f.to_owned(), json!(people))).collect();
-    let answer = session.put(&format!("/api/admin/committees/{}", segment(key)), &Value::Object(body)).await?;
-    if json {
-        output::print_json(&answer);
-    } else if grant {
-        println!("{} is now {role} of {key}", change.person);
-    } else {
-        println!("{} is no longer {role} of {key}", change.person);
+    } else if !json {
+        let now = if grant { "now" } else { "no longer" };
+        println!("{} is {now} {role} of {key}", change.person);
     }
     Ok(())
 }
 
 /// `atr admin audit verify`.
 async fn verify(session: &Api, json: bool) -> Outcome {
-    let answer = session.get("/api/admin/audit/verify").await?;
+    let answer = session.op(op::VerifyAudit, op::VerifyAudit::ENDPOINT.path, None).await?;
     if json {
-        output::print_json(&answer);
+        output::print_json(&answer.json);
     }
-    if answer["intact"].as_bool() == Some(true) {
-        if !json {
-            println!(
-                "the audit log is intact: {} event(s), head {}",
-                answer["events"].as_u64().unwrap_or(0),
-                output::text(&answer["head"])
-            );
+    let (error, broken_at) = match answer.body {
+        AuditReport::Intact { events, head, .. } => {
+            if !json {
+                println!("the audit log is intact: {events} event(s), head {head}");
+            }
+            return Ok(());
         }
-        return Ok(());
-    }
-    let error = output::text(&answer["error"]);
-    Err(match answer["broken_at"].as_i64() {
+        AuditReport::Broken { error, broken_at, .. } => (error, broken_at),
+    };
+    Err(match broken_at {
         Some(id) => Failure::other(format!("the audit log is broken at event {id}: {error}"))
             .hint("the events from there on were changed or deleted outside the service: compare them with a backup"),
         None => Failure::other(format!("the audit log could not be verified: {error}"))

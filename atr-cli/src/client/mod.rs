@@ -23,10 +23,11 @@ mod transfer;
 use std::io::{BufRead as _, IsTerminal as _};
 use std::path::PathBuf;
 
+use atr_api::Operation;
+use atr_api::endpoints as op;
 use clap::{Args, Subcommand, ValueEnum};
-use serde_json::json;
 
-use self::api::{Api, Failure, Outcome, exit, segment};
+use self::api::{Api, Failure, Outcome, exit, path_of, segment};
 
 /// What every client command needs: where the service is and who is calling.
 #[derive(Debug, Clone)]
@@ -49,10 +50,13 @@ pub(crate) struct ReleaseArgs {
 }
 
 impl ReleaseArgs {
-    /// The API path of the release, with `tail` appended (such as `/tally`), and the product.
-    pub(crate) fn path(&self, tail: &str) -> String {
+    /// The path of a release's `operation` (such as [`GetTally`](atr_api::endpoints::GetTally)),
+    /// with the parameters besides the release's in `more`, and the product.
+    pub(crate) fn at<O: Operation>(&self, operation: O, more: &[(&str, &str)]) -> String {
         let query = self.product.as_deref().map(|p| format!("?product={}", segment(p))).unwrap_or_default();
-        format!("/api/projects/{}/releases/{}{tail}{query}", segment(&self.project), segment(&self.version))
+        let mut params = vec![("project", self.project.as_str()), ("version", self.version.as_str())];
+        params.extend_from_slice(more);
+        path_of(operation, &params, &query)
     }
 
     /// `httpd 2.6.0`, or `httpd/mod-tools 1.0.0`.
@@ -596,12 +600,12 @@ async fn login(context: &Context) -> Outcome {
         ));
     }
     let api = Api::new(&server, Some(token.clone()))?;
-    let me = api.get("/api/me").await?;
+    let me = api.op(op::WhoAmI, op::WhoAmI::ENDPOINT.path, None).await?;
     let path = credentials::save(&credentials::Stored { server: api.server().to_owned(), token })?;
     if context.json {
-        output::print_json(&me);
+        output::print_json(&me.json);
     } else {
-        println!("signed in to {} as {}", api.server(), output::text(&me["person"]["id"]));
+        println!("signed in to {} as {}", api.server(), me.body.person.id);
         eprintln!("the token is stored in {} (readable by you only)", path.display());
     }
     Ok(())
@@ -613,26 +617,19 @@ async fn whoami(api: &Api, json: bool) -> Outcome {
         return Err(Failure::new(exit::REFUSED, "not signed in")
             .hint("run `atr login --server URL` (or pass --token / set ATR_TOKEN)"));
     }
-    let me = api.get("/api/me").await?;
+    let me = api.op(op::WhoAmI, op::WhoAmI::ENDPOINT.path, None).await?;
     if json {
-        output::print_json(&me);
+        output::print_json(&me.json);
         return Ok(());
     }
-    let person = &me["person"];
-    let admin = if person["admin"].as_bool() == Some(true) { " (admin)" } else { "" };
-    println!("{}{admin} on {}", output::text(&person["id"]), api.server());
-    if let Some(token) = me.get("token").filter(|t| !t.is_null()) {
-        println!("token {} for projects {}", output::text(&token["id"]), output::list(&token["projects"]));
-        println!("allows {}", output::list(&token["activities"]));
-        println!("expires {}", output::date(&token["expires_at"]));
+    let person = &me.body.person;
+    let admin = if person.admin { " (admin)" } else { "" };
+    println!("{}{admin} on {}", person.id, api.server());
+    if let Some(token) = &me.body.token {
+        println!("token {} for projects {}", token.id, output::list(&token.projects));
+        let activities: Vec<String> = token.activities.iter().map(output::name).collect();
+        println!("allows {}", output::list(&activities));
+        println!("expires {}", output::date(token.expires_at));
     }
     Ok(())
-}
-
-/// A JSON body with the optional `product`, for the calls that take it in the body.
-pub(crate) fn with_product(mut body: serde_json::Value, product: Option<&str>) -> serde_json::Value {
-    if let Some(product) = product {
-        body["product"] = json!(product);
-    }
-    body
 }

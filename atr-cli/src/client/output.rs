@@ -99,32 +99,44 @@ pub(crate) fn spinner(message: &str) -> Option<ProgressBar> {
 }
 
 /// A Unix time in seconds as `2026-01-31 14:05 UTC`.
-pub(crate) fn date(value: &Value) -> String {
-    let Some(seconds) = value.as_i64() else {
-        return "-".to_owned();
-    };
+pub(crate) fn date(seconds: i64) -> String {
     // RFC 3339 (`2026-01-31T14:05:09Z`) cut to the minute, for people.
     let rfc3339 = atr_core::types::Timestamp::from_unix(seconds).to_string();
     format!("{} {} UTC", &rfc3339[..10], &rfc3339[11..16])
 }
 
-/// A JSON string, or `-`.
-pub(crate) fn text(value: &Value) -> &str {
-    value.as_str().unwrap_or("-")
+/// A text that may be absent, or `-`.
+pub(crate) fn text(value: Option<&str>) -> &str {
+    value.unwrap_or("-")
 }
 
-/// A JSON list of strings joined with `,`, or `-` when empty.
-pub(crate) fn list(value: &Value) -> String {
-    let items: Vec<&str> = value.as_array().map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
-    if items.is_empty() { "-".to_owned() } else { items.join(",") }
+/// Texts joined with `,`, or `-` when there are none.
+pub(crate) fn list<S: AsRef<str>>(items: &[S]) -> String {
+    if items.is_empty() { "-".to_owned() } else { items.iter().map(AsRef::as_ref).collect::<Vec<_>>().join(",") }
+}
+
+/// The name a value of one of the API's enums has on the wire, such as `candidate` or `manage_keys`.
+pub(crate) fn name<T: serde::Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(Value::String(name)) => name,
+        _ => "-".to_owned(),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     #[test]
     fn dates_read_to_the_minute_in_utc() {
-        assert_eq!(super::date(&serde_json::json!(1_780_000_000)), "2026-05-28 20:26 UTC");
-        assert_eq!(super::date(&serde_json::json!(0)), "1970-01-01 00:00 UTC");
-        assert_eq!(super::date(&serde_json::json!("not a time")), "-");
+        assert_eq!(super::date(1_780_000_000), "2026-05-28 20:26 UTC");
+        assert_eq!(super::date(0), "1970-01-01 00:00 UTC");
+    }
+
+    #[test]
+    fn names_and_lists() {
+        assert_eq!(super::name(&atr_api::ReleaseState::AtRest), "atrest");
+        assert_eq!(super::name(&atr_api::Activity::ManageKeys), "manage_keys");
+        assert_eq!(super::list::<String>(&[]), "-");
+        assert_eq!(super::list(&["a", "b"]), "a,b");
+        assert_eq!(super::text(None), "-");
     }
 }

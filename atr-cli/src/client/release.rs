@@ -2,25 +2,28 @@
 
 use std::time::{Duration, Instant};
 
-use reqwest::Method;
-use serde_json::{Value, json};
+use atr_api::endpoints as op;
+use atr_api::{
+    Announce, CastBallot, CheckStatus, NewRelease, ResolveVote, Revoke, StartVote, Tally, TaskStatus, Verdict,
+    VoteCounts, VoteOutcome, VoteValue, Voter,
+};
 
-use super::api::{Api, Failure, Outcome, exit};
+use super::api::{Api, Failure, Outcome, exit, path_of, segment};
 use super::output::{self, Paint};
-use super::{ReleaseArgs, Resolution, VoteCommand, with_product};
+use super::{ReleaseArgs, Resolution, VoteCommand};
 
 /// `atr release start`.
 pub(crate) async fn start(api: &Api, release: &ReleaseArgs, json: bool) -> Outcome {
-    let path = format!("/api/projects/{}/releases", super::api::segment(&release.project));
-    let body = with_product(json!({ "version": release.version }), release.product.as_deref());
-    let created = api.post(&path, &body).await.map_err(|f| {
+    let path = path_of(op::StartRelease, &[("project", &release.project)], "");
+    let body = NewRelease { version: release.version.clone(), product: release.product.clone() };
+    let created = api.op(op::StartRelease, &path, Some(&body)).await.map_err(|f| {
         f.hint_for(
             exit::CONFLICT,
             format!("the release exists already: `atr release show {}` shows it", release.args()),
         )
     })?;
     if json {
-        output::print_json(&created);
+        output::print_json(&created.json);
     } else {
         println!("release {} started: a draft", release.name());
         eprintln!("next: `atr upload {} FILE...`", release.args());
@@ -30,66 +33,56 @@ pub(crate) async fn start(api: &Api, release: &ReleaseArgs, json: bool) -> Outco
 
 /// `atr release show`.
 pub(crate) async fn show(api: &Api, release: &ReleaseArgs, json: bool) -> Outcome {
-    let answer = api.get(&release.path("")).await?;
+    let answer = api.op(op::GetRelease, &release.at(op::GetRelease, &[]), None).await?;
     if json {
-        output::print_json(&answer);
+        output::print_json(&answer.json);
         return Ok(());
     }
-    let r = &answer["release"];
+    let details = &answer.body;
+    let r = &details.release;
     println!("{}", Paint::stdout().bold(&format!("release {}", release.name())));
     println!(
         "stage     {} (phase {}, {})",
-        answer["stage"].as_str().unwrap_or("none: not public"),
-        output::text(&r["phase"]),
-        output::text(&r["state"])
+        details.stage.as_ref().map_or_else(|| "none: not public".to_owned(), output::name),
+        output::name(&r.phase),
+        output::name(&r.state)
     );
-    println!("committee {}", output::text(&r["committee"]));
-    println!("created   {} by {}", output::date(&r["created_at"]), output::text(&r["created_by"]));
-    match r["latest_revision"].as_u64() {
+    println!("committee {}", r.committee);
+    println!("created   {} by {}", output::date(r.created_at), r.created_by);
+    match r.latest_revision {
         Some(n) => println!("revision  {n} (latest)"),
         None => println!("revision  none yet: upload files with `atr upload {} FILE...`", release.args()),
     }
-    if let Some(packages) = answer["packages"]["packages"].as_array() {
-        for p in packages {
+    if let Some(listing) = &details.packages {
+        for p in &listing.packages {
             println!(
                 "package   {} (signature {}, checksum {})",
-                output::text(&p["artifact"]),
-                output::text(&p["signature"]),
-                output::text(&p["checksum"])
+                p.artifact,
+                output::text(p.signature.as_deref()),
+                output::text(p.checksum.as_deref())
             );
         }
-    }
-    if let Some(orphans) = answer["packages"]["orphans"].as_array().filter(|a| !a.is_empty()) {
-        let names: Vec<&str> = orphans.iter().map(output::text).collect();
-        println!("other     {}", names.join(", "));
-    }
-    let vote = &r["vote"];
-    if !vote.is_null() {
-        let outcome = vote["outcome"].as_str().unwrap_or("open");
-        println!(
-            "vote      on revision {}, {outcome}, closes {}",
-            vote["revision"].as_u64().unwrap_or(0),
-            output::date(&vote["closes_at"])
-        );
-        if !answer["tally"].is_null() {
-            print_counts(&answer["tally"]);
+        if !listing.orphans.is_empty() {
+            println!("other     {}", listing.orphans.join(", "));
         }
     }
-    if !r["revocation"].is_null() {
-        println!(
-            "revoked   {} by {}: {}",
-            output::date(&r["revocation"]["at"]),
-            output::text(&r["revocation"]["by"]),
-            output::text(&r["revocation"]["reason"])
-        );
+    if let Some(vote) = &r.vote {
+        let outcome = vote.outcome.as_ref().map_or_else(|| "open".to_owned(), output::name);
+        println!("vote      on revision {}, {outcome}, closes {}", vote.revision, output::date(vote.closes_at));
+        if let Some(tally) = &details.tally {
+            print_counts(tally);
+        }
+    }
+    if let Some(revocation) = &r.revocation {
+        println!("revoked   {} by {}: {}", output::date(revocation.at), revocation.by, revocation.reason);
     }
     Ok(())
 }
 
 /// The latest revision of a release, or a failure saying there is none.
-async fn latest_revision(api: &Api, release: &ReleaseArgs) -> Outcome<u64> {
-    let answer = api.get(&release.path("")).await?;
-    answer["release"]["latest_revision"].as_u64().ok_or_else(|| {
+async fn latest_revision(api: &Api, release: &ReleaseArgs) -> Outcome<u32> {
+    let answer = api.op(op::GetRelease, &release.at(op::GetRelease, &[]), None).await?;
+    answer.body.release.latest_revision.ok_or_else(|| {
         Failure::new(exit::CONFLICT, format!("release {} has no files yet", release.name()))
             .hint(format!("upload them first: `atr upload {} FILE...`", release.args()))
     })
@@ -105,19 +98,22 @@ pub(crate) struct ChecksOptions {
 
 /// Whether the checks of a revision are still queued or running, when the caller may read the
 /// task queue; `None` when that cannot be told.
-async fn checks_pending(api: &Api, release: &ReleaseArgs, revision: u64) -> Option<bool> {
+async fn checks_pending(api: &Api, release: &ReleaseArgs, revision: u32) -> Option<bool> {
     if !api.has_token() {
         return None;
     }
-    for status in ["queued", "active"] {
-        let tasks = api.get(&format!("/api/tasks?status={status}&limit=1000")).await.ok()?;
-        let pending = tasks.as_array()?.iter().any(|task| {
-            let key = &task["args"]["release"];
-            task["kind"] == "analyze"
-                && task["args"]["revision"].as_u64() == Some(revision)
-                && key["project"] == release.project.as_str()
-                && key["version"] == release.version.as_str()
-                && key["product"].as_str() == release.product.as_deref()
+    for status in [TaskStatus::Queued, TaskStatus::Active] {
+        let query = format!("?status={}&limit=1000", segment(&output::name(&status)));
+        let tasks = api.op(op::ListTasks, &path_of(op::ListTasks, &[], &query), None).await.ok()?;
+        let pending = tasks.body.iter().any(|task| {
+            task.kind == "analyze"
+                && task.revision_args().is_some_and(|args| {
+                    let key = &args.release;
+                    args.revision == revision
+                        && key.project == release.project
+                        && key.version == release.version
+                        && key.product == release.product
+                })
         });
         if pending {
             return Some(true);
@@ -129,10 +125,11 @@ async fn checks_pending(api: &Api, release: &ReleaseArgs, revision: u64) -> Opti
 /// `atr checks`.
 pub(crate) async fn checks(api: &Api, release: &ReleaseArgs, options: ChecksOptions, json: bool) -> Outcome {
     let revision = match options.revision {
-        Some(n) => u64::from(n),
+        Some(n) => n,
         None => latest_revision(api, release).await?,
     };
-    let path = release.path(&format!("/revisions/{revision}/checks"));
+    let number = revision.to_string();
+    let path = release.at(op::ListChecks, &[("number", &number)]);
     let started = Instant::now();
     let spinner = if options.wait {
         output::spinner(&format!("waiting for the checks of {} revision {revision}", release.name()))
@@ -140,8 +137,8 @@ pub(crate) async fn checks(api: &Api, release: &ReleaseArgs, options: ChecksOpti
         None
     };
     let (results, pending) = loop {
-        let results = api.get(&path).await?;
-        let count = results.as_array().map_or(0, Vec::len);
+        let results = api.op(op::ListChecks, &path, None).await?;
+        let count = results.body.len();
         // Without access to the queue, no result at all means the checks have not run yet.
         let pending = checks_pending(api, release, revision).await.unwrap_or(count == 0);
         if !options.wait || !pending {
@@ -172,38 +169,38 @@ pub(crate) async fn checks(api: &Api, release: &ReleaseArgs, options: ChecksOpti
     if pending {
         eprintln!("note: checks are still running; `--wait` waits for them");
     }
-    let list = results.as_array().cloned().unwrap_or_default();
-    let count = |status: &str| list.iter().filter(|c| c["status"] == status).count();
-    let blockers = count("blocker");
+    let list = &results.body;
+    let count = |status: CheckStatus| list.iter().filter(|c| c.status == status).count();
+    let blockers = count(CheckStatus::Blocker);
     if json {
-        output::print_json(&results);
+        output::print_json(&results.json);
     } else {
         let paint = Paint::stdout();
         println!(
             "{} revision {revision}: {} blocker(s), {} warning(s), {} note(s), {} success(es){}",
             release.name(),
             blockers,
-            count("warning"),
-            count("note"),
-            count("success"),
-            match count("exception") {
+            count(CheckStatus::Warning),
+            count(CheckStatus::Note),
+            count(CheckStatus::Success),
+            match count(CheckStatus::Exception) {
                 0 => String::new(),
                 n => format!(", {n} checker error(s)"),
             }
         );
         for (status, label) in [
-            ("blocker", paint.red("blocker")),
-            ("exception", paint.red("error  ")),
-            ("warning", paint.yellow("warning")),
-            ("note", "note   ".to_owned()),
+            (CheckStatus::Blocker, paint.red("blocker")),
+            (CheckStatus::Exception, paint.red("error  ")),
+            (CheckStatus::Warning, paint.yellow("warning")),
+            (CheckStatus::Note, "note   ".to_owned()),
         ] {
-            for c in list.iter().filter(|c| c["status"] == status) {
-                let place = match (c["path"].as_str(), c["member"].as_str()) {
+            for c in list.iter().filter(|c| c.status == status) {
+                let place = match (&c.path, &c.member) {
                     (Some(path), Some(member)) => format!("{path} ({member}): "),
                     (Some(path), None) => format!("{path}: "),
                     _ => String::new(),
                 };
-                println!("{label} {} {place}{}", output::text(&c["checker"]), output::text(&c["message"]));
+                println!("{label} {} {place}{}", c.checker, c.message);
             }
         }
         if blockers == 0 && !pending {
@@ -218,30 +215,45 @@ pub(crate) async fn checks(api: &Api, release: &ReleaseArgs, options: ChecksOpti
 }
 
 /// The API's name of a vote value typed on the command line.
-fn vote_value(text: &str) -> Outcome<&'static str> {
+fn vote_value(text: &str) -> Outcome<VoteValue> {
     match text.trim() {
-        "+1" | "1" => Ok("+1"),
-        "+0" => Ok("+0"),
-        "0" => Ok("0"),
-        "-0" => Ok("-0"),
-        "-1" => Ok("-1"),
+        "+1" | "1" => Ok(VoteValue::PlusOne),
+        "+0" => Ok(VoteValue::PlusZero),
+        "0" => Ok(VoteValue::Zero),
+        "-0" => Ok(VoteValue::MinusZero),
+        "-1" => Ok(VoteValue::MinusOne),
         other => Err(Failure::usage(format!("{other:?} is not a vote")).hint("vote +1, +0, 0, -0 or -1")),
     }
 }
 
-fn print_counts(tally: &Value) {
-    let counts = |c: &Value| {
-        format!(
-            "+1: {}, +0: {}, 0: {}, -0: {}, -1: {}",
-            c["plus_one"].as_u64().unwrap_or(0),
-            c["plus_zero"].as_u64().unwrap_or(0),
-            c["zero"].as_u64().unwrap_or(0),
-            c["minus_zero"].as_u64().unwrap_or(0),
-            c["minus_one"].as_u64().unwrap_or(0)
-        )
+fn print_counts(tally: &Tally) {
+    let counts = |c: &VoteCounts| {
+        format!("+1: {}, +0: {}, 0: {}, -0: {}, -1: {}", c.plus_one, c.plus_zero, c.zero, c.minus_zero, c.minus_one)
     };
-    println!("binding     {}", counts(&tally["binding"]));
-    println!("non-binding {}", counts(&tally["non_binding"]));
+    println!("binding     {}", counts(&tally.binding));
+    println!("non-binding {}", counts(&tally.non_binding));
+}
+
+/// The verdict, the counts and each counted ballot.
+fn print_tally(release: &ReleaseArgs, tally: &Tally) {
+    let closes = atr_core::types::Timestamp::from_unix(tally.closes_at);
+    let verdict = match tally.verdict {
+        Verdict::Passes => Paint::stdout().green("passes"),
+        Verdict::WouldPassIfClosedNow => {
+            Paint::stdout().yellow(&format!("would pass if closed now; open until {closes}"))
+        }
+        Verdict::DoesNotPass => Paint::stdout().yellow("does not pass (yet)"),
+    };
+    println!("vote on {}: {verdict}", release.name());
+    print_counts(tally);
+    for v in &tally.votes {
+        let voter = match &v.voter {
+            Voter::User(id) => id.as_str(),
+            Voter::Email(_) | Voter::Anonymous(_) => "-",
+        };
+        let binding = if v.binding { "binding" } else { "" };
+        println!("  {voter:<16} {:<3} {binding}", v.value.as_str());
+    }
 }
 
 /// `atr vote ...`.
@@ -249,10 +261,11 @@ pub(crate) async fn vote(api: &Api, command: &VoteCommand, json: bool) -> Outcom
     match command {
         VoteCommand::Start { release, revision } => {
             let revision = match revision {
-                Some(n) => u64::from(*n),
+                Some(n) => *n,
                 None => latest_revision(api, release).await?,
             };
-            let answer = api.post(&release.path("/vote"), &json!({ "revision": revision })).await.map_err(|f| {
+            let path = release.at(op::StartReleaseVote, &[]);
+            let answer = api.op(op::StartReleaseVote, &path, Some(&StartVote { revision })).await.map_err(|f| {
                 f.hint_for(
                     exit::CONFLICT,
                     format!(
@@ -262,13 +275,10 @@ pub(crate) async fn vote(api: &Api, command: &VoteCommand, json: bool) -> Outcom
                 )
             })?;
             if json {
-                output::print_json(&answer);
+                output::print_json(&answer.json);
             } else {
-                println!(
-                    "vote started on {} revision {revision}; it closes {}",
-                    release.name(),
-                    output::date(&answer["vote"]["closes_at"])
-                );
+                let closes = answer.body.vote.as_ref().map_or_else(|| "-".to_owned(), |v| output::date(v.closes_at));
+                println!("vote started on {} revision {revision}; it closes {closes}", release.name());
                 eprintln!(
                     "voters run `atr vote cast {} +1`; `atr vote tally {}` counts",
                     release.args(),
@@ -278,15 +288,16 @@ pub(crate) async fn vote(api: &Api, command: &VoteCommand, json: bool) -> Outcom
         }
         VoteCommand::Cast { release, value, comment, user } => {
             let value = vote_value(value)?;
-            let body = json!({ "value": value, "comment": comment });
+            let body = CastBallot { value, comment: comment.clone() };
+            let path = release.at(op::CastReleaseBallot, &[]);
             let ballot = match user {
                 Some(user) => {
                     let session = api.sign_in(user, &super::admin::password()?).await?;
-                    let ballot = session.post(&release.path("/ballots"), &body).await;
+                    let ballot = session.op(op::CastReleaseBallot, &path, Some(&body)).await;
                     session.sign_out().await;
                     ballot?
                 }
-                None => api.post(&release.path("/ballots"), &body).await.map_err(|f| {
+                None => api.op(op::CastReleaseBallot, &path, Some(&body)).await.map_err(|f| {
                     f.hint_for(
                         exit::REFUSED,
                         "tokens cannot vote: vote as yourself with `--user USER` and ATR_PASSWORD",
@@ -294,45 +305,41 @@ pub(crate) async fn vote(api: &Api, command: &VoteCommand, json: bool) -> Outcom
                 })?,
             };
             if json {
-                output::print_json(&ballot);
+                output::print_json(&ballot.json);
             } else {
-                let voter = ballot["voter"]["user"].as_str().unwrap_or("you");
-                println!("{value} cast by {voter} on {}", release.name());
+                let voter = match &ballot.body.voter {
+                    Voter::User(id) => id.as_str(),
+                    Voter::Email(_) | Voter::Anonymous(_) => "you",
+                };
+                println!("{} cast by {voter} on {}", value.as_str(), release.name());
             }
         }
         VoteCommand::Tally { release } => {
-            let tally = api.get(&release.path("/tally")).await?;
+            let answer = api.op(op::GetTally, &release.at(op::GetTally, &[]), None).await?;
             if json {
-                output::print_json(&tally);
+                output::print_json(&answer.json);
                 return Ok(());
             }
-            let passes = tally["passes"].as_bool() == Some(true);
-            let verdict =
-                if passes { Paint::stdout().green("passes") } else { Paint::stdout().yellow("does not pass (yet)") };
-            println!("vote on {}: {verdict}", release.name());
-            print_counts(&tally);
-            for v in tally["votes"].as_array().into_iter().flatten() {
-                let voter = v["voter"]["user"].as_str().or_else(|| v["voter"]["name"].as_str()).unwrap_or("-");
-                let binding = if v["binding"].as_bool() == Some(true) { "binding" } else { "" };
-                println!("  {voter:<16} {:<3} {binding}", output::text(&v["value"]));
-            }
+            print_tally(release, &answer.body);
         }
         VoteCommand::Resolve { release, outcome } => {
             let outcome = match outcome {
-                Resolution::Passed => "passed",
-                Resolution::Failed => "failed",
-                Resolution::Cancelled => "cancelled",
+                Resolution::Passed => VoteOutcome::Passed,
+                Resolution::Failed => VoteOutcome::Failed,
+                Resolution::Cancelled => VoteOutcome::Cancelled,
             };
-            let answer = api.post(&release.path("/resolve"), &json!({ "outcome": outcome })).await?;
+            let path = release.at(op::ResolveReleaseVote, &[]);
+            let answer = api.op(op::ResolveReleaseVote, &path, Some(&ResolveVote { outcome })).await?;
             if json {
-                output::print_json(&answer);
+                output::print_json(&answer.json);
             } else {
                 println!(
-                    "vote on {} resolved: {outcome}; the release is now in phase {}",
+                    "vote on {} resolved: {}; the release is now in phase {}",
                     release.name(),
-                    output::text(&answer["phase"])
+                    output::name(&outcome),
+                    output::name(&answer.body.phase)
                 );
-                if outcome == "passed" {
+                if outcome == VoteOutcome::Passed {
                     eprintln!("next: `atr announce {}`", release.args());
                 }
             }
@@ -343,9 +350,10 @@ pub(crate) async fn vote(api: &Api, command: &VoteCommand, json: bool) -> Outcom
 
 /// `atr announce`.
 pub(crate) async fn announce(api: &Api, release: &ReleaseArgs, confirm: bool, json: bool) -> Outcome {
-    let answer = api.post(&release.path("/announce"), &json!({ "confirmed": confirm })).await?;
+    let path = release.at(op::AnnounceRelease, &[]);
+    let answer = api.op(op::AnnounceRelease, &path, Some(&Announce { confirmed: confirm })).await?;
     if json {
-        output::print_json(&answer);
+        output::print_json(&answer.json);
     } else {
         let coordinates = match &release.product {
             Some(product) => format!("{}/{product}/{}", release.project, release.version),
@@ -358,10 +366,10 @@ pub(crate) async fn announce(api: &Api, release: &ReleaseArgs, confirm: bool, js
 
 /// `atr revoke`.
 pub(crate) async fn revoke(api: &Api, release: &ReleaseArgs, reason: &str, json: bool) -> Outcome {
-    let request = api.request(Method::DELETE, &release.path("")).json(&json!({ "reason": reason }));
-    let answer = super::api::read_json(api.send(request).await?).await?;
+    let path = release.at(op::RevokeRelease, &[]);
+    let answer = api.op(op::RevokeRelease, &path, Some(&Revoke { reason: reason.to_owned() })).await?;
     if json {
-        output::print_json(&answer);
+        output::print_json(&answer.json);
     } else {
         println!("{} revoked: {reason}", release.name());
     }

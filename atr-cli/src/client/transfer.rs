@@ -14,8 +14,11 @@ use sha2::{Digest as _, Sha512};
 use tokio::io::{AsyncRead, ReadBuf};
 use tokio_util::io::ReaderStream;
 
+use atr_api::NewRevision;
+use atr_api::endpoints as op;
+
 use super::ReleaseArgs;
-use super::api::{Api, Failure, Outcome, exit, segments};
+use super::api::{Api, Failure, Outcome, Reply, exit, segments};
 use super::output;
 
 /// A reader that moves a progress bar by the bytes read.
@@ -36,7 +39,7 @@ impl<R: AsyncRead + Unpin> AsyncRead for Counting<R> {
 }
 
 /// The `If-Match` value naming the revision expected to be the latest.
-fn if_match(expected: Option<u64>) -> String {
+fn if_match(expected: Option<u32>) -> String {
     expected.map_or_else(|| "none".to_owned(), |n| format!("\"{n}\""))
 }
 
@@ -66,8 +69,8 @@ pub(crate) async fn upload(
         };
         uploads.push((file, target, meta.len()));
     }
-    let current = api.get(&release.path("")).await?;
-    let mut expected = current["release"]["latest_revision"].as_u64();
+    let current = api.op(op::GetRelease, &release.at(op::GetRelease, &[]), None).await?;
+    let mut expected = current.body.release.latest_revision;
     let mut answers = Vec::new();
     for (file, target, size) in uploads {
         let handle = tokio::fs::File::open(file)
@@ -76,7 +79,7 @@ pub(crate) async fn upload(
         let bar = output::progress_bar(size, &target);
         let body = Body::wrap_stream(ReaderStream::new(Counting { inner: handle, bar: bar.clone() }));
         let request = api
-            .request(Method::PUT, &release.path(&format!("/files/{}", segments(&target))))
+            .request_for(op::PutFile, &release.at(op::PutFile, &[("path", &target)]))
             .header(IF_MATCH, if_match(expected))
             .header(CONTENT_LENGTH, size)
             .header(CONTENT_TYPE, "application/octet-stream")
@@ -85,7 +88,7 @@ pub(crate) async fn upload(
         if let Some(bar) = bar {
             bar.finish_and_clear();
         }
-        let answer = super::api::read_json(sent.map_err(|f| {
+        let answer: Reply<NewRevision> = Reply::read(sent.map_err(|f| {
             let since = expected.map_or_else(|| "it had no files".to_owned(), |n| format!("revision {n}"));
             f.hint_for(
                 exit::CONFLICT,
@@ -98,15 +101,12 @@ pub(crate) async fn upload(
             )
         })?)
         .await?;
-        let revision = answer["revision"]["number"].as_u64();
+        let revision = answer.body.revision.number;
         if !json {
-            println!(
-                "uploaded {target} ({size} bytes): revision {}",
-                revision.map_or("?".to_owned(), |n| n.to_string())
-            );
+            println!("uploaded {target} ({size} bytes): revision {revision}");
         }
-        expected = revision.or(expected);
-        answers.push(answer);
+        expected = Some(revision);
+        answers.push(answer.json);
     }
     if json {
         output::print_json(&Value::Array(answers));

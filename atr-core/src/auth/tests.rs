@@ -7,9 +7,9 @@ use crate::model::Consent;
 
 const T0: Timestamp = Timestamp::from_unix(1_750_000_000);
 
-/// domain.md's table, copied as text so that a change to [`Role::grants`] has to be a change
-/// here too. Columns: PMC member, release manager, committer, visitor (with consent), ASF member,
-/// admin.
+/// domain.md's tables (the release activities, then the platform's own), copied as text so that
+/// a change to [`Role::grants`] has to be a change here too. Columns: PMC member, release
+/// manager, committer, visitor (with consent), ASF member, admin.
 const TABLE: &str = "
 binding_vote        | yes |     |     |     |     |
 vote                | yes |     | yes | yes | yes |
@@ -21,6 +21,13 @@ manage_own_key      | yes | yes |     |     |     |
 perform_actions     | yes | yes |     |     |     | yes
 view_release_events | yes | yes | yes | yes | yes | yes
 view_all_events     |     |     |     |     | yes | yes
+create_token        | yes | yes | yes | yes | yes | yes
+view_tasks          | yes | yes | yes |     |     | yes
+manage_tasks        |     |     |     |     |     | yes
+create_project      |     |     |     |     |     | yes
+manage_committees   |     |     |     |     |     | yes
+manage_accounts     |     |     |     |     |     | yes
+verify_audit        |     |     |     |     |     | yes
 ";
 
 fn uid(s: &str) -> UserId {
@@ -76,7 +83,7 @@ fn every_cell_of_the_permission_table() {
     let mut httpd = committee("httpd");
     let people: Vec<(Role, Person)> = Role::ALL.into_iter().map(|r| (r, holder(r, &mut httpd))).collect();
     let table = expected_table();
-    assert_eq!(table.len(), 10);
+    assert_eq!(table.len(), Activity::ALL.len());
     let mut cells = 0;
     for (activity, row) in &table {
         for ((role, person), expected) in people.iter().zip(row) {
@@ -92,7 +99,7 @@ fn every_cell_of_the_permission_table() {
             cells += 1;
         }
     }
-    assert_eq!(cells, 60);
+    assert_eq!(cells, 6 * Activity::ALL.len());
 }
 
 #[test]
@@ -204,10 +211,12 @@ fn tokens_never_carry_more_than_release_manager_rights() {
             Activity::ManageMetadata,
             Activity::ManageOwnKey,
             Activity::PerformActions,
-            Activity::ViewReleaseEvents
+            Activity::ViewReleaseEvents,
+            Activity::ViewTasks
         ]
     );
-    for above in [Activity::BindingVote, Activity::Vote, Activity::ManageKeys, Activity::ViewAllEvents] {
+    let above_all = [Activity::BindingVote, Activity::Vote, Activity::ManageKeys, Activity::ViewAllEvents];
+    for above in above_all.into_iter().chain([Activity::CreateToken]) {
         assert_eq!(token(&[Activity::ManageRelease, above], 24), Err(TokenError::AboveReleaseManager(above)));
     }
     assert!(token(&rm_rights, 24).is_ok());
@@ -295,4 +304,114 @@ fn names_round_trip() {
     }
     assert_eq!(Activity::parse("delete_everything"), None);
     assert_eq!(Role::ALL.iter().filter(|r| r.is_per_project()).count(), 3);
+}
+
+#[test]
+fn the_admin_activities_are_the_admins_alone_and_never_a_tokens() {
+    let admin = Person { id: uid("root"), asf_member: true, admin: true, consent: None };
+    let mut httpd = committee("httpd");
+    httpd.pmc_members.insert(uid("root"));
+    let project = ProjectKey::parse("httpd").unwrap();
+    let admin_only: Vec<Activity> = Activity::ALL.into_iter().filter(|a| a.is_admin_only()).collect();
+    assert_eq!(
+        admin_only,
+        [
+            Activity::ManageTasks,
+            Activity::CreateProject,
+            Activity::ManageCommittees,
+            Activity::ManageAccounts,
+            Activity::VerifyAudit
+        ]
+    );
+    for activity in admin_only {
+        assert!(!activity.allowed_for_tokens(), "{activity}");
+        assert!(authorize(&Principal::Person(admin.clone()), activity, &Target::Foundation, T0).is_ok());
+        // A PMC member and foundation member who is not an admin is refused.
+        let member = Person { admin: false, ..admin.clone() };
+        let denied = authorize(&Principal::Person(member), activity, &Target::Foundation, T0).unwrap_err();
+        assert_eq!(denied.reason, DenyReason::NeedsRole(vec![Role::Admin]), "{activity}");
+        // An admin's token carries at most release-manager rights, even on a project.
+        let token = MachineToken::new(
+            "t1".into(),
+            uid("root"),
+            BTreeSet::from([project.clone()]),
+            BTreeSet::from([Activity::ManageRelease]),
+            T0,
+            T0.plus_hours(1),
+        )
+        .unwrap();
+        let by_token = Principal::Token { owner: admin.clone(), token };
+        let target = Target::Project { project: &project, committee: &httpd };
+        let denied = authorize(&by_token, activity, &target, T0).unwrap_err();
+        assert_eq!(denied.reason, DenyReason::TokenActivity, "{activity}");
+        assert!(matches!(
+            MachineToken::new(
+                "t2".into(),
+                uid("root"),
+                BTreeSet::from([project.clone()]),
+                BTreeSet::from([activity]),
+                T0,
+                T0.plus_hours(1)
+            ),
+            Err(TokenError::AboveReleaseManager(_))
+        ));
+    }
+}
+
+#[test]
+fn tokens_are_created_in_sessions_only() {
+    let alice = Person { id: uid("alice"), asf_member: false, admin: false, consent: None };
+    assert!(authorize(&Principal::Person(alice.clone()), Activity::CreateToken, &Target::Foundation, T0).is_ok());
+    let denied = authorize(&Principal::Anonymous, Activity::CreateToken, &Target::Foundation, T0).unwrap_err();
+    assert_eq!(denied.reason, DenyReason::NotSignedIn);
+    let project = ProjectKey::parse("httpd").unwrap();
+    let token = MachineToken::new(
+        "t1".into(),
+        uid("alice"),
+        BTreeSet::from([project]),
+        BTreeSet::from([Activity::ManageRelease]),
+        T0,
+        T0.plus_hours(1),
+    )
+    .unwrap();
+    let denied = authorize(&Principal::Token { owner: alice, token }, Activity::CreateToken, &Target::Foundation, T0)
+        .unwrap_err();
+    assert_eq!(denied.reason, DenyReason::SessionOnly);
+    assert!(denied.to_string().contains("a token cannot create tokens; sign in with a session"), "{denied}");
+    assert!(!Activity::CreateToken.allowed_for_tokens());
+}
+
+#[test]
+fn a_token_reads_the_tasks_of_its_projects_if_its_owner_may() {
+    let project = ProjectKey::parse("httpd").unwrap();
+    let mut httpd = committee("httpd");
+    let rm = holder(Role::ReleaseManager, &mut httpd);
+    let target = Target::Project { project: &project, committee: &httpd };
+    let grant = |owner: &Person, scoped: &ProjectKey| {
+        MachineToken::new(
+            "t1".into(),
+            owner.id.clone(),
+            BTreeSet::from([scoped.clone()]),
+            BTreeSet::from([Activity::ManageRelease]),
+            T0,
+            T0.plus_hours(1),
+        )
+        .unwrap()
+    };
+    let token = Principal::Token { owner: rm.clone(), token: grant(&rm, &project) };
+    assert!(authorize(&token, Activity::ViewTasks, &target, T0).is_ok(), "implied by the project scope");
+    // Not on another project, not on the foundation's tasks, and not for an owner without a role.
+    let tomcat = ProjectKey::parse("tomcat").unwrap();
+    let elsewhere = Principal::Token { owner: rm.clone(), token: grant(&rm, &tomcat) };
+    assert_eq!(authorize(&elsewhere, Activity::ViewTasks, &target, T0).unwrap_err().reason, DenyReason::TokenProject);
+    assert_eq!(
+        authorize(&token, Activity::ViewTasks, &Target::Foundation, T0).unwrap_err().reason,
+        DenyReason::TokenProject
+    );
+    let outsider = Person { id: uid("outsider"), asf_member: true, admin: false, consent: None };
+    let theirs = Principal::Token { owner: outsider.clone(), token: grant(&outsider, &project) };
+    assert!(matches!(
+        authorize(&theirs, Activity::ViewTasks, &target, T0).unwrap_err().reason,
+        DenyReason::NeedsRole(_)
+    ));
 }

@@ -15,7 +15,7 @@ pub mod task;
 pub mod vote;
 
 pub use check::{CheckCounts, CheckIgnore, CheckResult, CheckRun, CheckStatus, CheckSummary};
-pub use committee::Committee;
+pub use committee::{Committee, CommitteeRole, RoleAction, RoleChange};
 pub use cve::{CveLink, CveRecord, Cvss, Severity};
 pub use distribution::{Distribution, DistributionStatus, Environment, Platform};
 pub use event::{Actor, Event, EventKind, NewEvent};

@@ -75,6 +75,17 @@ pub const CHECKSUM_SUFFIXES: [&str; 2] = [".sha512", ".sha256"];
 /// Checksum suffixes that are refused (`.md5`, `.sha1`) or warned about (`.sha`).
 pub const WEAK_CHECKSUM_SUFFIXES: [&str; 3] = [".md5", ".sha1", ".sha"];
 
+/// Suffixes of SBOM files (CycloneDX and SPDX JSON): files a release lists as its software bill
+/// of materials, validated by the Analyze checks. Compared case-sensitively.
+pub const SBOM_SUFFIXES: [&str; 2] = [".cdx.json", ".spdx.json"];
+/// The checker name of the results that validate an SBOM file.
+pub const SBOM_CHECKER: &str = "sbom";
+
+/// True if `path` names an SBOM file (see [`SBOM_SUFFIXES`]).
+pub fn is_sbom(path: &ReleasePath) -> bool {
+    SBOM_SUFFIXES.iter().any(|suffix| path.file_name().ends_with(suffix))
+}
+
 /// An artifact with its signature and checksum files.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Package {
@@ -182,6 +193,16 @@ mod tests {
         let listing = derive_packages(&paths(&["a.asc", "a.asc.asc"]));
         assert!(listing.packages.is_empty());
         assert_eq!(listing.orphans.len(), 2);
+    }
+
+    #[test]
+    fn sbom_files_are_told_by_their_suffix() {
+        for name in ["httpd.cdx.json", "sbom/httpd-2.4.68.spdx.json"] {
+            assert!(is_sbom(&ReleasePath::parse(name).unwrap()), "{name}");
+        }
+        for name in ["httpd.json", "httpd.cdx.json.asc", "httpd.CDX.JSON", "cdx.json/notes.txt"] {
+            assert!(!is_sbom(&ReleasePath::parse(name).unwrap()), "{name}");
+        }
     }
 
     #[test]

@@ -6,11 +6,19 @@
 //! transaction ([`UnitOfWork`]). The repositories are read through; nothing here writes through
 //! them. Callers pass `now`; the services never read a clock.
 
+mod accounts;
+mod admin;
+mod downloads;
 mod keys;
+mod projects;
+mod queries;
 mod records;
 mod releases;
+mod tasks;
 mod votes;
 
+#[cfg(test)]
+mod fakes;
 #[cfg(test)]
 mod tests;
 
@@ -20,6 +28,7 @@ use crate::auth::{self, Activity, Denied, Principal, Target};
 use crate::lifecycle::TransitionError;
 use crate::model::{Actor, Committee, Project, Release, ReleaseKey};
 use crate::policy::{PolicyError, VotePolicy};
+use crate::ports::{AccountRepository, AuditLog, Credentials, TaskQueue};
 use crate::ports::{
     BallotRepository, Change, Committed, CommitteeRepository, CveRepository, DistributionRepository, EventRepository,
     KeyRepository, PersonRepository, ProjectRepository, ReleaseFiles, ReleaseRepository, RevisionRepository,
@@ -27,8 +36,18 @@ use crate::ports::{
 };
 use crate::types::{CommitteeKey, ProjectKey, Timestamp};
 
-pub use records::MAX_CVE_TEXT_LEN;
-pub use releases::{MAX_CHANGES, MAX_DESCRIPTION_LEN, NewRevision};
+pub use accounts::{NewAccount, NewToken, SIGN_IN_REFUSED, SignedIn};
+pub use admin::{CommitteeUpdate, ImportReport, RoleChanged, import_committees};
+pub use downloads::{NotServed, Public, ServedFile, ServedFolder, served_revision};
+pub use keys::{ImportedKey, KeyAdded, KeyImport, KeyRefusal, RejectedKey};
+pub use projects::{
+    MAX_METADATA_DESCRIPTION_LEN, MAX_METADATA_NAME_LEN, MAX_URL_LEN, NewProduct, ProductUpdate, ProjectView,
+    check_metadata,
+};
+pub use queries::{ReleaseView, SbomFile, SbomListing};
+pub use records::{CveRecorded, MAX_CVE_TEXT_LEN};
+pub use releases::{MAX_CHANGES, MAX_DESCRIPTION_LEN, NewRevision, Parent};
+pub use tasks::{MAX_TASK_LISTING, TaskFailure, TaskView, task_failure};
 pub use votes::MAX_COMMENT_LEN;
 
 /// Why a use case failed.
@@ -57,6 +76,23 @@ pub enum ServiceError {
     /// Storage failed; the message is for logs.
     #[error("storage failed: {0}")]
     Store(String),
+    /// A change of signing keys is refused; the refusal carries what explains it.
+    #[error(transparent)]
+    Key(#[from] KeyRefusal),
+    /// A field of the input is refused: which one, and why.
+    #[error("{field}: {message}")]
+    Field { field: String, message: String },
+    /// The credential presented is not accepted (a refused sign-in, an unknown, revoked or
+    /// expired token). The message says why without telling which accounts exist.
+    #[error("{0}")]
+    Unauthenticated(String),
+}
+
+impl ServiceError {
+    /// A refusal of one field of the input.
+    pub fn field(field: impl Into<String>, message: impl std::fmt::Display) -> Self {
+        ServiceError::Field { field: field.into(), message: message.to_string() }
+    }
 }
 
 impl From<StoreError> for ServiceError {
@@ -91,6 +127,14 @@ pub struct Ports {
     pub tasks: Arc<dyn TaskRepository>,
     /// The one way state changes: a change set committed in one transaction.
     pub changes: Arc<dyn UnitOfWork>,
+    /// Local accounts, people's global roles, sessions and personal access tokens.
+    pub accounts: Arc<dyn AccountRepository>,
+    /// Randomness and password hashing for credentials.
+    pub credentials: Arc<dyn Credentials>,
+    /// The task queue as callers see it: reads, cancel, retry.
+    pub queue: Arc<dyn TaskQueue>,
+    /// The audit log's integrity check.
+    pub audit: Arc<dyn AuditLog>,
 }
 
 impl std::fmt::Debug for Ports {

@@ -7,8 +7,16 @@ use crate::policy::PolicyOverrides;
 use crate::ports::{Change, Write};
 use crate::types::{CveId, ProjectKey, Timestamp};
 
-/// Longest CVE title or description accepted, in bytes.
-pub const MAX_CVE_TEXT_LEN: usize = 64 * 1024;
+pub use crate::model::cve::MAX_CVE_TEXT_LEN;
+
+/// What recording a CVE did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CveRecorded {
+    /// The record as stored, with the links it already had.
+    pub record: CveRecord,
+    /// True if the CVE was new; false if its fields were updated.
+    pub created: bool,
+}
 
 impl Services {
     /// Replaces the project's vote policy settings after validating them. Needs `manage policy`.
@@ -29,31 +37,31 @@ impl Services {
         Ok(updated)
     }
 
-    /// Records (or updates) a CVE record on behalf of `project`. Needs `manage metadata` on it.
+    /// Records (or updates) a CVE record on behalf of `project`; its links are kept. The fields
+    /// must pass [`CveRecord::check_fields`]. Needs `manage metadata` on the project.
     pub async fn record_cve(
         &self,
         principal: &Principal,
         project: &ProjectKey,
-        record: CveRecord,
+        mut record: CveRecord,
         now: Timestamp,
-    ) -> ServiceResult<CveRecord> {
+    ) -> ServiceResult<CveRecorded> {
+        record.check_fields().map_err(|e| ServiceError::field(e.field(), e.reason()))?;
         self.authorized_project(principal, Activity::ManageMetadata, project, now).await?;
-        if record.title.trim().is_empty()
-            || record.title.len() > MAX_CVE_TEXT_LEN
-            || record.description.len() > MAX_CVE_TEXT_LEN
-        {
-            return Err(ServiceError::Invalid(format!(
-                "a CVE needs a title, and title and description of at most {MAX_CVE_TEXT_LEN} bytes"
-            )));
-        }
+        let existing = self.ports.cves.get(&record.id).await?;
         let event =
             NewEvent::for_project(now, actor(principal), project, EventKind::CveRecorded { id: record.id.clone() });
         self.commit(Change::new().write(Write::PutCve(record.clone())).event(event)).await?;
-        Ok(record)
+        let created = existing.is_none();
+        if let Some(existing) = existing {
+            record.affects = existing.affects;
+            record.resolved_by = existing.resolved_by;
+        }
+        Ok(CveRecorded { record, created })
     }
 
-    /// Links a CVE to a release it affects or resolves. Needs `manage metadata` on the release's
-    /// project.
+    /// Links a CVE to a release it affects or resolves, and returns the record with its links.
+    /// Needs `manage metadata` on the release's project.
     pub async fn link_cve(
         &self,
         principal: &Principal,
@@ -61,17 +69,21 @@ impl Services {
         release: &crate::model::ReleaseKey,
         link: CveLink,
         now: Timestamp,
-    ) -> ServiceResult<()> {
+    ) -> ServiceResult<CveRecord> {
         self.authorized_release(principal, Activity::ManageMetadata, release, now).await?;
-        if self.ports.cves.get(id).await?.is_none() {
+        let Some(mut record) = self.ports.cves.get(id).await? else {
             return Err(ServiceError::NotFound(format!("CVE {id}")));
-        }
+        };
         let event =
             NewEvent::for_release(now, actor(principal), release, EventKind::CveLinked { id: id.clone(), link });
         let change =
             Change::new().write(Write::LinkCve { id: id.clone(), release: release.clone(), link }).event(event);
         self.commit(change).await?;
-        Ok(())
+        match link {
+            CveLink::Affects => record.affects.insert(release.clone()),
+            CveLink::Resolves => record.resolved_by.insert(release.clone()),
+        };
+        Ok(record)
     }
 
     /// Records a distribution of a published release, made from its latest revision. Needs
@@ -114,3 +126,6 @@ impl Services {
         Ok(distribution)
     }
 }
+
+#[cfg(test)]
+mod tests;

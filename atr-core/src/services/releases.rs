@@ -12,6 +12,22 @@ pub const MAX_DESCRIPTION_LEN: usize = 4096;
 /// Most changes in one revision.
 pub const MAX_CHANGES: usize = 10_000;
 
+/// Which revision a new one must be made from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Parent {
+    /// Whatever revision is the latest when the change is made (the caller names none).
+    Latest,
+    /// Exactly this one (`None`: the release must have no revision yet); if another change made
+    /// a newer one meanwhile, the new revision is refused with `Conflict`.
+    Exactly(Option<RevisionNumber>),
+}
+
+impl From<Option<RevisionNumber>> for Parent {
+    fn from(expected: Option<RevisionNumber>) -> Self {
+        Parent::Exactly(expected)
+    }
+}
+
 /// A new revision and the Analyze task queued for it.
 #[derive(Debug)]
 pub struct NewRevision {
@@ -44,14 +60,15 @@ impl Services {
     /// Makes a new revision of a draft or preview from its latest one with `changes` applied,
     /// and queues its Analyze task in the same transaction as the revision and its event.
     ///
-    /// `expected_parent` is the revision the caller saw as latest; if another change made a
-    /// newer one meanwhile, the call fails with `Conflict` naming the expected revision, and the
-    /// files built for it are discarded.
+    /// `expected_parent` is the revision the caller saw as latest ([`Parent::Exactly`]); if another
+    /// change made a newer one meanwhile, the call fails with `Conflict` naming the expected
+    /// revision, and the files built for it are discarded. [`Parent::Latest`] builds on whatever
+    /// is the latest now (the store still refuses a writer that lost a race to record).
     pub async fn add_revision(
         &self,
         principal: &Principal,
         key: &ReleaseKey,
-        expected_parent: Option<RevisionNumber>,
+        expected_parent: impl Into<Parent>,
         changes: Vec<FileChange>,
         description: Option<String>,
         now: Timestamp,
@@ -64,6 +81,10 @@ impl Services {
         if description.as_ref().is_some_and(|d| d.len() > MAX_DESCRIPTION_LEN) {
             return Err(ServiceError::Invalid(format!("description is longer than {MAX_DESCRIPTION_LEN} bytes")));
         }
+        let expected_parent = match expected_parent.into() {
+            Parent::Latest => release.latest_revision,
+            Parent::Exactly(expected) => expected,
+        };
         if release.latest_revision != expected_parent {
             return Err(ServiceError::Conflict(format!(
                 "expected revision {} to be the latest, but it is {}",

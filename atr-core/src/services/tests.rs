@@ -103,6 +103,10 @@ struct Mocks {
     events: MockEventRepository,
     tasks: MockTaskRepository,
     changes: Log,
+    accounts: crate::ports::MockAccountRepository,
+    credentials: crate::ports::MockCredentials,
+    queue: crate::ports::MockTaskQueue,
+    audit: crate::ports::MockAuditLog,
 }
 
 /// A unit of work that records every change it commits (or refuses them all with `fail`).
@@ -197,6 +201,10 @@ impl Mocks {
             events: Arc::new(self.events),
             tasks: Arc::new(self.tasks),
             changes: self.changes,
+            accounts: Arc::new(self.accounts),
+            credentials: Arc::new(self.credentials),
+            queue: Arc::new(self.queue),
+            audit: Arc::new(self.audit),
         };
         Services::new(ports, VotePolicy::foundation_default()).unwrap()
     }
@@ -672,3 +680,5 @@ async fn a_token_cannot_vote_but_can_start_a_release() {
     let d = denied(s.start_release(&principal, key(), T0.plus_hours(25)).await);
     assert!(d.to_string().contains("expired"), "{d}");
 }
+
+mod admin;

@@ -1,9 +1,8 @@
 //! The audit log, with the visibility rules of the role table: a release's or project's history
 //! for everyone, the foundation-wide history for ASF members and admins.
 
-use atr_core::auth::{self, Activity, Target};
 use atr_core::model::Event;
-use atr_core::ports::{CommitteeRepository, EventFilter, EventRepository, PageRequest, ProjectRepository};
+use atr_core::ports::{EventFilter, PageRequest};
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
@@ -50,20 +49,6 @@ pub(crate) async fn events(
         (None, Some(_)) => return Err(ApiError::bad_request("version: name the project too")),
         (None, None) => {}
     }
-    match &query.project {
-        Some(project) => {
-            let key = project_key(project)?;
-            let project = ProjectRepository::get(&state.storage.sql, &key)
-                .await?
-                .ok_or_else(|| ApiError::not_found(format!("project {key} not found")))?;
-            let committee = CommitteeRepository::get(&state.storage.sql, &project.committee)
-                .await?
-                .ok_or_else(|| ApiError::not_found(format!("committee {} not found", project.committee)))?;
-            let target = Target::Project { project: &key, committee: &committee };
-            auth::authorize(&caller, Activity::ViewReleaseEvents, &target, now())?;
-        }
-        None => auth::authorize(&caller, Activity::ViewAllEvents, &Target::Foundation, now())?,
-    }
     let page = PageRequest { after: query.before, limit: query.limit.unwrap_or(100) };
-    Ok(Json(EventRepository::list(&state.storage.sql, &filter, page).await?))
+    Ok(Json(state.services.list_events(&caller, &filter, page, now()).await?))
 }

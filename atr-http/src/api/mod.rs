@@ -10,38 +10,39 @@ mod releases;
 
 use atr_core::model::ReleaseKey;
 use atr_core::types::{ProductKey, ProjectKey, Timestamp, Version};
-use axum::Router;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::routing::{get, post, put};
 use serde::Deserialize;
 
+use crate::routes::Routes;
 use crate::{ApiError, AppState};
 
-/// The API routes.
-pub(crate) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/openapi.json", get(openapi::document))
-        .route("/api/committees", get(releases::committees))
-        .route("/api/committees/{key}", get(releases::committee))
-        .route("/api/projects", get(releases::projects).post(releases::create_project))
-        .route("/api/projects/{project}", get(releases::project))
-        .route("/api/projects/{project}/releases", get(releases::releases).post(releases::start_release))
-        .route("/api/projects/{project}/releases/{version}", get(releases::release).delete(releases::revoke))
-        .route(
-            "/api/projects/{project}/releases/{version}/files/{*path}",
-            put(releases::put_file).delete(releases::delete_file),
-        )
-        .route("/api/projects/{project}/releases/{version}/moves", post(releases::move_file))
-        .route("/api/projects/{project}/releases/{version}/sboms", get(releases::sboms))
-        .route("/api/projects/{project}/releases/{version}/revisions", get(releases::revisions))
-        .route("/api/projects/{project}/releases/{version}/revisions/{number}", get(releases::revision))
-        .route("/api/projects/{project}/releases/{version}/revisions/{number}/checks", get(releases::checks))
-        .route("/api/projects/{project}/releases/{version}/vote", post(releases::start_vote))
-        .route("/api/projects/{project}/releases/{version}/ballots", post(releases::cast_ballot))
-        .route("/api/projects/{project}/releases/{version}/tally", get(releases::tally))
-        .route("/api/projects/{project}/releases/{version}/resolve", post(releases::resolve_vote))
-        .route("/api/projects/{project}/releases/{version}/announce", post(releases::announce))
-        .route("/api/events", get(events::events))
+/// The API routes, registered from the catalogue of `atr-api`.
+pub(crate) fn routes() -> Routes {
+    use atr_api::endpoints as op;
+    Routes::new()
+        .serve(op::Document, openapi::document)
+        .serve(op::ListCommittees, releases::committees)
+        .serve(op::GetCommittee, releases::committee)
+        .serve(op::ListProjects, releases::projects)
+        .serve(op::CreateProject, releases::create_project)
+        .serve(op::GetProject, releases::project)
+        .serve(op::ListReleases, releases::releases)
+        .serve(op::StartRelease, releases::start_release)
+        .serve(op::GetRelease, releases::release)
+        .serve(op::RevokeRelease, releases::revoke)
+        .serve(op::PutFile, releases::put_file)
+        .serve(op::DeleteFile, releases::delete_file)
+        .serve(op::MoveReleaseFile, releases::move_file)
+        .serve(op::ListSboms, releases::sboms)
+        .serve(op::ListRevisions, releases::revisions)
+        .serve(op::GetRevision, releases::revision)
+        .serve(op::ListChecks, releases::checks)
+        .serve(op::StartReleaseVote, releases::start_vote)
+        .serve(op::CastReleaseBallot, releases::cast_ballot)
+        .serve(op::GetTally, releases::tally)
+        .serve(op::ResolveReleaseVote, releases::resolve_vote)
+        .serve(op::AnnounceRelease, releases::announce)
+        .serve(op::ListEvents, events::events)
         .merge(keys::routes())
         .merge(records::routes())
 }

@@ -1,13 +1,10 @@
 //! Committees, projects, releases, files, revisions, checks, votes and release actions.
 
-use atr_core::auth::Principal;
 use atr_core::model::{
-    Ballot, CheckResult, Committee, Project, Release, Revision, RevisionNumber, VoteOutcome, VoteValue, derive_packages,
+    Ballot, CheckResult, Committee, Project, Release, Revision, RevisionNumber, VoteOutcome, VoteValue,
 };
-use atr_core::policy::{PolicyOverrides, VotePolicy};
-use atr_core::ports::{
-    CommitteeRepository, FileChange, PageRequest, ProjectRepository, ReleaseRepository, RevisionRepository,
-};
+use atr_core::ports::{FileChange, PageRequest};
+use atr_core::services::Parent;
 use atr_core::tally::Tally;
 use atr_core::types::{CommitteeKey, ReleasePath, Stage, Version};
 use axum::Json;
@@ -19,6 +16,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{ProductQuery, ReleaseAt, SignedIn, json_error, now, project_key, query_error, release_key};
+use crate::auth::Caller;
 use crate::{ApiError, AppState};
 
 type ApiResult<T> = Result<T, ApiError>;
@@ -45,16 +43,12 @@ pub(crate) async fn committees(
         .as_deref()
         .map(|a| CommitteeKey::parse(a).map_err(|e| ApiError::bad_request(format!("after: {e}"))))
         .transpose()?;
-    let list = CommitteeRepository::list(&state.storage.sql, PageRequest { after, limit: limit(&page) }).await?;
-    Ok(Json(list))
+    Ok(Json(state.services.list_committees(PageRequest { after, limit: limit(&page) }).await?))
 }
 
 pub(crate) async fn committee(State(state): State<AppState>, Path(key): Path<String>) -> ApiResult<Json<Committee>> {
     let key = CommitteeKey::parse(&key).map_err(|e| ApiError::bad_request(format!("committee: {e}")))?;
-    let committee = CommitteeRepository::get(&state.storage.sql, &key)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("committee {key} not found")))?;
-    Ok(Json(committee))
+    Ok(Json(state.services.get_committee(&key).await?))
 }
 
 pub(crate) async fn projects(
@@ -63,38 +57,24 @@ pub(crate) async fn projects(
 ) -> ApiResult<Json<Vec<Project>>> {
     let Query(page) = page.map_err(|e| query_error(&e))?;
     let after = page.after.as_deref().map(project_key).transpose()?;
-    Ok(Json(ProjectRepository::list(&state.storage.sql, PageRequest { after, limit: limit(&page) }).await?))
+    Ok(Json(state.services.list_projects(PageRequest { after, limit: limit(&page) }).await?))
 }
 
 /// A project with its effective vote policy (the foundation default under its overrides).
 pub(crate) async fn project(State(state): State<AppState>, Path(project): Path<String>) -> ApiResult<Json<Value>> {
     let key = project_key(&project)?;
-    let project = ProjectRepository::get(&state.storage.sql, &key)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("project {key} not found")))?;
-    let policy = PolicyOverrides::resolve(&VotePolicy::foundation_default(), &[&project.policy])
-        .map_err(|e| ApiError::internal(&e))?;
-    Ok(Json(json!({ "project": project, "effective_vote_policy": policy })))
+    let view = state.services.get_project(&key).await?;
+    Ok(Json(json!({ "project": view.project, "effective_vote_policy": view.effective_vote_policy })))
 }
 
-/// Creates a project. Only an admin may.
+/// Creates a project. Only an admin may (`create project`).
 pub(crate) async fn create_project(
     State(state): State<AppState>,
     SignedIn(caller): SignedIn,
     body: Result<Json<Project>, JsonRejection>,
 ) -> ApiResult<(StatusCode, Json<Project>)> {
     let Json(project) = body.map_err(|e| json_error(&e))?;
-    let is_admin = matches!(&caller, Principal::Person(p) if p.admin);
-    if !is_admin {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "permission denied: only an admin creates projects",
-        ));
-    }
-    project.policy.validate().map_err(|e| ApiError::invalid(format!("policy: {e}")))?;
-    ProjectRepository::create(&state.storage.sql, &project).await?;
-    Ok((StatusCode::CREATED, Json(project)))
+    Ok((StatusCode::CREATED, Json(state.services.create_project(&caller, project, now()).await?)))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -109,6 +89,7 @@ pub(crate) struct ReleasesQuery {
 
 pub(crate) async fn releases(
     State(state): State<AppState>,
+    Caller(caller): Caller,
     Path(project): Path<String>,
     query: Result<Query<ReleasesQuery>, QueryRejection>,
 ) -> ApiResult<Json<Vec<Release>>> {
@@ -130,7 +111,7 @@ pub(crate) async fn releases(
         .map(|v| Version::parse(v).map_err(|e| ApiError::bad_request(format!("after: {e}"))))
         .transpose()?;
     let page = PageRequest { after, limit: query.limit.unwrap_or(100) };
-    Ok(Json(ReleaseRepository::list(&state.storage.sql, &key, product, wanted_stage, page).await?))
+    Ok(Json(state.services.list_releases(&caller, &key, product, wanted_stage, page, now()).await?))
 }
 
 #[derive(Debug, Deserialize)]
@@ -152,45 +133,36 @@ pub(crate) async fn start_release(
     Ok((StatusCode::CREATED, Json(release)))
 }
 
-async fn load(state: &AppState, key: &atr_core::model::ReleaseKey) -> ApiResult<Release> {
-    ReleaseRepository::get(&state.storage.sql, key)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("release {key} not found")))
-}
-
 /// One release: its state, packages of the latest revision, and the tally of its vote.
-pub(crate) async fn release(State(state): State<AppState>, ReleaseAt(key): ReleaseAt) -> ApiResult<Json<Value>> {
-    let release = load(&state, &key).await?;
-    let revision = match release.latest_revision {
-        Some(n) => RevisionRepository::get(&state.storage.sql, &key, n).await?,
-        None => None,
-    };
-    let packages = revision.as_ref().map(|r| derive_packages(r.files.iter().map(|f| &f.path)));
-    let tally: Option<Tally> = match &release.vote {
-        Some(_) => Some(state.services.tally(&key, now()).await?),
-        None => None,
-    };
+pub(crate) async fn release(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ReleaseAt(key): ReleaseAt,
+) -> ApiResult<Json<Value>> {
+    let view = state.services.release_view(&caller, &key, now()).await?;
     Ok(Json(json!({
-        "release": release,
-        "stage": release.stage(),
-        "packages": packages,
-        "tally": tally,
+        "release": view.release,
+        "stage": view.stage,
+        "packages": view.packages,
+        "tally": view.tally,
     })))
 }
 
 /// Which revision the caller expects to be the latest: the `If-Match` header (`"00003"` or `3`),
-/// else the release's current latest.
-fn expected_parent(headers: &HeaderMap, release: &Release) -> ApiResult<Option<RevisionNumber>> {
+/// else whatever is the latest.
+fn expected_parent(headers: &HeaderMap) -> ApiResult<Parent> {
     let Some(value) = headers.get(header::IF_MATCH) else {
-        return Ok(release.latest_revision);
+        return Ok(Parent::Latest);
     };
     let text = value.to_str().map_err(|_| ApiError::bad_request("If-Match is not text"))?.trim().trim_matches('"');
     if text == "none" {
-        return Ok(None);
+        return Ok(Parent::Exactly(None));
     }
     let n: u32 =
         text.parse().map_err(|_| ApiError::bad_request("If-Match names a revision number, such as \"00003\""))?;
-    RevisionNumber::new(n).map(Some).ok_or_else(|| ApiError::bad_request("revision numbers start at 1"))
+    RevisionNumber::new(n)
+        .map(|n| Parent::Exactly(Some(n)))
+        .ok_or_else(|| ApiError::bad_request("revision numbers start at 1"))
 }
 
 fn release_path(path: &str) -> ApiResult<ReleasePath> {
@@ -215,8 +187,7 @@ pub(crate) async fn put_file(
     if declared.is_some_and(|n| n > limit) {
         return Err(ApiError::too_large(format!("the upload is larger than {limit} bytes")));
     }
-    let release = load(&state, &key).await?;
-    let parent = expected_parent(&headers, &release)?;
+    let parent = expected_parent(&headers)?;
     let change = FileChange::Put { path, content: super::body::stream(body, limit) };
     let new = state.services.add_revision(&caller, &key, parent, vec![change], None, now()).await?;
     Ok((StatusCode::CREATED, Json(json!({ "revision": new.revision, "analyze_task": new.analyze }))))
@@ -232,8 +203,7 @@ pub(crate) async fn delete_file(
     let Query(query) = query.map_err(|e| query_error(&e))?;
     let key = release_key(&project, &version, query.product.as_deref())?;
     let path = release_path(&path)?;
-    let release = load(&state, &key).await?;
-    let parent = expected_parent(&headers, &release)?;
+    let parent = expected_parent(&headers)?;
     let new =
         state.services.add_revision(&caller, &key, parent, vec![FileChange::Delete { path }], None, now()).await?;
     Ok(Json(json!({ "revision": new.revision, "analyze_task": new.analyze })))
@@ -256,8 +226,7 @@ pub(crate) async fn move_file(
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let Json(body) = body.map_err(|e| json_error(&e))?;
     let (from, to) = (release_path(&body.from)?, release_path(&body.to)?);
-    let release = load(&state, &key).await?;
-    let parent = expected_parent(&headers, &release)?;
+    let parent = expected_parent(&headers)?;
     let new =
         state.services.add_revision(&caller, &key, parent, vec![FileChange::Move { from, to }], None, now()).await?;
     Ok((StatusCode::CREATED, Json(json!({ "revision": new.revision, "analyze_task": new.analyze }))))
@@ -265,33 +234,23 @@ pub(crate) async fn move_file(
 
 /// The SBOM files of the release's latest revision (`*.cdx.json`, `*.spdx.json`), with the
 /// results of their validation.
-pub(crate) async fn sboms(State(state): State<AppState>, ReleaseAt(key): ReleaseAt) -> ApiResult<Json<Value>> {
-    let release = load(&state, &key).await?;
-    let Some(number) = release.latest_revision else {
-        return Ok(Json(json!({ "revision": null, "sboms": [] })));
-    };
-    let revision = RevisionRepository::get(&state.storage.sql, &key, number)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("revision {number} of {key} not found")))?;
-    let checks = RevisionRepository::checks(&state.storage.sql, &key, number).await?;
-    let sboms: Vec<Value> = revision
-        .files
-        .iter()
-        .filter(|f| atr_tasks::analyze::paths::SBOM_SUFFIXES.iter().any(|s| f.path.file_name().ends_with(s)))
-        .map(|f| {
-            let results: Vec<&CheckResult> =
-                checks.iter().filter(|c| c.checker == "sbom" && c.path.as_ref() == Some(&f.path)).collect();
-            json!({ "file": f, "checks": results })
-        })
-        .collect();
-    Ok(Json(json!({ "revision": number, "sboms": sboms })))
+pub(crate) async fn sboms(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ReleaseAt(key): ReleaseAt,
+) -> ApiResult<Json<Value>> {
+    let listing = state.services.release_sboms(&caller, &key, now()).await?;
+    let sboms: Vec<Value> =
+        listing.sboms.iter().map(|sbom| json!({ "file": sbom.file, "checks": sbom.checks })).collect();
+    Ok(Json(json!({ "revision": listing.revision, "sboms": sboms })))
 }
 
 pub(crate) async fn revisions(
     State(state): State<AppState>,
+    Caller(caller): Caller,
     ReleaseAt(key): ReleaseAt,
 ) -> ApiResult<Json<Vec<Revision>>> {
-    Ok(Json(RevisionRepository::list(&state.storage.sql, &key, PageRequest::first(500)).await?))
+    Ok(Json(state.services.list_revisions(&caller, &key, PageRequest::first(500), now()).await?))
 }
 
 fn revision_number(text: &str) -> ApiResult<RevisionNumber> {
@@ -303,27 +262,26 @@ fn revision_number(text: &str) -> ApiResult<RevisionNumber> {
 
 pub(crate) async fn revision(
     State(state): State<AppState>,
+    Caller(caller): Caller,
     Path((project, version, number)): Path<(String, String, String)>,
     query: Result<Query<ProductQuery>, QueryRejection>,
 ) -> ApiResult<Json<Revision>> {
     let Query(query) = query.map_err(|e| query_error(&e))?;
     let key = release_key(&project, &version, query.product.as_deref())?;
     let number = revision_number(&number)?;
-    let revision = RevisionRepository::get(&state.storage.sql, &key, number)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("revision {number} of {key} not found")))?;
-    Ok(Json(revision))
+    Ok(Json(state.services.revision(&caller, &key, number, now()).await?))
 }
 
 pub(crate) async fn checks(
     State(state): State<AppState>,
+    Caller(caller): Caller,
     Path((project, version, number)): Path<(String, String, String)>,
     query: Result<Query<ProductQuery>, QueryRejection>,
 ) -> ApiResult<Json<Vec<CheckResult>>> {
     let Query(query) = query.map_err(|e| query_error(&e))?;
     let key = release_key(&project, &version, query.product.as_deref())?;
     let number = revision_number(&number)?;
-    Ok(Json(RevisionRepository::checks(&state.storage.sql, &key, number).await?))
+    Ok(Json(state.services.revision_checks(&caller, &key, number, now()).await?))
 }
 
 #[derive(Debug, Deserialize)]

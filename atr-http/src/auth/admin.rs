@@ -1,5 +1,11 @@
 //! What only admins may do: create local accounts, set committees' people, and verify the audit
-//! log.
+//! log. Who is an admin is decided by `atr_core::auth::authorize` through the services; the
+//! handlers here parse, call one service, and word a refusal as the API always has.
+//!
+//! `POST /api/admin/committees/{key}/people` changes one person's role atomically on the
+//! server: `{"user": "erin", "role": "pmc_member" | "committer" | "release_manager",
+//! "action": "add" | "remove"}`, answered with `{"committee", "changed"}` (`changed` is false
+//! when the person already held the role, or did not hold the role being removed).
 //!
 //! # The committee import document
 //!
@@ -28,13 +34,13 @@
 //! document or already known. Every committee is validated before any is written; each listed
 //! committee is then created or replaced whole. Committees not listed are left alone.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
-use atr_core::auth::Principal;
-use atr_core::model::{Committee, Person};
-use atr_core::ports::{CommitteeRepository, PersonRepository, StoreError};
+use atr_core::auth::{Principal, Secret};
+use atr_core::model::{Committee, CommitteeRole, RoleAction, RoleChange};
+use atr_core::ports::AuditVerdict;
+use atr_core::services::{CommitteeUpdate, NewAccount as AccountRequest, ServiceError};
 use atr_core::types::{CommitteeKey, UserId};
-use atr_store::sql::ChainError;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -44,32 +50,29 @@ use serde_json::json;
 
 use super::body::Body;
 use super::session::not_signed_in;
-use super::{Caller, password};
+use super::{Caller, now};
 use crate::{ApiError, AppState};
 
-/// The admin behind a request, or the refusal naming the missing permission.
-fn require_admin(principal: &Principal, action: &str) -> Result<Person, ApiError> {
-    let details = json!({ "action": action, "needs_role": "admin" });
-    match principal {
-        Principal::Anonymous => Err(not_signed_in()),
-        Principal::Token { .. } => Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            format!("permission denied: {action} needs the role admin, which a token never carries"),
-        )
-        .with_details(details)),
-        Principal::Person(person) if person.admin => Ok(person.clone()),
-        Principal::Person(person) => Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            format!("permission denied: {action} needs the role admin, which {} does not hold", person.id),
-        )
-        .with_details(details)),
+/// Words a refusal of an admin activity as the API always has: who was refused, for which
+/// action, and that it needs the role admin. Other failures pass through.
+fn admin_refusal<'a>(principal: &'a Principal, action: &'static str) -> impl FnOnce(ServiceError) -> ApiError + 'a {
+    move |error| match error {
+        ServiceError::Denied(denied) => {
+            let details = json!({ "action": action, "needs_role": "admin", "activity": denied.activity.as_str() });
+            let who = match principal {
+                Principal::Anonymous => return not_signed_in(),
+                Principal::Token { .. } => "a token never carries".to_owned(),
+                Principal::Person(person) => format!("{} does not hold", person.id),
+            };
+            ApiError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                format!("permission denied: {action} needs the role admin, which {who}"),
+            )
+            .with_details(details)
+        }
+        other => other.into(),
     }
-}
-
-fn field_error(field: &str, message: impl std::fmt::Display) -> ApiError {
-    ApiError::invalid(format!("{field}: {message}")).with_details(json!({ "field": field }))
 }
 
 /// `POST /api/admin/accounts`.
@@ -90,24 +93,18 @@ pub(crate) async fn create_account(
     Caller(principal): Caller,
     Body(request): Body<NewAccount>,
 ) -> Result<Response, ApiError> {
-    let admin = require_admin(&principal, "creating accounts")?;
-    if let Some(weakness) = password::weakness(&request.password) {
-        return Err(ApiError::invalid(weakness).with_details(json!({ "field": "password" })));
-    }
-    let sql = &state.storage.sql;
-    let hash = password::hash(request.password).await?;
-    sql.create_account(&request.user, &hash).await?;
-    sql.put_person(&Person {
-        id: request.user.clone(),
+    let account = AccountRequest {
+        user: request.user,
+        password: Secret::new(request.password),
         asf_member: request.asf_member,
         admin: request.admin,
-        consent: None,
-    })
-    .await?;
-    let person = PersonRepository::get(sql, &request.user)
-        .await?
-        .ok_or_else(|| ApiError::internal(&"a person just written is missing"))?;
-    tracing::info!(by = %admin.id, user = %person.id, admin = person.admin, "account created");
+    };
+    let person = state
+        .services
+        .create_account(&principal, account, now())
+        .await
+        .map_err(admin_refusal(&principal, "creating accounts"))?;
+    tracing::info!(user = %person.id, admin = person.admin, "account created");
     Ok((StatusCode::CREATED, Json(json!({ "person": person }))).into_response())
 }
 
@@ -118,49 +115,29 @@ pub(crate) async fn verify_audit(
     State(state): State<AppState>,
     Caller(principal): Caller,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let admin = require_admin(&principal, "verifying the audit log")?;
-    let answer = match state.storage.sql.verify_events().await {
-        Ok(report) => {
-            tracing::info!(by = %admin.id, events = report.events, "audit log verified: intact");
-            json!({ "intact": true, "events": report.events, "head": report.head })
+    let verdict = state
+        .services
+        .verify_audit(&principal, now())
+        .await
+        .map_err(admin_refusal(&principal, "verifying the audit log"))?;
+    Ok(Json(match verdict {
+        AuditVerdict::Intact { events, head } => {
+            tracing::info!(events, "audit log verified: intact");
+            json!({ "intact": true, "events": events, "head": head })
         }
-        Err(error) => {
-            let broken_at = match &error {
-                ChainError::Missing { expected: id, .. }
-                | ChainError::BrokenLink { id }
-                | ChainError::Changed { id } => Some(*id),
-                // The first event deleted from the end.
-                ChainError::Truncated { found, .. } => Some(found + 1),
-                ChainError::Store(_) => None,
-            };
-            tracing::warn!(by = %admin.id, %error, "audit log verified: broken");
-            json!({ "intact": false, "error": error.to_string(), "broken_at": broken_at })
+        AuditVerdict::Broken { error, broken_at } => {
+            tracing::warn!(%error, "audit log verified: broken");
+            json!({ "intact": false, "error": error, "broken_at": broken_at })
         }
-    };
-    Ok(Json(answer))
+    }))
 }
 
 /// Makes sure `user` has a local account and is an admin, for the first start of a service.
 /// Creates the account with `password` if there is none (true); otherwise leaves the password
 /// alone and only grants admin if missing (false).
-pub async fn ensure_admin(state: &AppState, user: &UserId, password: &str) -> Result<bool, StoreError> {
-    let sql = &state.storage.sql;
-    let existing = PersonRepository::get(sql, user).await?;
-    let asf_member = existing.as_ref().is_some_and(|p| p.asf_member);
-    let created = if sql.password_hash(user).await?.is_some() {
-        false
-    } else {
-        if let Some(weakness) = password::weakness(password) {
-            return Err(StoreError::Refused(weakness));
-        }
-        let hash = password::hash(password.to_owned()).await.map_err(|e| StoreError::Backend(e.message))?;
-        sql.create_account(user, &hash).await?;
-        true
-    };
-    if created || !existing.is_some_and(|p| p.admin) {
-        sql.put_person(&Person { id: user.clone(), asf_member, admin: true, consent: None }).await?;
-        tracing::info!(%user, created, "admin account ensured");
-    }
+pub async fn ensure_admin(state: &AppState, user: &UserId, password: &str) -> Result<bool, ServiceError> {
+    let created = state.services.ensure_admin(user, &Secret::new(password)).await?;
+    tracing::info!(%user, created, "admin account ensured");
     Ok(created)
 }
 
@@ -174,7 +151,7 @@ fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(deserializer: D) -> R
 /// needs a `name`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-#[expect(clippy::option_option, reason = "`parent`: absent keeps the stored parent, null removes it")]
+#[expect(clippy::option_option, reason = "absent, null and a value are three different requests")]
 pub(crate) struct CommitteePeople {
     name: Option<String>,
     podling: Option<bool>,
@@ -186,12 +163,9 @@ pub(crate) struct CommitteePeople {
     release_managers: BTreeSet<UserId>,
 }
 
-fn check_name(field: &str, name: &str) -> Result<String, ApiError> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
-        return Err(field_error(field, "must be 1 to 200 characters, without control characters"));
-    }
-    Ok(name.to_owned())
+fn committee_key(text: &str) -> Result<CommitteeKey, ApiError> {
+    CommitteeKey::parse(text)
+        .map_err(|e| ApiError::invalid(format!("key: {e}")).with_details(json!({ "field": "key" })))
 }
 
 /// Creates a committee or replaces its people.
@@ -201,38 +175,51 @@ pub(crate) async fn put_committee(
     Path(key): Path<String>,
     Body(request): Body<CommitteePeople>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let admin = require_admin(&principal, "setting a committee's people")?;
-    let key = CommitteeKey::parse(&key).map_err(|e| field_error("key", e))?;
-    let sql = &state.storage.sql;
-    let existing = CommitteeRepository::get(sql, &key).await?;
-    let mut committee = match (existing, &request.name) {
-        (Some(committee), _) => committee,
-        (None, Some(_)) => Committee::new(key.clone(), String::new()),
-        (None, None) => return Err(field_error("name", format!("committee {key} is new and needs a name"))),
+    let key = committee_key(&key)?;
+    let update = CommitteeUpdate {
+        name: request.name,
+        podling: request.podling,
+        parent: request.parent,
+        pmc_members: request.pmc_members,
+        committers: request.committers,
+        release_managers: request.release_managers,
     };
-    if let Some(name) = &request.name {
-        committee.name = check_name("name", name)?;
-    }
-    if let Some(podling) = request.podling {
-        committee.podling = podling;
-    }
-    if let Some(parent) = request.parent {
-        if let Some(parent) = &parent {
-            if parent == &key {
-                return Err(field_error("parent", "a committee cannot oversee itself"));
-            }
-            if CommitteeRepository::get(sql, parent).await?.is_none() {
-                return Err(field_error("parent", format!("committee {parent} is not known")));
-            }
-        }
-        committee.parent = parent;
-    }
-    committee.pmc_members = request.pmc_members;
-    committee.committers = request.committers;
-    committee.release_managers = request.release_managers;
-    CommitteeRepository::put(sql, &committee).await?;
-    tracing::info!(by = %admin.id, committee = %key, "committee people set");
+    let committee = state
+        .services
+        .put_committee(&principal, &key, update, now())
+        .await
+        .map_err(admin_refusal(&principal, "setting a committee's people"))?;
+    tracing::info!(committee = %key, "committee people set");
     Ok(Json(json!({ "committee": committee })))
+}
+
+/// `POST /api/admin/committees/{key}/people`: one person's role, added or removed.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PersonRole {
+    user: UserId,
+    role: CommitteeRole,
+    action: RoleAction,
+}
+
+/// Adds or removes one person's role in a committee, atomically on the server.
+pub(crate) async fn change_role(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    Path(key): Path<String>,
+    Body(request): Body<PersonRole>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let key = committee_key(&key)?;
+    let change = RoleChange { user: request.user, role: request.role, action: request.action };
+    let done = state
+        .services
+        .change_committee_role(&principal, &key, &change, now())
+        .await
+        .map_err(admin_refusal(&principal, "changing a committee's people"))?;
+    if done.changed {
+        tracing::info!(committee = %key, user = %change.user, role = change.role.as_str(), ?change.action, "committee role changed");
+    }
+    Ok(Json(json!({ "committee": done.committee, "changed": done.changed })))
 }
 
 /// One committee of the import document (see the module documentation).
@@ -258,56 +245,41 @@ pub struct CommitteeImport {
     committees: Vec<ImportedCommittee>,
 }
 
+impl CommitteeImport {
+    /// The document's committees, in its order, as the core imports them.
+    pub fn into_committees(self) -> Vec<Committee> {
+        self.committees
+            .into_iter()
+            .map(|imported| {
+                let mut committee = Committee::new(imported.key, imported.name);
+                committee.podling = imported.podling;
+                committee.parent = imported.parent;
+                committee.pmc_members = imported.pmc_members;
+                committee.committers = imported.committers;
+                committee.release_managers = imported.release_managers;
+                committee
+            })
+            .collect()
+    }
+}
+
+/// The answer to an import: `{imported, created, updated}`.
+pub fn import_report(report: &atr_core::services::ImportReport) -> serde_json::Value {
+    json!({ "imported": report.imported(), "created": report.created, "updated": report.updated })
+}
+
 /// Creates or replaces every committee of the document, after validating all of them.
 pub(crate) async fn import_committees(
     State(state): State<AppState>,
     Caller(principal): Caller,
     Body(document): Body<CommitteeImport>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let admin = require_admin(&principal, "importing committees")?;
-    let report = apply_committee_import(&state.storage.sql, &document).await?;
-    tracing::info!(by = %admin.id, %report, "committees imported");
+    let report = state
+        .services
+        .import_committees(&principal, document.into_committees(), now())
+        .await
+        .map_err(admin_refusal(&principal, "importing committees"))?;
+    let report = import_report(&report);
+    tracing::info!(%report, "committees imported");
     Ok(Json(report))
-}
-
-/// Applies a committee import document (see the module documentation) and answers the report
-/// `{imported, created, updated}`. The `atr committees import` command uses it too.
-pub async fn apply_committee_import(
-    sql: &atr_store::sql::SqlStore,
-    document: &CommitteeImport,
-) -> Result<serde_json::Value, ApiError> {
-    let mut committees: BTreeMap<CommitteeKey, Committee> = BTreeMap::new();
-    for (index, imported) in document.committees.iter().enumerate() {
-        if committees.contains_key(&imported.key) {
-            return Err(field_error(
-                &format!("committees[{index}].key"),
-                format!("committee {} appears twice", imported.key),
-            ));
-        }
-        let mut committee =
-            Committee::new(imported.key.clone(), check_name(&format!("committees[{index}].name"), &imported.name)?);
-        committee.podling = imported.podling;
-        committee.parent.clone_from(&imported.parent);
-        committee.pmc_members.clone_from(&imported.pmc_members);
-        committee.committers.clone_from(&imported.committers);
-        committee.release_managers.clone_from(&imported.release_managers);
-        committees.insert(imported.key.clone(), committee);
-    }
-    for (index, imported) in document.committees.iter().enumerate() {
-        let Some(parent) = &imported.parent else { continue };
-        let field = format!("committees[{index}].parent");
-        if parent == &imported.key {
-            return Err(field_error(&field, "a committee cannot oversee itself"));
-        }
-        if !committees.contains_key(parent) && CommitteeRepository::get(sql, parent).await?.is_none() {
-            return Err(field_error(&field, format!("committee {parent} is neither in the document nor known")));
-        }
-    }
-    let (mut created, mut updated) = (Vec::new(), Vec::new());
-    for committee in committees.values() {
-        let known = CommitteeRepository::get(sql, &committee.key).await?.is_some();
-        CommitteeRepository::put(sql, committee).await?;
-        if known { &mut updated } else { &mut created }.push(committee.key.clone());
-    }
-    Ok(json!({ "imported": committees.len(), "created": created, "updated": updated }))
 }

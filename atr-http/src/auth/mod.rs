@@ -12,33 +12,35 @@
 //!
 //! Without either the caller is [`Principal::Anonymous`]. Secrets are never logged.
 //!
+//! Every decision (which credential is good, who may create what, the admin check) is made by
+//! `atr_core::services`; this module parses credentials and bodies and shapes the answers.
+//!
 //! Routes (JSON): `POST|DELETE /api/session`, `GET /api/me`, `POST|GET /api/tokens`,
 //! `DELETE /api/tokens/{id}`, and for admins `POST /api/admin/accounts`,
-//! `PUT /api/admin/committees/{key}`, `POST /api/admin/committees/import` (the document's
+//! `PUT /api/admin/committees/{key}`, `POST /api/admin/committees/{key}/people` (one person's
+//! role, added or removed atomically), `POST /api/admin/committees/import` (the document's
 //! format is described in [`admin`]) and `GET /api/admin/audit/verify`.
 
 pub mod admin;
 mod body;
-mod password;
 mod secrets;
 mod session;
 mod tokens;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use atr_core::auth::Principal;
-use atr_core::ports::PersonRepository;
+use atr_core::auth::{Principal, Secret};
 use atr_core::types::Timestamp;
-use axum::Router;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, header};
-use axum::routing::{delete, get, post, put};
 
-pub use admin::{CommitteeImport, apply_committee_import, ensure_admin};
-pub use password::{MAX_PASSWORD_LEN, MIN_PASSWORD_LEN, hash_password};
+pub use admin::{CommitteeImport, ensure_admin, import_report};
+pub use atr_core::auth::{MAX_PASSWORD_LEN, MIN_PASSWORD_LEN};
+pub use atr_store::credentials::hash_password;
 pub use secrets::{SESSION_COOKIE, TOKEN_PREFIX};
 
+use crate::routes::Routes;
 use crate::{ApiError, AppState};
 
 /// The caller of a request.
@@ -54,12 +56,7 @@ impl FromRequestParts<AppState> for Caller {
             return token_principal(state, value, now).await.map(Caller);
         }
         if let Some(secret) = secrets::session_cookie(&parts.headers) {
-            let sql = &state.storage.sql;
-            if let Some(user) = sql.session_user(&secrets::secret_hash(secret), now).await?
-                && let Some(person) = PersonRepository::get(sql, &user).await?
-            {
-                return Ok(Caller(Principal::Person(person)));
-            }
+            return Ok(Caller(state.services.session_principal(&Secret::new(secret), now).await?));
         }
         Ok(Caller(Principal::Anonymous))
     }
@@ -78,23 +75,11 @@ async fn token_principal(state: &AppState, value: &HeaderValue, now: Timestamp) 
         return Err(ApiError::unauthenticated("only Bearer tokens are accepted in the Authorization header"));
     }
     let (id, secret) = secrets::parse_bearer(credential.trim()).ok_or_else(malformed)?;
-    let sql = &state.storage.sql;
-    let Some(stored) = sql.token_by_id(id).await?.filter(|t| secrets::hash_matches(secret, &t.secret_hash)) else {
-        return Err(ApiError::unauthenticated("the token is not recognised: unknown id or wrong secret"));
-    };
-    if let Some(at) = stored.revoked_at {
-        return Err(ApiError::unauthenticated(format!("the token {id} was revoked at {at}")));
-    }
-    if !stored.grant.is_live(now) {
-        return Err(ApiError::unauthenticated(format!("the token {id} expired at {}", stored.grant.expires_at())));
-    }
-    let Some(owner) = PersonRepository::get(sql, stored.grant.owner()).await? else {
-        return Err(ApiError::unauthenticated(format!("the owner of token {id} is no longer known")));
-    };
-    if let Err(error) = sql.touch_token(id, now).await {
+    let (principal, unnoted) = state.services.token_principal(id, &Secret::new(secret), now).await?;
+    if let Some(error) = unnoted {
         tracing::warn!(token = id, %error, "could not record the token's use");
     }
-    Ok(Principal::Token { owner, token: stored.grant })
+    Ok(principal)
 }
 
 /// The current time, to the second.
@@ -103,15 +88,19 @@ pub(crate) fn now() -> Timestamp {
     Timestamp::from_unix(i64::try_from(seconds).unwrap_or(i64::MAX))
 }
 
-/// The sign-in, token and account routes.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/session", post(session::sign_in).delete(session::sign_out))
-        .route("/api/me", get(session::me))
-        .route("/api/tokens", post(tokens::create).get(tokens::list))
-        .route("/api/tokens/{id}", delete(tokens::revoke))
-        .route("/api/admin/accounts", post(admin::create_account))
-        .route("/api/admin/committees/import", post(admin::import_committees))
-        .route("/api/admin/committees/{key}", put(admin::put_committee))
-        .route("/api/admin/audit/verify", get(admin::verify_audit))
+/// The sign-in, token and account routes, registered from the catalogue of `atr-api`.
+pub(crate) fn routes() -> Routes {
+    use atr_api::endpoints as op;
+    Routes::new()
+        .serve(op::SignInWithPassword, session::sign_in)
+        .serve(op::SignOut, session::sign_out)
+        .serve(op::WhoAmI, session::me)
+        .serve(op::CreateToken, tokens::create)
+        .serve(op::ListTokens, tokens::list)
+        .serve(op::RevokeToken, tokens::revoke)
+        .serve(op::CreateAccount, admin::create_account)
+        .serve(op::ImportCommittees, admin::import_committees)
+        .serve(op::PutCommittee, admin::put_committee)
+        .serve(op::ChangeCommitteeRole, admin::change_role)
+        .serve(op::VerifyAudit, admin::verify_audit)
 }

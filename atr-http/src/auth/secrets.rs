@@ -1,59 +1,18 @@
-//! Random secrets, their hashes, the bearer-token format and the session cookie.
+//! The wire forms of secrets: the bearer-token format and the session cookie.
 //!
-//! A secret is shown once (a cookie, a token string) and only its SHA-256 is stored. Presented
-//! secrets are hashed and compared with the stored hash in constant time.
+//! A secret is shown once (a cookie, a token string); the core keeps only its SHA-256 and
+//! compares presented secrets in constant time. Here secrets are only parsed and written out.
 
-use atr_core::types::Sha256Digest;
 use axum::http::{HeaderMap, HeaderValue, header};
-use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
-
-use crate::ApiError;
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "atr_session";
 /// How every bearer token starts.
 pub const TOKEN_PREFIX: &str = "atr_";
-/// Random bytes of a token id (public).
+/// Random bytes of a token id (public), as the credentials port makes them.
 const ID_BYTES: usize = 12;
-/// Random bytes of a secret.
+/// Random bytes of a secret, as the credentials port makes them.
 const SECRET_BYTES: usize = 32;
-
-/// `N` random bytes as lowercase hex.
-fn random_hex<const N: usize>() -> Result<String, ApiError> {
-    let mut bytes = [0u8; N];
-    getrandom::fill(&mut bytes).map_err(|e| ApiError::internal(&e))?;
-    let mut hex = String::with_capacity(N * 2);
-    for byte in bytes {
-        hex.push(char::from(b"0123456789abcdef"[usize::from(byte >> 4)]));
-        hex.push(char::from(b"0123456789abcdef"[usize::from(byte & 0xf)]));
-    }
-    Ok(hex)
-}
-
-/// A new secret: 32 random bytes, as 64 hex digits.
-pub(crate) fn new_secret() -> Result<String, ApiError> {
-    random_hex::<SECRET_BYTES>()
-}
-
-/// A new token id: 12 random bytes, as 24 hex digits.
-pub(crate) fn new_token_id() -> Result<String, ApiError> {
-    random_hex::<ID_BYTES>()
-}
-
-fn digest(secret: &str) -> [u8; 32] {
-    Sha256::digest(secret.as_bytes()).into()
-}
-
-/// What the store keeps of a secret: its SHA-256, lowercase hex.
-pub(crate) fn secret_hash(secret: &str) -> String {
-    Sha256Digest::from_bytes(digest(secret)).to_hex()
-}
-
-/// Whether `secret` hashes to `stored`, compared in constant time.
-pub(crate) fn hash_matches(secret: &str, stored: &str) -> bool {
-    Sha256Digest::parse(stored).is_ok_and(|stored| bool::from(digest(secret).ct_eq(stored.as_bytes())))
-}
 
 /// The bearer string of a token: `atr_<id>_<secret>`.
 pub(crate) fn bearer(id: &str, secret: &str) -> String {

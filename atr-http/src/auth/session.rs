@@ -1,8 +1,8 @@
 //! Signing in and out with a local account, and who am I.
 
-use atr_core::auth::{MachineToken, Principal};
+use atr_core::auth::{MachineToken, Principal, Secret};
 use atr_core::model::Person;
-use atr_core::ports::PersonRepository;
+use atr_core::services::ServiceError;
 use atr_core::types::{ProjectKey, Timestamp, UserId};
 use axum::Json;
 use axum::extract::State;
@@ -11,11 +11,8 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 use super::body::Body;
-use super::{Caller, now, password, secrets};
+use super::{Caller, now, secrets};
 use crate::{ApiError, AppState};
-
-/// The one answer to a refused sign-in, whether the user exists or not.
-pub(crate) const SIGN_IN_REFUSED: &str = "sign-in refused: unknown user or wrong password";
 
 /// `POST /api/session`.
 #[derive(Debug, Deserialize)]
@@ -67,33 +64,25 @@ struct Me {
 
 /// Signs in with a local account: sets the session cookie and answers the person.
 pub(crate) async fn sign_in(State(state): State<AppState>, Body(request): Body<SignIn>) -> Result<Response, ApiError> {
-    let sql = &state.storage.sql;
-    let user = UserId::parse(&request.user).ok();
-    let stored = match &user {
-        Some(user) => sql.password_hash(user).await?,
-        None => None,
-    };
-    let known = stored.is_some();
-    let matches = password::verify(request.password, stored).await?;
-    let (Some(user), true, true) = (user, known, matches) else {
-        tracing::info!("sign-in refused");
-        return Err(ApiError::unauthenticated(SIGN_IN_REFUSED));
-    };
-    let person = PersonRepository::get(sql, &user).await?.ok_or_else(|| ApiError::unauthenticated(SIGN_IN_REFUSED))?;
-    let secret = secrets::new_secret()?;
     let ttl = state.config.session_ttl.as_secs();
-    let created_at = now();
-    let expires_at = created_at.plus_seconds(i64::try_from(ttl).unwrap_or(i64::MAX));
-    sql.create_session(&secrets::secret_hash(&secret), &user, created_at, expires_at).await?;
-    tracing::info!(%user, "signed in");
-    let cookie = secrets::set_session_cookie(&secret, ttl, state.config.secure_cookies);
-    Ok(([(header::SET_COOKIE, cookie)], Json(SignedIn { person, expires_at })).into_response())
+    let signed = match state.services.sign_in(&request.user, &Secret::new(request.password), ttl, now()).await {
+        Ok(signed) => signed,
+        Err(refused @ ServiceError::Unauthenticated(_)) => {
+            tracing::info!("sign-in refused");
+            return Err(refused.into());
+        }
+        Err(other) => return Err(other.into()),
+    };
+    tracing::info!(user = %signed.person.id, "signed in");
+    let cookie = secrets::set_session_cookie(signed.secret.expose(), ttl, state.config.secure_cookies);
+    let body = SignedIn { person: signed.person, expires_at: signed.expires_at };
+    Ok(([(header::SET_COOKIE, cookie)], Json(body)).into_response())
 }
 
 /// Signs out: ends the session of the request's cookie, if any, and clears the cookie.
 pub(crate) async fn sign_out(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
     if let Some(secret) = secrets::session_cookie(&headers) {
-        state.storage.sql.delete_session(&secrets::secret_hash(secret)).await?;
+        state.services.sign_out(&Secret::new(secret)).await?;
     }
     let cookie = secrets::clear_session_cookie(state.config.secure_cookies);
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, cookie)]).into_response())

@@ -3,10 +3,9 @@
 
 use std::collections::BTreeSet;
 
-use atr_core::auth::{Activity, MachineToken, Principal, TokenError};
-use atr_core::model::Person;
+use atr_core::auth::{Activity, Principal, StoredToken};
+use atr_core::services::NewToken as TokenRequest;
 use atr_core::types::{ProjectKey, Timestamp};
-use atr_store::sql::StoredToken;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -18,9 +17,6 @@ use super::body::Body;
 use super::session::{GrantView, not_signed_in};
 use super::{Caller, now, secrets};
 use crate::{ApiError, AppState};
-
-/// Longest token name, in characters.
-const MAX_NAME_LEN: usize = 100;
 
 /// `POST /api/tokens`.
 #[derive(Debug, Deserialize)]
@@ -48,17 +44,10 @@ struct TokenView {
 
 impl TokenView {
     fn of(stored: &StoredToken, now: Timestamp) -> Self {
-        let status = if stored.revoked_at.is_some() {
-            "revoked"
-        } else if stored.grant.is_live(now) {
-            "active"
-        } else {
-            "expired"
-        };
         Self {
             grant: GrantView::from(&stored.grant),
             name: stored.name.clone(),
-            status,
+            status: stored.status(now).as_str(),
             revoked_at: stored.revoked_at,
             last_used_at: stored.last_used_at,
         }
@@ -73,17 +62,9 @@ struct CreatedToken {
     view: TokenView,
 }
 
-/// A refusal naming the request field at fault.
-fn field_error(field: &str, message: impl std::fmt::Display) -> ApiError {
-    ApiError::invalid(format!("{field}: {message}")).with_details(json!({ "field": field }))
-}
-
-/// The person whose tokens a caller manages: the signed-in person, or a token's owner.
-fn owner_of(principal: Principal) -> Result<Person, ApiError> {
-    match principal {
-        Principal::Anonymous => Err(not_signed_in()),
-        Principal::Person(person) | Principal::Token { owner: person, .. } => Ok(person),
-    }
+/// Refuses anonymous callers with the sign-in hint.
+fn signed_in(principal: &Principal) -> Result<(), ApiError> {
+    if matches!(principal, Principal::Anonymous) { Err(not_signed_in()) } else { Ok(()) }
 }
 
 /// Creates a token for the signed-in person. Tokens cannot create tokens.
@@ -92,37 +73,18 @@ pub(crate) async fn create(
     Caller(principal): Caller,
     Body(request): Body<NewToken>,
 ) -> Result<Response, ApiError> {
-    let owner = match principal {
-        Principal::Anonymous => return Err(not_signed_in()),
-        Principal::Token { .. } => {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "forbidden",
-                "permission denied: a token cannot create tokens; sign in with a session",
-            ));
-        }
-        Principal::Person(person) => person,
+    signed_in(&principal)?;
+    let request = TokenRequest {
+        name: request.name,
+        projects: request.projects,
+        activities: request.activities,
+        expires_in_days: request.expires_in_days,
     };
-    let name = request.name.trim();
-    if name.is_empty() || name.chars().count() > MAX_NAME_LEN || name.chars().any(char::is_control) {
-        return Err(field_error("name", format!("must be 1 to {MAX_NAME_LEN} characters, without control characters")));
-    }
-    let created_at = now();
-    let expires_at = created_at.plus_seconds(i64::from(request.expires_in_days) * 86_400);
-    let id = secrets::new_token_id()?;
-    let grant = MachineToken::new(id, owner.id.clone(), request.projects, request.activities, created_at, expires_at)
-        .map_err(|e| match e {
-        TokenError::Projects => field_error("projects", e),
-        TokenError::NoActivity | TokenError::AboveReleaseManager(_) => field_error("activities", e),
-        TokenError::Lifetime => field_error("expires_in_days", "must be 1 to 366 days"),
-        TokenError::BadId => ApiError::internal(&e),
-    })?;
-    let secret = secrets::new_secret()?;
-    state.storage.sql.create_token(&grant, name, &secrets::secret_hash(&secret)).await?;
-    tracing::info!(owner = %owner.id, token = grant.id(), "token created");
-    let stored =
-        StoredToken { grant, name: name.to_owned(), secret_hash: String::new(), revoked_at: None, last_used_at: None };
-    let body = CreatedToken { token: secrets::bearer(stored.grant.id(), &secret), view: TokenView::of(&stored, now()) };
+    let at = now();
+    let (stored, secret) = state.services.create_token(&principal, request, at).await?;
+    tracing::info!(owner = %stored.grant.owner(), token = stored.grant.id(), "token created");
+    let body =
+        CreatedToken { token: secrets::bearer(stored.grant.id(), secret.expose()), view: TokenView::of(&stored, at) };
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
@@ -132,10 +94,10 @@ pub(crate) async fn list(
     State(state): State<AppState>,
     Caller(principal): Caller,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let owner = owner_of(principal)?;
+    signed_in(&principal)?;
     let at = now();
     let tokens: Vec<TokenView> =
-        state.storage.sql.list_tokens(&owner.id).await?.iter().map(|t| TokenView::of(t, at)).collect();
+        state.services.tokens(&principal).await?.iter().map(|t| TokenView::of(t, at)).collect();
     Ok(Json(json!({ "tokens": tokens })))
 }
 
@@ -145,8 +107,8 @@ pub(crate) async fn revoke(
     Caller(principal): Caller,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let owner = owner_of(principal)?;
-    state.storage.sql.revoke_token(&id, &owner.id, now()).await?;
-    tracing::info!(owner = %owner.id, token = %id, "token revoked");
+    signed_in(&principal)?;
+    state.services.revoke_token(&principal, &id, now()).await?;
+    tracing::info!(token = %id, "token revoked");
     Ok(StatusCode::NO_CONTENT)
 }

@@ -2,19 +2,18 @@
 
 use std::collections::BTreeMap;
 
-use atr_core::model::{FileEntry, Release, ReleaseKey, RevisionNumber};
-use atr_core::ports::StoreError;
-use atr_core::types::{ProductKey, ReleasePath, Stage};
+use atr_core::model::FileEntry;
+use atr_core::services::ServedFolder;
+use atr_core::types::{ProductKey, Stage};
 use axum::body::Body;
 use axum::http::header::{CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, ETAG};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use serde::Serialize;
 
-use super::resolve::missing;
 use super::serve::respond;
 use super::{cache_control, range};
-use crate::{ApiError, AppState};
+use crate::ApiError;
 
 /// The JSON answer for a folder.
 #[derive(Debug, Serialize)]
@@ -53,37 +52,11 @@ enum Kind {
     Folder,
 }
 
-/// The manifest of a revision that the database says is public. Its absence is the storage's
-/// fault, not the client's.
-pub(super) async fn manifest(
-    app: &AppState,
-    release: &ReleaseKey,
-    revision: RevisionNumber,
-) -> Result<Vec<FileEntry>, ApiError> {
-    app.storage.files.manifest(release, revision).await.map_err(|error| match error {
-        StoreError::NotFound(what) => {
-            ApiError::internal(&format!("{what} is recorded but missing from release storage"))
-        }
-        other => ApiError::internal(&other),
-    })
-}
-
-/// Answers a request for a folder (`None`: the release's root).
-pub(super) async fn folder(
-    app: &AppState,
-    release: &Release,
-    revision: RevisionNumber,
-    folder: Option<&ReleasePath>,
-    stage: Stage,
-    request: &HeaderMap,
-    head: bool,
-) -> Result<Response, ApiError> {
-    let manifest = manifest(app, &release.key, revision).await?;
-    let prefix = folder.map(|f| format!("{f}/")).unwrap_or_default();
-    let entries = entries(&manifest, &prefix);
-    if entries.is_empty() && folder.is_some() {
-        return Err(missing("folder", format!("folder {prefix} not found in release {}", release.key)));
-    }
+/// Answers a request for a folder the services found (its root, or a folder with files).
+pub(super) fn folder(served: &ServedFolder, request: &HeaderMap, head: bool) -> Result<Response, ApiError> {
+    let (release, revision, stage) = (served.release(), served.revision(), served.stage());
+    let prefix = served.folder().map(|f| format!("{f}/")).unwrap_or_default();
+    let entries = entries(served.files(), &prefix);
     let key = &release.key;
     let listing = Listing {
         release: ReleaseView {

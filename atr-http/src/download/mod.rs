@@ -5,10 +5,12 @@
 //! cache them well; `docs/caching.md` explains the policy. In short:
 //!
 //! - A path is parsed by [`Coordinates::parse`](atr_core::types::Coordinates::parse): every
-//!   segment is validated, a bad one is a 400. The database then says which release and which revision the coordinates name: the voted
-//!   revision of a `candidate`, the latest (frozen at announce) revision of a `current` or
-//!   `revoked` release. A release whose public stage is not the URL's stage, a draft and a
-//!   preview are never served (404). The public path never reveals the storage layout.
+//!   segment is validated, a bad one is a 400. The services
+//!   ([`Services::public_path`](atr_core::services::Services::public_path)) then decide which
+//!   release and which revision the coordinates name: the voted revision of a `candidate`, the
+//!   latest (frozen at announce) revision of a `current` or `revoked` release. A release whose
+//!   public stage is not the URL's stage, a draft and a preview are never served (404). The
+//!   public path never reveals the storage layout.
 //! - `latest` is answered with a `307` redirect to the newest version of the stage, by the
 //!   version order, cached briefly.
 //! - A file is streamed from its revision folder with a strong `ETag` from its SHA-512 in the
@@ -24,14 +26,10 @@
 mod listing;
 mod range;
 mod resolve;
-#[expect(
-    clippy::disallowed_methods,
-    clippy::disallowed_types,
-    reason = "serves a file straight from its revision folder, until release storage offers ranged reads"
-)]
 mod serve;
 
 use atr_core::model::Release;
+use atr_core::services::Public;
 use atr_core::types::Stage;
 use axum::Router;
 use axum::extract::State;
@@ -40,7 +38,6 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
-use self::resolve::{Resolved, Target};
 use crate::{ApiError, AppState};
 
 /// `Cache-Control` of a file or listing of a `current` release: its bytes never change.
@@ -96,16 +93,15 @@ async fn download(State(app): State<AppState>, method: Method, uri: Uri, headers
 
 async fn answer(app: &AppState, head: bool, path: &str, headers: &HeaderMap) -> Result<Response, ApiError> {
     match resolve::resolve(app, path).await? {
-        Resolved::Latest { location } => Ok(redirect(&location)),
-        Resolved::Found { coordinates, release, revision, target } => {
-            let stage = coordinates.stage();
-            let mut response = match target {
-                Target::File(path) => serve::file(app, &release.key, revision, &path, stage, headers, head).await?,
-                Target::Folder(folder) => {
-                    listing::folder(app, &release, revision, folder.as_ref(), stage, headers, head).await?
-                }
-            };
-            mark(&release, response.headers_mut());
+        Public::Latest { path } => Ok(redirect(&path)),
+        Public::File(file) => {
+            let mut response = serve::file(app, &file, headers, head).await?;
+            mark(file.release(), response.headers_mut());
+            Ok(response)
+        }
+        Public::Folder(folder) => {
+            let mut response = listing::folder(&folder, headers, head)?;
+            mark(folder.release(), response.headers_mut());
             Ok(response)
         }
     }

@@ -1,10 +1,9 @@
 //! Streaming one file of a revision, with validators, conditional requests and ranges.
 
-use std::io::SeekFrom;
-use std::time::SystemTime;
+use std::time::{Duration, UNIX_EPOCH};
 
-use atr_core::model::{FileEntry, ReleaseKey, RevisionNumber};
-use atr_core::types::{ReleasePath, Stage};
+use atr_core::model::FileEntry;
+use atr_core::services::ServedFile;
 use axum::body::Body;
 use axum::http::header::{
     ACCEPT_RANGES, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_SECURITY_POLICY, CONTENT_TYPE, ETAG,
@@ -12,64 +11,35 @@ use axum::http::header::{
 };
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
-use tokio::io::{AsyncReadExt, AsyncSeekExt};
-use tokio_util::io::ReaderStream;
 
+use super::cache_control;
 use super::range::{self, Part};
-use super::resolve::missing;
-use super::{cache_control, listing};
 use crate::{ApiError, AppState};
-
-/// Size of the chunks a file is streamed in.
-const CHUNK: usize = 64 * 1024;
-
-/// The folder of a revision's files, beside its `manifest.json`.
-const FILES_DIR: &str = "files";
 
 /// What a file response must never let a browser do with uploaded content: guess its type or
 /// run it on the service's origin.
 const SANDBOX: &str = "default-src 'none'; sandbox";
 
-/// Answers a request for one file of a revision.
+/// Answers a request for a file the services found, streaming its bytes from release storage.
 pub(super) async fn file(
     app: &AppState,
-    release: &ReleaseKey,
-    revision: RevisionNumber,
-    path: &ReleasePath,
-    stage: Stage,
+    file: &ServedFile,
     request: &HeaderMap,
     head: bool,
 ) -> Result<Response, ApiError> {
-    let manifest = listing::manifest(app, release, revision).await?;
-    let Some(entry) = manifest.iter().find(|entry| &entry.path == path) else {
-        let folder = format!("{path}/");
-        let error = missing("file", format!("file {path} not found in release {release}"));
-        return Err(if manifest.iter().any(|entry| entry.path.as_str().starts_with(&folder)) {
-            ApiError::not_found(format!("{path} is a folder of release {release}; list it as {path}/"))
-                .with_details(serde_json::json!({ "missing": "file", "folder": folder }))
-        } else {
-            error
-        });
-    };
-    let disk =
-        path.segments().fold(app.storage.files.revision_path(release, revision).join(FILES_DIR), |p, s| p.join(s));
-    let broken = |cause: std::io::Error| {
-        ApiError::internal(&format!("cannot read {path} of revision {revision} of {release}: {cause}"))
-    };
-    let mut opened = if head { None } else { Some(tokio::fs::File::open(&disk).await.map_err(broken)?) };
-    let metadata = match &opened {
-        Some(file) => file.metadata().await,
-        None => tokio::fs::metadata(&disk).await,
-    }
-    .map_err(broken)?;
-    if metadata.len() != entry.size {
+    let (entry, stage) = (file.entry(), file.stage());
+    let path = &entry.path;
+    let stored = app.services.stat_served(file).await?;
+    if stored.size != entry.size {
         return Err(ApiError::internal(&format!(
-            "{path} of revision {revision} of {release} has {} bytes on disk, {} in its manifest",
-            metadata.len(),
+            "{path} of revision {} of {} has {} bytes on disk, {} in its manifest",
+            file.revision(),
+            file.release().key,
+            stored.size,
             entry.size
         )));
     }
-    let modified = metadata.modified().unwrap_or(SystemTime::UNIX_EPOCH);
+    let modified = UNIX_EPOCH + Duration::from_secs(u64::try_from(stored.modified.unix()).unwrap_or(0));
     let etag = etag(entry);
 
     let mut headers = HeaderMap::new();
@@ -101,14 +71,10 @@ pub(super) async fn file(
         }
     };
     headers.insert(CONTENT_LENGTH, HeaderValue::from(count));
-    let body = match opened.take() {
-        Some(mut file) => {
-            if start > 0 {
-                file.seek(SeekFrom::Start(start)).await.map_err(broken)?;
-            }
-            Body::from_stream(ReaderStream::with_capacity(file.take(count), CHUNK))
-        }
-        None => Body::empty(),
+    let body = if head {
+        Body::empty()
+    } else {
+        Body::from_stream(app.services.open_served(file, start..start + count).await?)
     };
     Ok(respond(status, headers, body))
 }

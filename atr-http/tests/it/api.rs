@@ -176,41 +176,79 @@ async fn release_calls_refuse_what_they_must() {
     }
 }
 
-/// Every operation the `OpenAPI` document describes is routed: an unknown route or method gets the
-/// router's bare 404 or 405, which the test refuses.
+/// The router and the catalogue of `atr-api` agree both ways: every route the router serves is an
+/// operation of the catalogue, every operation of the catalogue is routed (a known route answers
+/// in the API's shape, an unknown one gets axum's bare 404 or 405), no other method is routed at
+/// a documented path, and `/api/openapi.json` is the document generated from the catalogue.
 #[tokio::test]
-async fn the_openapi_document_lists_the_routes() {
+async fn the_router_serves_exactly_the_documented_operations() {
+    use std::collections::BTreeSet;
+
+    use atr_api::endpoints::Method as Documented;
+
     let dir = tempfile::tempdir().unwrap();
     let (storage, _) = Storage::open(&StorageConfig::new(dir.path())).await.unwrap();
     let router = atr_http::router(AppState::new(storage, HttpConfig::default()));
-    let response =
-        router.clone().oneshot(Request::get("/api/openapi.json").body(Body::empty()).unwrap()).await.unwrap();
-    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
-    let document: Value = serde_json::from_slice(&bytes).unwrap();
-    assert_eq!(document["openapi"], "3.1.0");
-    let paths = document["paths"].as_object().unwrap();
-    assert!(paths.len() > 40, "{}", paths.len());
-    for (path, operations) in paths {
-        for method in operations.as_object().unwrap().keys() {
-            // Fill the path parameters with plausible values and check that the router knows the route.
-            let uri = path
-                .replace("{project}", "demo")
-                .replace("{version}", "1.0.0")
-                .replace("{number}", "1")
-                .replace("{path}", "a.txt")
-                .replace("{key}", "demo")
-                .replace("{fingerprint}", "A93D62ECC3C8EA12DB220EC934EA76E6791485A8")
-                .replace("{product}", "tools")
-                .replace("{id}", "1");
-            let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
-            let request = Request::builder().method(method.clone()).uri(&uri).body(Body::empty()).unwrap();
-            let response = router.clone().oneshot(request).await.unwrap();
-            let status = response.status();
-            let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
-            // An unknown route or method gets axum's bare 404/405; a known one answers in the API's shape.
-            let unknown =
-                (status == StatusCode::NOT_FOUND && bytes.is_empty()) || status == StatusCode::METHOD_NOT_ALLOWED;
-            assert!(!unknown, "{method} {uri} is documented but not routed ({status})");
+
+    // Every route registered under /api is a documented operation, and the other way round; the
+    // downloads are routed per stage, as the catalogue lists them.
+    let served: BTreeSet<(Documented, &str)> =
+        atr_http::served_operations().iter().map(|e| (e.method, e.path)).collect();
+    let mut all_routes = served.clone();
+    for stage in atr_core::types::Stage::ALL {
+        let (folder, file) = (format!("/{stage}/"), format!("/{stage}/{{path}}"));
+        for path in [folder, file] {
+            let documented = atr_api::endpoints::find(Documented::Get, &path).expect("downloads are documented");
+            all_routes.insert((Documented::Get, documented.path));
         }
     }
+    let documented: BTreeSet<(Documented, &str)> = atr_api::ENDPOINTS.iter().map(|e| (e.method, e.path)).collect();
+    let undocumented: Vec<_> = all_routes.difference(&documented).collect();
+    assert!(undocumented.is_empty(), "routed but not documented: {undocumented:?}");
+    let unrouted: Vec<_> = documented.difference(&all_routes).collect();
+    assert!(unrouted.is_empty(), "documented but not routed: {unrouted:?}");
+    assert_eq!(served.len(), atr_http::served_operations().len(), "an operation is registered twice");
+
+    let send = |method: Method, uri: String| {
+        let router = router.clone();
+        async move {
+            let request = Request::builder().method(method).uri(&uri).body(Body::empty()).unwrap();
+            let response = router.oneshot(request).await.unwrap();
+            let status = response.status();
+            let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+            (status, bytes)
+        }
+    };
+    let params = [
+        ("project", "demo"),
+        ("version", "1.0.0"),
+        ("number", "1"),
+        ("path", "a.txt"),
+        ("key", "demo"),
+        ("fingerprint", "A93D62ECC3C8EA12DB220EC934EA76E6791485A8"),
+        ("product", "tools"),
+        ("id", "1"),
+    ];
+    for endpoint in atr_api::ENDPOINTS {
+        let uri = endpoint.fill(&params);
+        assert!(!uri.contains('{'), "{uri}: a parameter of the test is missing");
+        let method = Method::from_bytes(endpoint.method.as_str().as_bytes()).unwrap();
+        let (status, bytes) = send(method.clone(), uri.clone()).await;
+        let unknown = (status == StatusCode::NOT_FOUND && bytes.is_empty()) || status == StatusCode::METHOD_NOT_ALLOWED;
+        assert!(!unknown, "{method} {uri} is documented but not routed ({status})");
+        // No method the catalogue does not list for this path is routed there.
+        for other in [Documented::Get, Documented::Post, Documented::Put, Documented::Delete] {
+            if atr_api::endpoints::find(other, endpoint.path).is_some() {
+                continue;
+            }
+            let (status, _) = send(Method::from_bytes(other.as_str().as_bytes()).unwrap(), uri.clone()).await;
+            assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED, "{} {uri} is routed but not documented", other.as_str());
+        }
+    }
+
+    let (status, bytes) = send(Method::GET, "/api/openapi.json".into()).await;
+    assert_eq!(status, StatusCode::OK);
+    let document: Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(document, serde_json::from_str::<Value>(&atr_api::openapi::document_json()).unwrap());
+    assert_eq!(document["openapi"], "3.1.0");
 }

@@ -70,13 +70,16 @@ mod disk;
 mod workspace;
 
 use std::collections::HashMap;
+use std::io::SeekFrom;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use atr_core::model::{FileEntry, ReleaseKey, RevisionNumber};
-use atr_core::ports::{ByteStream, FileChange, ReleaseFiles, StoreError, StoreResult};
-use atr_core::types::{ProductKey, ProjectKey, ReleasePath, Version};
+use atr_core::ports::{ByteStream, FileChange, FileStat, ReleaseFiles, StoreError, StoreResult};
+use atr_core::types::{ProductKey, ProjectKey, ReleasePath, Timestamp, Version};
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tokio_util::io::ReaderStream;
 
 use self::build::Staging;
@@ -285,6 +288,55 @@ impl ReleaseFiles for DiskReleaseFiles {
             return Err(not_found());
         }
         Ok(Box::pin(ReaderStream::with_capacity(file, READ_CHUNK)))
+    }
+
+    async fn manifest(&self, release: &ReleaseKey, number: RevisionNumber) -> StoreResult<Vec<FileEntry>> {
+        DiskReleaseFiles::manifest(self, release, number).await
+    }
+
+    async fn stat(&self, release: &ReleaseKey, number: RevisionNumber, path: &ReleasePath) -> StoreResult<FileStat> {
+        let file_path = disk::join(&disk::files_dir(&self.revision_path(release, number)), path);
+        let metadata = match tokio::fs::metadata(&file_path).await {
+            Ok(metadata) if metadata.is_file() => metadata,
+            Ok(_) => return Err(StoreError::NotFound(format!("{path} in revision {number} of {release}"))),
+            Err(e) if disk::is_missing(&e) => {
+                return Err(StoreError::NotFound(format!("{path} in revision {number} of {release}")));
+            }
+            Err(e) => return Err(disk::backend(format_args!("reading {path} in revision {number} of {release}"), &e)),
+        };
+        let modified = metadata
+            .modified()
+            .ok()
+            .and_then(|m| m.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+        Ok(FileStat { size: metadata.len(), modified: Timestamp::from_unix(modified) })
+    }
+
+    async fn open_range(
+        &self,
+        release: &ReleaseKey,
+        number: RevisionNumber,
+        path: &ReleasePath,
+        range: Range<u64>,
+    ) -> StoreResult<ByteStream> {
+        let file_path = disk::join(&disk::files_dir(&self.revision_path(release, number)), path);
+        let failed =
+            |e: &std::io::Error| disk::backend(format_args!("reading {path} in revision {number} of {release}"), e);
+        let mut file = match tokio::fs::File::open(&file_path).await {
+            Ok(file) => file,
+            Err(e) if disk::is_missing(&e) => {
+                return Err(StoreError::NotFound(format!("{path} in revision {number} of {release}")));
+            }
+            Err(e) => return Err(failed(&e)),
+        };
+        if !file.metadata().await.map_err(|e| failed(&e))?.is_file() {
+            return Err(StoreError::NotFound(format!("{path} in revision {number} of {release}")));
+        }
+        if range.start > 0 {
+            file.seek(SeekFrom::Start(range.start)).await.map_err(|e| failed(&e))?;
+        }
+        let len = range.end.saturating_sub(range.start);
+        Ok(Box::pin(ReaderStream::with_capacity(file.take(len), READ_CHUNK)))
     }
 }
 

@@ -2,30 +2,20 @@
 //!
 //! Nothing stored here is a secret: a password is kept as the PHC string of its argon2 hash, and
 //! session and token secrets as their SHA-256. The HTTP side computes both and compares in
-//! constant time; this module only keeps and finds the rows.
+//! constant time; this module only keeps and finds the rows. [`AccountRepository`] is the port
+//! the core's account services use; the inherent methods remain for operator commands and tests.
 
 use std::collections::BTreeSet;
 
-use atr_core::auth::{Activity, MachineToken};
-use atr_core::ports::{StoreError, StoreResult};
-use atr_core::types::{ProjectKey, Timestamp, UserId};
+use async_trait::async_trait;
+pub use atr_core::auth::StoredToken;
+use atr_core::auth::{Activity, MachineToken, PasswordHash};
+use atr_core::model::Person;
+use atr_core::ports::{AccountRepository, StoreError, StoreResult};
+use atr_core::types::{ProjectKey, Sha256Digest, Timestamp, UserId};
 use sqlx::{AnyConnection, Row};
 
 use super::{SqlStore, backend, db_error, from_json, get_i64, get_opt_i64, get_str, to_json};
-
-/// A personal access token as stored: its grant, its name, the hash of its secret, and when it
-/// was revoked and last used.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredToken {
-    /// Who the token acts for, on which projects and activities, until when; its id is public.
-    pub grant: MachineToken,
-    /// The owner's label for the token, such as `ci-nightly`.
-    pub name: String,
-    /// SHA-256 of the token's secret, lowercase hex.
-    pub secret_hash: String,
-    pub revoked_at: Option<Timestamp>,
-    pub last_used_at: Option<Timestamp>,
-}
 
 /// The tables of this module, for [`SqlStore::account_table_text`].
 const ACCOUNT_TABLES: [&str; 3] = ["accounts", "sessions", "access_tokens"];
@@ -243,6 +233,78 @@ impl SqlStore {
             out.push(cells.join("|"));
         }
         Ok(out)
+    }
+}
+
+#[async_trait]
+impl AccountRepository for SqlStore {
+    async fn password_hash(&self, user: &UserId) -> StoreResult<Option<PasswordHash>> {
+        Ok(SqlStore::password_hash(self, user).await?.map(PasswordHash::new))
+    }
+
+    async fn create_account(&self, person: &Person, password: &PasswordHash) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        // Roles first (the account's row needs the person's), then the account, whose conflict
+        // rolls the roles back too.
+        sqlx::query(
+            "INSERT INTO persons (id, asf_member, admin) VALUES ($1, $2, $3) \
+             ON CONFLICT (id) DO UPDATE SET asf_member = excluded.asf_member, admin = excluded.admin",
+        )
+        .bind(person.id.as_str())
+        .bind(i64::from(person.asf_member))
+        .bind(i64::from(person.admin))
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        sqlx::query("INSERT INTO accounts (user_id, password_hash) VALUES ($1, $2)")
+            .bind(person.id.as_str())
+            .bind(password.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error(&format!("the account of {}", person.id), &format!("person {}", person.id)))?;
+        tx.commit().await.map_err(backend)
+    }
+
+    async fn put_person(&self, person: &Person) -> StoreResult<()> {
+        SqlStore::put_person(self, person).await
+    }
+
+    async fn create_session(
+        &self,
+        secret: &Sha256Digest,
+        user: &UserId,
+        created_at: Timestamp,
+        expires_at: Timestamp,
+    ) -> StoreResult<()> {
+        SqlStore::create_session(self, &secret.to_hex(), user, created_at, expires_at).await
+    }
+
+    async fn session_user(&self, secret: &Sha256Digest, now: Timestamp) -> StoreResult<Option<UserId>> {
+        SqlStore::session_user(self, &secret.to_hex(), now).await
+    }
+
+    async fn delete_session(&self, secret: &Sha256Digest) -> StoreResult<bool> {
+        SqlStore::delete_session(self, &secret.to_hex()).await
+    }
+
+    async fn create_token(&self, grant: &MachineToken, name: &str, secret: &Sha256Digest) -> StoreResult<()> {
+        SqlStore::create_token(self, grant, name, &secret.to_hex()).await
+    }
+
+    async fn token(&self, id: &str) -> StoreResult<Option<StoredToken>> {
+        self.token_by_id(id).await
+    }
+
+    async fn tokens(&self, owner: &UserId) -> StoreResult<Vec<StoredToken>> {
+        self.list_tokens(owner).await
+    }
+
+    async fn revoke_token(&self, id: &str, owner: &UserId, at: Timestamp) -> StoreResult<()> {
+        SqlStore::revoke_token(self, id, owner, at).await
+    }
+
+    async fn touch_token(&self, id: &str, now: Timestamp) -> StoreResult<()> {
+        SqlStore::touch_token(self, id, now).await
     }
 }
 

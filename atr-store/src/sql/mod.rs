@@ -13,6 +13,7 @@ mod people;
 mod queue;
 mod records;
 mod releases;
+mod task_queue;
 
 use std::str::FromStr;
 use std::time::Duration;

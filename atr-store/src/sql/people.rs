@@ -1,7 +1,7 @@
 //! People, committees, projects and signing keys.
 
 use async_trait::async_trait;
-use atr_core::model::{CheckIgnore, Committee, Consent, Person, Project, ReleaseKey, SigningKey, Voter};
+use atr_core::model::{CheckIgnore, Committee, Consent, Person, Project, ReleaseKey, RoleChange, SigningKey, Voter};
 use atr_core::ports::{
     CommitteeRepository, KeyRepository, PageRequest, PersonRepository, ProjectRepository, StoreError, StoreResult,
     Write,
@@ -100,6 +100,37 @@ impl CommitteeRepository for SqlStore {
         let after = page.after.as_ref().map_or("", CommitteeKey::as_str);
         let sql = "SELECT data FROM committees WHERE key > $1 ORDER BY key LIMIT $2";
         documents_after(&self.pool, sql, after, limit_of(&page)).await
+    }
+
+    async fn change_role(&self, key: &CommitteeKey, change: &RoleChange) -> StoreResult<(Committee, bool)> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        // The write comes first: it takes the row's lock (SQLite: the database's write lock)
+        // before the read, so no other writer changes the people between read and write.
+        let locked = sqlx::query("UPDATE committees SET data = data WHERE key = $1")
+            .bind(key.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        if locked.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("committee {key}")));
+        }
+        let row = sqlx::query("SELECT data FROM committees WHERE key = $1")
+            .bind(key.as_str())
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(backend)?;
+        let mut committee: Committee = from_json(&get_str(&row, "data")?)?;
+        let changed = committee.apply(change);
+        if changed {
+            sqlx::query("UPDATE committees SET data = $2 WHERE key = $1")
+                .bind(key.as_str())
+                .bind(to_json(&committee)?)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+        }
+        tx.commit().await.map_err(backend)?;
+        Ok((committee, changed))
     }
 }
 

@@ -425,4 +425,22 @@ impl SqlStore {
             .map_err(backend)?;
         rows.iter().map(task_of).collect()
     }
+
+    /// Tasks of a status with ids above `after`, oldest first, at most `limit` (1 to 1000).
+    pub async fn tasks_with_status_after(
+        &self,
+        status: TaskStatus,
+        after: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<QueuedTask>> {
+        let sql = format!("SELECT {COLUMNS} FROM tasks WHERE status = $1 AND id > $2 ORDER BY id LIMIT $3");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(status_name(status))
+            .bind(after)
+            .bind(i64::from(limit.clamp(1, 1000)))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend)?;
+        rows.iter().map(task_of).collect()
+    }
 }

@@ -566,6 +566,36 @@ async fn missing_things_are_not_found() {
 }
 
 #[tokio::test]
+async fn a_file_is_read_in_parts_and_stated_through_the_port() {
+    let root = TestRoot::new();
+    let files = root.store(1 << 20);
+    let content: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+    files.create_revision(&release(), None, rev(1), vec![put("dir/a.bin", &content)]).await.unwrap();
+    let port: &dyn ReleaseFiles = &files;
+    let stat = port.stat(&release(), rev(1), &path("dir/a.bin")).await.unwrap();
+    assert_eq!(stat.size, content.len() as u64);
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    assert!(now.abs_diff(stat.modified.unix().unsigned_abs()) < 3600, "written just now: {stat:?}");
+    assert_eq!(port.manifest(&release(), rev(1)).await.unwrap(), files.manifest(&release(), rev(1)).await.unwrap());
+    for range in [0..10, 65_530..70_000, 199_990..200_000, 199_990..300_000, 0..200_000] {
+        let mut stream = port.open_range(&release(), rev(1), &path("dir/a.bin"), range.clone()).await.unwrap();
+        let mut read = Vec::new();
+        while let Some(chunk) = std::future::poll_fn(|cx| stream.as_mut().poll_next(cx)).await {
+            read.extend_from_slice(&chunk.unwrap());
+        }
+        let end = usize::try_from(range.end).unwrap().min(content.len());
+        assert_eq!(read, content[usize::try_from(range.start).unwrap()..end], "{range:?}");
+    }
+    for missing in ["dir", "b.bin", "dir/a.bin/x"] {
+        let p = path(missing);
+        assert!(matches!(port.stat(&release(), rev(1), &p).await, Err(StoreError::NotFound(_))), "{missing}");
+        let opened = port.open_range(&release(), rev(1), &p, 0..1).await;
+        assert!(matches!(opened, Err(StoreError::NotFound(_))), "{missing}");
+    }
+    assert!(matches!(port.stat(&release(), rev(2), &path("dir/a.bin")).await, Err(StoreError::NotFound(_))));
+}
+
+#[tokio::test]
 async fn discarding_removes_the_whole_revision() {
     let root = TestRoot::new();
     let files = root.store(1024);

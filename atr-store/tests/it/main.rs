@@ -1,5 +1,6 @@
 //! Integration tests of the storage adapters, against real databases and a real filesystem.
 
+mod admin;
 mod crash;
 mod files;
 mod sql;

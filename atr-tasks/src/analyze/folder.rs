@@ -22,7 +22,6 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::archive::{ArchiveKind, ArchiveLimits, ArchiveOptions, check_archive, check_sbom};
-use super::paths::SBOM_SUFFIXES;
 use super::signature::{DetachedSignatures, Hashes, KeyNote, KeyRing, SignaturePolicy, verify};
 use super::{Finding, checksum, paths};
 
@@ -296,7 +295,7 @@ pub fn analyze_folder(dir: &Path, options: &AnalyzeOptions) -> AnalyzeReport {
     for package in derive_packages(paths.iter()).packages {
         let artifact = &package.artifact;
         let Some(file) = on_disk(artifact) else { continue };
-        if SBOM_SUFFIXES.iter().any(|s| artifact.file_name().ends_with(s)) {
+        if atr_core::model::revision::is_sbom(artifact) {
             report.findings.extend(sbom_findings(artifact, &file));
         }
         if package.signature.is_none() && package.checksum.is_none() {

@@ -1,5 +1,6 @@
 //! The paths check: what files a release may hold, and what each artifact needs beside it.
 
+use atr_core::model::revision::is_sbom;
 use atr_core::model::{CheckStatus, derive_packages};
 use atr_core::types::ReleasePath;
 
@@ -48,9 +49,6 @@ const ARTIFACT_SUFFIXES: &[&str] = &[
 const DOCUMENT_PREFIXES: &[&str] =
     &["README", "RELEASE-NOTES", "RELEASE_NOTES", "CHANGES", "CHANGELOG", "LICENSE", "NOTICE"];
 
-/// SBOM files: special files listed in the release's metadata.
-pub const SBOM_SUFFIXES: &[&str] = &[".cdx.json", ".spdx.json"];
-
 /// `name` ends with `suffix`, ignoring ASCII case.
 fn ends_with_ci(name: &str, suffix: &str) -> bool {
     name.len() >= suffix.len()
@@ -61,10 +59,6 @@ fn ends_with_ci(name: &str, suffix: &str) -> bool {
 fn is_artifact(path: &ReleasePath) -> bool {
     let name = path.file_name().to_ascii_lowercase();
     ARTIFACT_SUFFIXES.iter().any(|s| name.ends_with(s))
-}
-
-fn is_sbom(path: &ReleasePath) -> bool {
-    SBOM_SUFFIXES.iter().any(|s| path.file_name().ends_with(s))
 }
 
 fn is_document(path: &ReleasePath) -> bool {

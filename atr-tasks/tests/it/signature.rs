@@ -6,7 +6,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use atr_core::model::CheckStatus;
 use atr_core::types::{Fingerprint, ReleasePath, Timestamp};
 use atr_tasks::analyze::signature::{
-    DetachedSignatures, Hashes, KeyOutcome, KeyRing, SignatureError, SignaturePolicy, SignatureReport, verify,
+    DetachedSignatures, Hashes, KeyOutcome, KeyRing, SignatureError, SignaturePolicy, SignatureReport, read_keys,
+    verify,
 };
 use sequoia_openpgp as openpgp;
 use sequoia_openpgp::armor::{Kind, Writer};
@@ -463,6 +464,28 @@ fn signing_keys_describe_the_keys() {
     // The armored key reads back as the same key.
     let (again, _) = KeyRing::parse(k.armored.as_bytes(), &SignaturePolicy::default());
     assert_eq!(again.fingerprints(), vec![fingerprint(&cert)]);
+}
+
+#[test]
+fn read_keys_gives_the_services_plain_keys_and_a_reading_of_every_block() {
+    let (jane, _) = key("Jane Doe", "jdoe", day(0), None);
+    let (john, _) = key("John Roe", "jroe", day(1), None);
+    let mut body = keys_file(&[&jane, &john]);
+    body.extend_from_slice(b"-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nbroken\n-----END PGP PUBLIC KEY BLOCK-----\n");
+    let now = Timestamp::from_unix(1_800_000_000);
+    let read = read_keys(&body, &SignaturePolicy::default(), now);
+    let (ring, notes) = KeyRing::parse(&body, &SignaturePolicy::default());
+    assert_eq!(read.keys, ring.signing_keys(now));
+    assert_eq!(read.readings.len(), notes.len());
+    for (reading, note) in read.readings.iter().zip(&notes) {
+        assert_eq!(
+            (&reading.fingerprint, &reading.user_ids, &reading.reason),
+            (&note.fingerprint, &note.user_ids, &note.reason)
+        );
+        assert_eq!(reading.usable, note.outcome == KeyOutcome::Added);
+    }
+    assert_eq!(read.unusable().count(), 1, "{:?}", read.readings);
+    assert!(read.note_of(&fingerprint(&john)).is_some());
 }
 
 #[test]

@@ -2,7 +2,7 @@
 //! that resolve them, and read both ways.
 
 use atr_core::model::{CveLink, CveRecord, Cvss, Severity};
-use atr_core::ports::{CveRepository, PageRequest};
+use atr_core::ports::PageRequest;
 use atr_core::types::{CveId, Timestamp};
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
@@ -13,11 +13,6 @@ use serde::Deserialize;
 use super::super::{ProductQuery, SignedIn, json_error, now, project_key, query_error, release_key};
 use super::ApiResult;
 use crate::{ApiError, AppState};
-
-/// Most references a record may list.
-const MAX_REFERENCES: usize = 100;
-/// Longest reference or CVSS vector accepted, in bytes.
-const MAX_REFERENCE_LEN: usize = 2048;
 
 fn cve_id(text: &str) -> ApiResult<CveId> {
     CveId::parse(text).map_err(|e| ApiError::bad_request(format!("id: {e}")))
@@ -54,39 +49,20 @@ pub(crate) struct CveBody {
 }
 
 impl CveBody {
-    fn into_record(self, id: CveId) -> ApiResult<CveRecord> {
-        let cvss = self
-            .cvss
-            .map(|c| {
-                if c.vector.trim().is_empty() || c.vector.len() > MAX_REFERENCE_LEN {
-                    return Err(ApiError::invalid(format!("cvss.vector must be 1 to {MAX_REFERENCE_LEN} bytes")));
-                }
-                Cvss::new(c.score_tenths, c.vector)
-                    .ok_or_else(|| ApiError::invalid("cvss.score_tenths must be 0 to 100 (a score of 0.0 to 10.0)"))
-            })
-            .transpose()?;
-        if self.references.len() > MAX_REFERENCES {
-            return Err(ApiError::invalid(format!("references: at most {MAX_REFERENCES} entries")));
-        }
-        if self.references.iter().any(|r| r.trim().is_empty() || r.len() > MAX_REFERENCE_LEN) {
-            return Err(ApiError::invalid(format!("references: each entry must be 1 to {MAX_REFERENCE_LEN} bytes")));
-        }
-        Ok(CveRecord {
+    /// The record these fields make; the services check them against the limits.
+    fn into_record(self, id: CveId) -> CveRecord {
+        CveRecord {
             id,
             title: self.title,
             description: self.description,
             severity: self.severity,
-            cvss,
+            cvss: self.cvss.map(|c| Cvss { score_tenths: c.score_tenths, vector: c.vector }),
             references: self.references,
             published_at: self.published_at,
             affects: std::collections::BTreeSet::new(),
             resolved_by: std::collections::BTreeSet::new(),
-        })
+        }
     }
-}
-
-async fn load(state: &AppState, id: &CveId) -> ApiResult<CveRecord> {
-    CveRepository::get(&state.storage.sql, id).await?.ok_or_else(|| ApiError::not_found(format!("CVE {id} not found")))
 }
 
 /// Records a CVE, or updates its fields (its links are kept): 201 when new, 200 when updated.
@@ -99,17 +75,15 @@ pub(crate) async fn record(
     let project = project_key(&project)?;
     let id = cve_id(&id)?;
     let Json(body) = body.map_err(|e| json_error(&e))?;
-    let record = body.into_record(id.clone())?;
-    let existed = CveRepository::get(&state.storage.sql, &id).await?.is_some();
-    state.services.record_cve(&caller, &project, record, now()).await?;
-    let status = if existed { StatusCode::OK } else { StatusCode::CREATED };
-    Ok((status, Json(load(&state, &id).await?)))
+    let recorded = state.services.record_cve(&caller, &project, body.into_record(id), now()).await?;
+    let status = if recorded.created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, Json(recorded.record)))
 }
 
 /// One CVE record with the releases it affects and those that resolve it.
 pub(crate) async fn get(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<CveRecord>> {
     let id = cve_id(&id)?;
-    Ok(Json(load(&state, &id).await?))
+    Ok(Json(state.services.cve(&id).await?))
 }
 
 /// A listing page of CVE records: `?after=<id>&limit=<n>`.
@@ -132,7 +106,7 @@ pub(crate) async fn list(
         .map(|a| CveId::parse(a).map_err(|e| ApiError::bad_request(format!("after: {e}"))))
         .transpose()?;
     let request = PageRequest { after, limit: page.limit.unwrap_or(100) };
-    Ok(Json(CveRepository::list(&state.storage.sql, request).await?))
+    Ok(Json(state.services.list_cves(request).await?))
 }
 
 #[derive(Debug, Deserialize)]
@@ -154,8 +128,7 @@ pub(crate) async fn link(
     let key = release_key(&project, &version, query.product.as_deref())?;
     let Json(body) = body.map_err(|e| json_error(&e))?;
     let id = CveId::parse(&body.id).map_err(|e| ApiError::invalid(format!("id: {e}")))?;
-    state.services.link_cve(&caller, &id, &key, body.link, now()).await?;
-    Ok(Json(load(&state, &id).await?))
+    Ok(Json(state.services.link_cve(&caller, &id, &key, body.link, now()).await?))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -180,12 +153,5 @@ pub(crate) async fn for_release(
         .map(|l| link_of(l).ok_or_else(|| ApiError::bad_request(format!("link: {l} is neither affects nor resolves"))))
         .transpose()?
         .ok_or_else(|| ApiError::bad_request("link: say ?link=affects or ?link=resolves"))?;
-    let ids = CveRepository::for_release(&state.storage.sql, &key, link).await?;
-    let mut records = Vec::with_capacity(ids.len());
-    for id in &ids {
-        if let Some(record) = CveRepository::get(&state.storage.sql, id).await? {
-            records.push(record);
-        }
-    }
-    Ok(Json(records))
+    Ok(Json(state.services.release_cves(&key, link).await?))
 }

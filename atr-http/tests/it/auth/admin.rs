@@ -52,6 +52,12 @@ async fn admin_endpoints_refuse_anonymous_callers_non_admins_and_tokens() {
         let calls = [
             (Method::POST, "/api/admin/accounts", account, "creating accounts"),
             (Method::PUT, "/api/admin/committees/httpd", people, "setting a committee's people"),
+            (
+                Method::POST,
+                "/api/admin/committees/httpd/people",
+                json!({ "user": "alice", "role": "pmc_member", "action": "add" }),
+                "changing a committee's people",
+            ),
             (Method::POST, "/api/admin/committees/import", import_document(), "importing committees"),
             (Method::GET, "/api/admin/audit/verify", Value::Null, "verifying the audit log"),
         ];
@@ -260,6 +266,66 @@ async fn an_admin_verifies_the_audit_log() {
         assert_eq!(refused.json["error"]["details"]["needs_role"], "admin");
         let anonymous = app.get("/api/admin/audit/verify", Auth::Nobody).await;
         assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED, "{}", anonymous.text);
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn one_role_changes_atomically_and_concurrent_changes_are_all_kept() {
+    for app in apps().await {
+        app.account("root", true).await;
+        let root = app.sign_in("root").await;
+        let uri = "/api/admin/committees/httpd/people";
+        let change = |user: &str, role: &str, action: &str| json!({ "user": user, "role": role, "action": action });
+        let unknown = app.post(uri, Auth::Session(&root), &change("erin", "pmc_member", "add")).await;
+        assert_eq!(unknown.status, StatusCode::NOT_FOUND, "{}", unknown.text);
+        let create = json!({ "name": "Apache HTTP Server", "pmc_members": ["alice"], "committers": ["dev"] });
+        let created =
+            app.send(Method::PUT, "/api/admin/committees/httpd", Auth::Session(&root), Some(&create.to_string())).await;
+        assert_eq!(created.status, StatusCode::OK, "{}", created.text);
+
+        let added = app.post(uri, Auth::Session(&root), &change("erin", "pmc_member", "add")).await;
+        assert_eq!(added.status, StatusCode::OK, "{}", added.text);
+        assert_eq!(added.json["changed"], true);
+        assert_eq!(added.json["committee"]["pmc_members"], json!(["alice", "erin"]));
+        assert_eq!(added.json["committee"]["committers"], json!(["dev"]), "other roles are left alone");
+        let again = app.post(uri, Auth::Session(&root), &change("erin", "pmc_member", "add")).await;
+        assert_eq!(again.json["changed"], false, "{}", again.text);
+        let removed = app.post(uri, Auth::Session(&root), &change("alice", "pmc_member", "remove")).await;
+        assert_eq!(removed.json["committee"]["pmc_members"], json!(["erin"]), "{}", removed.text);
+        for (body, field) in [
+            (change("erin", "chair", "add"), "role"),
+            (change("erin", "committer", "toggle"), "action"),
+            (change("Erin!", "committer", "add"), "user"),
+        ] {
+            let refused = app.post(uri, Auth::Session(&root), &body).await;
+            assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {}", refused.text);
+            assert_eq!(refused.json["error"]["details"]["field"], field, "{body}: {}", refused.text);
+        }
+
+        // Twenty admins' grants at once: each is applied to the committee as it is, none is lost.
+        let mut running = tokio::task::JoinSet::new();
+        for n in 0..20 {
+            let router = app.router.clone();
+            let cookie = format!("atr_session={root}");
+            running.spawn(async move {
+                let body = json!({ "user": format!("person{n}"), "role": "release_manager", "action": "add" });
+                let request = axum::http::Request::builder()
+                    .method(Method::POST)
+                    .uri(uri)
+                    .header(axum::http::header::COOKIE, cookie)
+                    .header(axum::http::header::CONTENT_TYPE, "application/json")
+                    .body(axum::body::Body::from(body.to_string()))
+                    .unwrap();
+                tower::ServiceExt::oneshot(router, request).await.unwrap().status()
+            });
+        }
+        while let Some(status) = running.join_next().await {
+            assert_eq!(status.unwrap(), StatusCode::OK);
+        }
+        let httpd = CommitteeRepository::get(&app.store, &key("httpd")).await.unwrap().unwrap();
+        assert_eq!(httpd.release_managers.len(), 20, "{:?}", httpd.release_managers);
+        assert_eq!(httpd.pmc_members, ids(&["erin"]));
         app.finish().await;
     }
 }

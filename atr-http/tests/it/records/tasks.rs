@@ -3,6 +3,8 @@
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
+use atr_store::sql::{DEFAULT_MAX_ATTEMPTS, NewTask};
+
 use super::sites;
 
 fn ids(answer: &Value) -> Vec<i64> {
@@ -51,7 +53,7 @@ async fn analyze_is_queued_once_per_revision() {
 }
 
 #[tokio::test]
-async fn tasks_are_read_by_signed_in_callers() {
+async fn tasks_are_read_by_signed_in_callers_who_may_see_the_project() {
     for site in sites().await {
         let id = site.analyze_task;
         let one = site.get(&format!("/api/tasks/{id}"), Some("committer")).await;
@@ -63,9 +65,11 @@ async fn tasks_are_read_by_signed_in_callers() {
         site.get("/api/tasks?status=queued", None).await.expect(StatusCode::UNAUTHORIZED);
         site.get("/api/tasks/status", None).await.expect(StatusCode::UNAUTHORIZED);
 
-        let queued = site.get("/api/tasks?status=queued", Some("visitor")).await;
+        let queued = site.get("/api/tasks?status=queued", Some("committer")).await;
         assert_eq!(ids(queued.expect(StatusCode::OK)), [id]);
-        let failed = site.get("/api/tasks?status=failed", Some("visitor")).await;
+        let queued = site.get("/api/tasks?status=queued", Some("visitor")).await;
+        assert_eq!(ids(queued.expect(StatusCode::OK)), Vec::<i64>::new(), "a visitor sees no project's tasks");
+        let failed = site.get("/api/tasks?status=failed", Some("pmc")).await;
         assert_eq!(ids(failed.expect(StatusCode::OK)), Vec::<i64>::new());
 
         site.get("/api/tasks/abc", Some("pmc")).await.expect(StatusCode::BAD_REQUEST);
@@ -133,6 +137,85 @@ async fn a_task_is_cancelled_and_retried_by_those_who_may_and_counted() {
         site.post("/api/tasks/999999/retry", Some("admin"), json!({})).await.expect(StatusCode::NOT_FOUND);
         site.post("/api/tasks/x/cancel", Some("admin"), json!({})).await.expect(StatusCode::BAD_REQUEST);
         site.post("/api/tasks/0/retry", Some("admin"), json!({})).await.expect(StatusCode::BAD_REQUEST);
+        site.finish().await;
+    }
+}
+
+/// The current time in milliseconds, as the queue counts it.
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap())
+}
+
+/// Defect: any signed-in caller could read any project's task, with the stored failure text,
+/// which may carry storage errors and paths. A task is its project's, and a failure shows a code.
+#[tokio::test]
+async fn an_outsider_cannot_read_a_projects_task_and_no_one_sees_storage_detail_in_its_error() {
+    for site in sites().await {
+        let id = site.analyze_task;
+        // The task fails for good with the kind of text a wrapped storage error carries.
+        let leak = "storage failed: error returned from database: (code: 5) database is locked at /srv/atr/data/atr.db";
+        let sql = &site.state.storage.sql;
+        loop {
+            let now = now_ms();
+            let Some(claimed) = sql.claim_task(&["analyze"], "test-worker", now, 60_000).await.unwrap() else {
+                panic!("the analyze task is claimable until it fails for good");
+            };
+            assert_eq!(claimed.id, id);
+            if sql.fail_task(id, claimed.fence, leak, now, now).await.unwrap() == atr_core::model::TaskStatus::Failed {
+                break;
+            }
+        }
+
+        // An outsider (signed in, no role on the project) is refused, and finds nothing listed.
+        let refused = site.get(&format!("/api/tasks/{id}"), Some("visitor")).await;
+        let refused = refused.expect(StatusCode::FORBIDDEN);
+        assert_eq!(refused["error"]["details"]["activity"], "view_tasks", "{refused}");
+        let listed = site.get("/api/tasks?status=failed", Some("visitor")).await;
+        assert_eq!(ids(listed.expect(StatusCode::OK)), Vec::<i64>::new());
+
+        // The project's people see the failure as a code and a generic message, never the text.
+        for who in ["committer", "pmc", "admin"] {
+            let task = site.get(&format!("/api/tasks/{id}"), Some(who)).await;
+            let task = task.expect(StatusCode::OK).clone();
+            assert_eq!(task["status"], "failed", "{task}");
+            assert_eq!(task["error_code"], "failed", "{task}");
+            let text = task.to_string();
+            for detail in ["storage", "database", "/srv/atr", "locked"] {
+                assert!(!text.contains(detail), "{who} sees {detail:?}: {text}");
+            }
+            assert!(task["error"].as_str().unwrap().contains("service's log"), "{task}");
+            let listed = site.get("/api/tasks?status=failed", Some(who)).await;
+            let listed = listed.expect(StatusCode::OK);
+            assert_eq!(ids(listed), [id]);
+            assert!(!listed.to_string().contains("storage"), "{listed}");
+        }
+
+        // A task of no release is the foundation's: only an admin reads or steers it.
+        let (foundation, _) = sql
+            .queue_task(
+                &NewTask {
+                    kind: "report".into(),
+                    args: json!({ "week": 27 }),
+                    release: None,
+                    revision: None,
+                    priority: 0,
+                    max_attempts: DEFAULT_MAX_ATTEMPTS,
+                    scheduled_at_ms: now_ms() + 3_600_000,
+                },
+                now_ms(),
+            )
+            .await
+            .unwrap();
+        let uri = format!("/api/tasks/{}", foundation.id);
+        let refused = site.get(&uri, Some("pmc")).await;
+        assert_eq!(refused.expect(StatusCode::FORBIDDEN)["error"]["details"]["target"], "the foundation");
+        assert_eq!(site.get(&uri, Some("admin")).await.expect(StatusCode::OK)["kind"], "report");
+        let cancel = format!("{uri}/cancel");
+        let refused = site.post(&cancel, Some("pmc"), json!({})).await;
+        assert_eq!(refused.expect(StatusCode::FORBIDDEN)["error"]["details"]["activity"], "manage_tasks");
+        assert_eq!(site.post(&cancel, Some("admin"), json!({})).await.expect(StatusCode::OK)["status"], "cancelled");
         site.finish().await;
     }
 }

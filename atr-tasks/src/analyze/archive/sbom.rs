@@ -12,7 +12,7 @@ use serde_json::Value;
 use crate::analyze::Finding;
 
 /// The checker name of SBOM findings.
-const CHECKER: &str = "sbom";
+const CHECKER: &str = atr_core::model::revision::SBOM_CHECKER;
 /// Largest SBOM read, in bytes.
 pub const MAX_SBOM_SIZE: usize = 64 * 1024 * 1024;
 /// How many schema errors a finding lists.

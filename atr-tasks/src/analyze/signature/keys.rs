@@ -4,6 +4,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 
 use atr_core::model::SigningKey;
+use atr_core::model::key::{KeyReading, ReadKeys};
 use atr_core::types::{Fingerprint, Timestamp};
 use sequoia_openpgp as openpgp;
 use sequoia_openpgp::cert::prelude::*;
@@ -275,6 +276,23 @@ impl KeyRing {
             .filter(|cert| cert.keys().any(|k| k.key().key_handle().aliases(handle)))
             .collect()
     }
+}
+
+/// Reads a body of OpenPGP keys (one key, or a whole KEYS file) into what the domain's key
+/// services take: the usable keys as plain values (no owner or committee yet, added `now`) and a
+/// reading of every block, as [`KeyRing::parse`] judges them under `policy`.
+pub fn read_keys(bytes: &[u8], policy: &SignaturePolicy, now: Timestamp) -> ReadKeys {
+    let (ring, notes) = KeyRing::parse(bytes, policy);
+    let readings = notes
+        .into_iter()
+        .map(|note| KeyReading {
+            fingerprint: note.fingerprint,
+            user_ids: note.user_ids,
+            usable: note.outcome == KeyOutcome::Added,
+            reason: note.reason,
+        })
+        .collect();
+    ReadKeys { keys: ring.signing_keys(now), readings }
 }
 
 impl KeyNote {

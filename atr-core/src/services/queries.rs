@@ -1,0 +1,258 @@
+//! The read side: what a principal may see of releases, revisions, checks, SBOM files, events,
+//! CVE records and signing keys. Each visibility rule is decided here, once, so that every
+//! frontend (the API, web pages, the CLI, Python) shows the same.
+
+use super::{ServiceError, ServiceResult, Services};
+use crate::auth::{self, Activity, Principal, Target};
+use crate::model::key::keys_file;
+use crate::model::revision::{SBOM_CHECKER, is_sbom};
+use crate::model::{
+    CheckResult, CveLink, CveRecord, Event, FileEntry, PackageListing, Release, ReleaseKey, Revision, RevisionNumber,
+    SigningKey, derive_packages,
+};
+use crate::ports::{EventFilter, PageRequest};
+use crate::tally::Tally;
+use crate::types::{CommitteeKey, CveId, Fingerprint, ProductKey, ProjectKey, Stage, Timestamp, UserId, Version};
+
+/// A release as its page shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReleaseView {
+    pub release: Release,
+    /// Its public stage, `None` for a draft or a preview.
+    pub stage: Option<Stage>,
+    /// The packages of its latest revision, `None` before the first file.
+    pub packages: Option<PackageListing>,
+    /// The tally of its current or last vote, `None` if it never had one.
+    pub tally: Option<Tally>,
+}
+
+/// An SBOM file of a revision with the results of its validation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SbomFile {
+    pub file: FileEntry,
+    pub checks: Vec<CheckResult>,
+}
+
+/// The SBOM files of a release's latest revision.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SbomListing {
+    /// The latest revision, `None` before the first file.
+    pub revision: Option<RevisionNumber>,
+    pub sboms: Vec<SbomFile>,
+}
+
+/// Whether `principal` may read `release`: its state, revisions, files and checks. This is the
+/// one place that decides it; listings filter through it too, and a release one may not read is
+/// not found. Today everyone may, drafts and previews included.
+fn may_read_release(principal: &Principal, release: &Release, now: Timestamp) -> bool {
+    let _ = (principal, release, now);
+    true
+}
+
+impl Services {
+    /// The release, if `principal` may read it; a release they may not read is not found.
+    async fn readable_release(
+        &self,
+        principal: &Principal,
+        key: &ReleaseKey,
+        now: Timestamp,
+    ) -> ServiceResult<Release> {
+        let release = self.release(key).await?;
+        if may_read_release(principal, &release, now) {
+            Ok(release)
+        } else {
+            Err(ServiceError::NotFound(format!("release {key}")))
+        }
+    }
+
+    /// Releases of a project (and product; `None` is the main product) in a public stage
+    /// (`None`: drafts and previews), newest version first, after the cursor, as far as
+    /// `principal` may read them.
+    pub async fn list_releases(
+        &self,
+        principal: &Principal,
+        project: &ProjectKey,
+        product: Option<ProductKey>,
+        stage: Option<Stage>,
+        page: PageRequest<Version>,
+        now: Timestamp,
+    ) -> ServiceResult<Vec<Release>> {
+        let listed = self.ports.releases.list(project, product, stage, page).await?;
+        let mut readable = Vec::with_capacity(listed.len());
+        for release in listed {
+            if may_read_release(principal, &release, now) {
+                readable.push(release);
+            }
+        }
+        Ok(readable)
+    }
+
+    /// One release with its stage, the packages of its latest revision and its tally.
+    pub async fn release_view(
+        &self,
+        principal: &Principal,
+        key: &ReleaseKey,
+        now: Timestamp,
+    ) -> ServiceResult<ReleaseView> {
+        let release = self.readable_release(principal, key, now).await?;
+        let revision = match release.latest_revision {
+            Some(number) => self.ports.revisions.get(key, number).await?,
+            None => None,
+        };
+        let packages = revision.as_ref().map(|r| derive_packages(r.files.iter().map(|f| &f.path)));
+        let tally = match &release.vote {
+            Some(_) => Some(self.tally(key, now).await?),
+            None => None,
+        };
+        Ok(ReleaseView { stage: release.stage(), release, packages, tally })
+    }
+
+    /// Revisions of a release, oldest first, after the cursor.
+    pub async fn list_revisions(
+        &self,
+        principal: &Principal,
+        key: &ReleaseKey,
+        page: PageRequest<RevisionNumber>,
+        now: Timestamp,
+    ) -> ServiceResult<Vec<Revision>> {
+        self.readable_release(principal, key, now).await?;
+        Ok(self.ports.revisions.list(key, page).await?)
+    }
+
+    /// One revision of a release, with its manifest.
+    pub async fn revision(
+        &self,
+        principal: &Principal,
+        key: &ReleaseKey,
+        number: RevisionNumber,
+        now: Timestamp,
+    ) -> ServiceResult<Revision> {
+        self.readable_release(principal, key, now).await?;
+        self.ports
+            .revisions
+            .get(key, number)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("revision {number} of {key}")))
+    }
+
+    /// Every check result of a revision (none for a revision not checked, or unknown).
+    pub async fn revision_checks(
+        &self,
+        principal: &Principal,
+        key: &ReleaseKey,
+        number: RevisionNumber,
+        now: Timestamp,
+    ) -> ServiceResult<Vec<CheckResult>> {
+        self.readable_release(principal, key, now).await?;
+        Ok(self.ports.revisions.checks(key, number).await?)
+    }
+
+    /// The SBOM files of the release's latest revision (see
+    /// [`is_sbom`](crate::model::revision::is_sbom)), each with the results of its validation.
+    pub async fn release_sboms(
+        &self,
+        principal: &Principal,
+        key: &ReleaseKey,
+        now: Timestamp,
+    ) -> ServiceResult<SbomListing> {
+        let release = self.readable_release(principal, key, now).await?;
+        let Some(number) = release.latest_revision else {
+            return Ok(SbomListing::default());
+        };
+        let revision = self
+            .ports
+            .revisions
+            .get(key, number)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("revision {number} of {key}")))?;
+        let checks = self.ports.revisions.checks(key, number).await?;
+        let sboms = revision
+            .files
+            .into_iter()
+            .filter(|f| is_sbom(&f.path))
+            .map(|file| {
+                let checks = checks
+                    .iter()
+                    .filter(|c| c.checker == SBOM_CHECKER && c.path.as_ref() == Some(&file.path))
+                    .cloned()
+                    .collect();
+                SbomFile { file, checks }
+            })
+            .collect();
+        Ok(SbomListing { revision: Some(number), sboms })
+    }
+
+    /// Events matching the filter, newest first, before the cursor. The history of a project (or
+    /// of one of its releases) needs `view release events` on the project; the foundation-wide
+    /// history (no project named) needs `view all events`.
+    pub async fn list_events(
+        &self,
+        principal: &Principal,
+        filter: &EventFilter,
+        page: PageRequest<u64>,
+        now: Timestamp,
+    ) -> ServiceResult<Vec<Event>> {
+        match filter.release.as_ref().map(|r| &r.project).or(filter.project.as_ref()) {
+            Some(project) => {
+                self.authorized_project(principal, Activity::ViewReleaseEvents, project, now).await?;
+            }
+            None => auth::authorize(principal, Activity::ViewAllEvents, &Target::Foundation, now)?,
+        }
+        Ok(self.ports.events.list(filter, page).await?)
+    }
+
+    /// One CVE record with its links.
+    pub async fn cve(&self, id: &CveId) -> ServiceResult<CveRecord> {
+        self.ports.cves.get(id).await?.ok_or_else(|| ServiceError::NotFound(format!("CVE {id}")))
+    }
+
+    /// CVE records ordered by id, after the cursor.
+    pub async fn list_cves(&self, page: PageRequest<CveId>) -> ServiceResult<Vec<CveRecord>> {
+        Ok(self.ports.cves.list(page).await?)
+    }
+
+    /// The CVE records that affect the release, or that it resolves, by id.
+    pub async fn release_cves(&self, key: &ReleaseKey, link: CveLink) -> ServiceResult<Vec<CveRecord>> {
+        self.release(key).await?;
+        let ids = self.ports.cves.for_release(key, link).await?;
+        let mut records = Vec::with_capacity(ids.len());
+        for id in &ids {
+            if let Some(record) = self.ports.cves.get(id).await? {
+                records.push(record);
+            }
+        }
+        Ok(records)
+    }
+
+    /// One signing key.
+    pub async fn signing_key(&self, fingerprint: &Fingerprint) -> ServiceResult<SigningKey> {
+        self.ports.keys.get(fingerprint).await?.ok_or_else(|| ServiceError::NotFound(format!("key {fingerprint}")))
+    }
+
+    /// The releases a known key signed.
+    pub async fn key_releases(&self, fingerprint: &Fingerprint) -> ServiceResult<Vec<ReleaseKey>> {
+        self.signing_key(fingerprint).await?;
+        Ok(self.ports.keys.releases_signed(fingerprint).await?)
+    }
+
+    /// The keys of a committee, by fingerprint.
+    pub async fn committee_keys(&self, committee: &CommitteeKey) -> ServiceResult<Vec<SigningKey>> {
+        self.committee(committee).await?;
+        Ok(self.ports.keys.by_committee(committee).await?)
+    }
+
+    /// The keys a person owns.
+    pub async fn person_keys(&self, owner: &UserId) -> ServiceResult<Vec<SigningKey>> {
+        Ok(self.ports.keys.by_owner(owner).await?)
+    }
+
+    /// The committee's KEYS file, generated from its keys (see [`keys_file`]).
+    pub async fn committee_keys_file(&self, committee: &CommitteeKey) -> ServiceResult<String> {
+        let loaded = self.committee(committee).await?;
+        let keys = self.ports.keys.by_committee(committee).await?;
+        Ok(keys_file(&loaded, &keys))
+    }
+}
+
+#[cfg(test)]
+mod tests;
