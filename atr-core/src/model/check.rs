@@ -93,7 +93,7 @@ pub struct CheckCounts {
 
 impl CheckCounts {
     /// Counts the results by status.
-    pub fn of(results: &[CheckResult]) -> Self {
+    pub fn of<'a>(results: impl IntoIterator<Item = &'a CheckResult>) -> Self {
         let mut counts = CheckCounts::default();
         for result in results {
             let slot = match result.status {
@@ -137,16 +137,14 @@ pub struct CheckSummary {
 impl CheckSummary {
     /// Counts `results`, leaving out those an ignore silences.
     pub fn of(results: &[CheckResult], ignores: &[CheckIgnore], pending: u32, completed: bool) -> Self {
-        let mut summary = CheckSummary { pending, completed, ..Default::default() };
-        for r in results.iter().filter(|r| !ignores.iter().any(|i| i.matches(r))) {
-            match r.status {
-                CheckStatus::Blocker => summary.blockers += 1,
-                CheckStatus::Warning => summary.warnings += 1,
-                CheckStatus::Exception => summary.exceptions += 1,
-                CheckStatus::Note | CheckStatus::Success => {}
-            }
+        let counts = CheckCounts::of(results.iter().filter(|r| !ignores.iter().any(|i| i.matches(r))));
+        CheckSummary {
+            pending,
+            completed,
+            blockers: counts.blockers,
+            warnings: counts.warnings,
+            exceptions: counts.exceptions,
         }
-        summary
     }
 }
 

@@ -88,17 +88,7 @@ pub fn inputs_hash(kind: &str, args: &Value) -> String {
 }
 
 fn status_of(text: &str) -> StoreResult<TaskStatus> {
-    from_json(&format!("\"{text}\""))
-}
-
-fn status_name(status: TaskStatus) -> &'static str {
-    match status {
-        TaskStatus::Queued => "queued",
-        TaskStatus::Active => "active",
-        TaskStatus::Completed => "completed",
-        TaskStatus::Failed => "failed",
-        TaskStatus::Cancelled => "cancelled",
-    }
+    TaskStatus::parse(text).ok_or_else(|| StoreError::Backend(format!("unknown task status {text}")))
 }
 
 fn small(n: i64) -> StoreResult<u32> {
@@ -386,7 +376,7 @@ impl SqlStore {
             Ok(None) => match self.task(id).await? {
                 None => Err(StoreError::NotFound(format!("task {id}"))),
                 Some(t) => {
-                    Err(StoreError::Refused(format!("task {id} is {}, not failed or cancelled", status_name(t.status))))
+                    Err(StoreError::Refused(format!("task {id} is {}, not failed or cancelled", t.status.as_str())))
                 }
             },
             Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
@@ -418,7 +408,7 @@ impl SqlStore {
     pub async fn tasks_with_status(&self, status: TaskStatus, limit: u32) -> StoreResult<Vec<QueuedTask>> {
         let sql = format!("SELECT {COLUMNS} FROM tasks WHERE status = $1 ORDER BY id LIMIT $2");
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(status_name(status))
+            .bind(status.as_str())
             .bind(i64::from(limit.clamp(1, 1000)))
             .fetch_all(&self.pool)
             .await
@@ -435,7 +425,7 @@ impl SqlStore {
     ) -> StoreResult<Vec<QueuedTask>> {
         let sql = format!("SELECT {COLUMNS} FROM tasks WHERE status = $1 AND id > $2 ORDER BY id LIMIT $3");
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(status_name(status))
+            .bind(status.as_str())
             .bind(after)
             .bind(i64::from(limit.clamp(1, 1000)))
             .fetch_all(&self.pool)

@@ -150,14 +150,14 @@ fn lock_col(release: &Release) -> StoreResult<i64> {
 }
 
 /// Writes the release if its stored lock version is still `release.lock_version`, bumping it.
-/// The latest revision is kept from the row (only recording a revision moves it).
+/// The latest revision is kept from the row: only recording a revision moves it, and that bumps
+/// the lock version too, so the version alone tells a stale writer apart.
 pub(crate) async fn update_release(conn: &mut AnyConnection, release: &Release) -> StoreResult<()> {
     let key = &release.key;
     let expected = lock_col(release)?;
     let done = sqlx::query(
         "UPDATE releases SET stage = $4, phase = $5, revoked = $6, data = $7, lock_version = lock_version + 1 \
-         WHERE project = $1 AND product = $2 AND version = $3 AND lock_version = $8 \
-         AND COALESCE(latest_revision, 0) = $9",
+         WHERE project = $1 AND product = $2 AND version = $3 AND lock_version = $8",
     )
     .bind(key.project.as_str())
     .bind(product_col(key))
@@ -167,7 +167,6 @@ pub(crate) async fn update_release(conn: &mut AnyConnection, release: &Release) 
     .bind(i64::from(release.is_revoked()))
     .bind(to_json(release)?)
     .bind(expected)
-    .bind(revision_col(release.latest_revision))
     .execute(&mut *conn)
     .await
     .map_err(backend)?;

@@ -32,12 +32,7 @@ fn row_id(id: u64) -> StoreResult<i64> {
     i64::try_from(id).map_err(|_| StoreError::NotFound(format!("task {id}")))
 }
 
-/// The current time in milliseconds, as the queue counts it.
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
+use super::records::now_ms;
 
 #[async_trait]
 impl TaskQueue for SqlStore {

@@ -131,7 +131,15 @@ async fn a_killed_writer_never_leaves_a_revision_without_its_event_or_task() {
             reported += tokio::task::spawn_blocking(move || run_child_for(&child_dir, &url, after)).await.unwrap();
         }
         let (storage, _) = Storage::open(&config(dir.path(), &db.url)).await.unwrap();
-        let revisions = RevisionRepository::list(&storage.sql, &key(), PageRequest::first(500)).await.unwrap();
+        // Every revision, page by page (a listing returns at most 500).
+        let mut revisions = Vec::new();
+        let mut page = PageRequest::first(500);
+        loop {
+            let batch = RevisionRepository::list(&storage.sql, &key(), page.clone()).await.unwrap();
+            let Some(last) = batch.last() else { break };
+            page.after = Some(last.number);
+            revisions.extend(batch);
+        }
         assert!(revisions.len() >= reported, "every acknowledged commit is stored: {} < {reported}", revisions.len());
         assert!(revisions.len() >= 5, "the child wrote too little to show anything: {}", revisions.len());
         let mut with_event = BTreeSet::new();
