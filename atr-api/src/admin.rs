@@ -174,3 +174,30 @@ pub enum AuditReport {
         broken_at: Option<u64>,
     },
 }
+
+impl From<&atr_core::services::ImportReport> for CommitteeImportReport {
+    fn from(report: &atr_core::services::ImportReport) -> Self {
+        Self {
+            imported: report.imported() as u64,
+            created: crate::texts(&report.created),
+            updated: crate::texts(&report.updated),
+        }
+    }
+}
+
+impl From<&atr_core::services::RoleChanged> for RoleChanged {
+    fn from(done: &atr_core::services::RoleChanged) -> Self {
+        Self { committee: (&done.committee).into(), changed: done.changed }
+    }
+}
+
+impl From<atr_core::ports::AuditVerdict> for AuditReport {
+    fn from(verdict: atr_core::ports::AuditVerdict) -> Self {
+        match verdict {
+            atr_core::ports::AuditVerdict::Intact { events, head } => Self::Intact { intact: true, events, head },
+            atr_core::ports::AuditVerdict::Broken { error, broken_at } => {
+                Self::Broken { intact: false, error, broken_at }
+            }
+        }
+    }
+}

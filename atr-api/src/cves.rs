@@ -135,3 +135,40 @@ pub struct ReleaseCvesQuery {
     /// The sub-product; absent for the main product.
     pub product: Option<String>,
 }
+
+impl From<Severity> for model::Severity {
+    fn from(severity: Severity) -> Self {
+        match severity {
+            Severity::Low => Self::Low,
+            Severity::Moderate => Self::Moderate,
+            Severity::Important => Self::Important,
+            Severity::Critical => Self::Critical,
+        }
+    }
+}
+
+impl From<CveLink> for model::CveLink {
+    fn from(link: CveLink) -> Self {
+        match link {
+            CveLink::Affects => Self::Affects,
+            CveLink::Resolves => Self::Resolves,
+        }
+    }
+}
+
+impl CveFields {
+    /// The record these fields make, with no links yet; the core checks them against its limits.
+    pub fn into_record(self, id: atr_core::types::CveId) -> model::CveRecord {
+        model::CveRecord {
+            id,
+            title: self.title,
+            description: self.description,
+            severity: self.severity.map(model::Severity::from),
+            cvss: self.cvss.map(|c| model::Cvss { score_tenths: c.score_tenths, vector: c.vector }),
+            references: self.references,
+            published_at: self.published_at.map(atr_core::types::Timestamp::from_unix),
+            affects: std::collections::BTreeSet::new(),
+            resolved_by: std::collections::BTreeSet::new(),
+        }
+    }
+}

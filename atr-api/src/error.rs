@@ -21,3 +21,17 @@ pub struct ErrorDetail {
     #[schema(required = true)]
     pub details: serde_json::Value,
 }
+
+/// A request field whose value the core refuses: which field, and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {reason}")]
+pub struct FieldError {
+    pub field: &'static str,
+    pub reason: String,
+}
+
+impl FieldError {
+    pub fn new(field: &'static str, reason: impl std::fmt::Display) -> Self {
+        Self { field, reason: reason.to_string() }
+    }
+}

@@ -87,3 +87,34 @@ pub struct KeyImportReport {
     pub updated: Vec<ImportedKey>,
     pub rejected: Vec<RejectedKey>,
 }
+
+impl From<&atr_core::services::ImportedKey> for ImportedKey {
+    fn from(key: &atr_core::services::ImportedKey) -> Self {
+        Self {
+            fingerprint: text(&key.fingerprint),
+            owner: key.owner.as_ref().map(text),
+            user_ids: key.user_ids.clone(),
+            note: key.note.clone(),
+        }
+    }
+}
+
+impl From<&atr_core::services::RejectedKey> for RejectedKey {
+    fn from(key: &atr_core::services::RejectedKey) -> Self {
+        Self {
+            fingerprint: key.fingerprint.as_ref().map(text),
+            user_ids: key.user_ids.clone(),
+            reason: key.reason.clone(),
+        }
+    }
+}
+
+impl From<&atr_core::services::KeyImport> for KeyImportReport {
+    fn from(report: &atr_core::services::KeyImport) -> Self {
+        Self {
+            added: report.added.iter().map(ImportedKey::from).collect(),
+            updated: report.updated.iter().map(ImportedKey::from).collect(),
+            rejected: report.rejected.iter().map(RejectedKey::from).collect(),
+        }
+    }
+}

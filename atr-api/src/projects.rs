@@ -261,3 +261,101 @@ pub struct ProductUpdate {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub policy: Option<PolicyOverrides>,
 }
+
+impl From<&atr_core::services::ProjectView> for ProjectDetails {
+    fn from(view: &atr_core::services::ProjectView) -> Self {
+        Self { project: (&view.project).into(), effective_vote_policy: (&view.effective_vote_policy).into() }
+    }
+}
+
+impl From<VoteMode> for policy::VoteMode {
+    fn from(mode: VoteMode) -> Self {
+        match mode {
+            VoteMode::Email => Self::Email,
+            VoteMode::Ballot => Self::Ballot,
+            VoteMode::Manual => Self::Manual,
+        }
+    }
+}
+
+impl From<PassRule> for policy::PassRule {
+    fn from(rule: PassRule) -> Self {
+        Self { min_binding_plus_one: rule.min_binding_plus_one, majority_of_binding: rule.majority_of_binding }
+    }
+}
+
+/// A request's settings, as the core reads them (the core checks their values).
+impl From<PolicyOverrides> for policy::PolicyOverrides {
+    fn from(p: PolicyOverrides) -> Self {
+        Self {
+            min_hours: p.min_hours,
+            mode: p.mode.map(policy::VoteMode::from),
+            strict_checking: p.strict_checking,
+            pass_rule: p.pass_rule.map(policy::PassRule::from),
+            vote_recipients: p.vote_recipients,
+            announce_recipients: p.announce_recipients,
+            vote_subject_template: p.vote_subject_template,
+            vote_body_template: p.vote_body_template,
+            result_subject_template: p.result_subject_template,
+            result_body_template: p.result_body_template,
+            announce_subject_template: p.announce_subject_template,
+            announce_body_template: p.announce_body_template,
+            checklist: p.checklist,
+            binary_globs: p.binary_globs,
+            source_globs: p.source_globs,
+            auto_resolve: p.auto_resolve,
+            pause_before_announce: p.pause_before_announce,
+        }
+    }
+}
+
+impl From<Metadata> for model::Metadata {
+    fn from(m: Metadata) -> Self {
+        Self {
+            display_name: m.display_name,
+            description: m.description,
+            homepage: m.homepage,
+            repository: m.repository,
+            issue_tracker: m.issue_tracker,
+        }
+    }
+}
+
+impl TryFrom<Project> for model::Project {
+    type Error = crate::FieldError;
+
+    /// A project as a request describes it; its keys are checked here, its settings by the core.
+    fn try_from(p: Project) -> Result<Self, crate::FieldError> {
+        use atr_core::types::{CommitteeKey, ProductKey, ProjectKey};
+        let products = p
+            .products
+            .into_iter()
+            .map(|product| {
+                Ok(model::Product {
+                    key: ProductKey::parse(&product.key).map_err(|e| crate::FieldError::new("products.key", e))?,
+                    metadata: product.metadata.into(),
+                    policy: product.policy.into(),
+                })
+            })
+            .collect::<Result<_, crate::FieldError>>()?;
+        Ok(Self {
+            key: ProjectKey::parse(&p.key).map_err(|e| crate::FieldError::new("key", e))?,
+            committee: CommitteeKey::parse(&p.committee).map_err(|e| crate::FieldError::new("committee", e))?,
+            metadata: p.metadata.into(),
+            policy: p.policy.into(),
+            products,
+        })
+    }
+}
+
+impl From<MetadataUpdate> for model::Metadata {
+    fn from(m: MetadataUpdate) -> Self {
+        Self {
+            display_name: m.display_name,
+            description: m.description,
+            homepage: m.homepage,
+            repository: m.repository,
+            issue_tracker: m.issue_tracker,
+        }
+    }
+}

@@ -495,3 +495,40 @@ pub struct ReleasesQuery {
     /// Most releases answered (100 when absent).
     pub limit: Option<u32>,
 }
+
+impl From<&atr_core::services::ReleaseView> for ReleaseDetails {
+    fn from(view: &atr_core::services::ReleaseView) -> Self {
+        Self {
+            release: (&view.release).into(),
+            stage: view.stage.map(Stage::from),
+            packages: view.packages.as_ref().map(PackageListing::from),
+            tally: view.tally.as_ref().map(Tally::from),
+        }
+    }
+}
+
+impl From<&atr_core::services::SbomListing> for SbomListing {
+    fn from(listing: &atr_core::services::SbomListing) -> Self {
+        Self {
+            revision: listing.revision.map(model::RevisionNumber::get),
+            sboms: listing
+                .sboms
+                .iter()
+                .map(|sbom| SbomFile {
+                    file: (&sbom.file).into(),
+                    checks: sbom.checks.iter().map(CheckResult::from).collect(),
+                })
+                .collect(),
+        }
+    }
+}
+
+impl From<Stage> for types::Stage {
+    fn from(stage: Stage) -> Self {
+        match stage {
+            Stage::Candidate => Self::Candidate,
+            Stage::Current => Self::Current,
+            Stage::Revoked => Self::Revoked,
+        }
+    }
+}

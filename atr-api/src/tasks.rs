@@ -122,3 +122,40 @@ impl Task {
         serde_json::from_value(self.args.clone()).ok()
     }
 }
+
+impl From<TaskStatus> for model::TaskStatus {
+    fn from(status: TaskStatus) -> Self {
+        match status {
+            TaskStatus::Queued => Self::Queued,
+            TaskStatus::Active => Self::Active,
+            TaskStatus::Completed => Self::Completed,
+            TaskStatus::Failed => Self::Failed,
+            TaskStatus::Cancelled => Self::Cancelled,
+        }
+    }
+}
+
+impl StatusCounts {
+    fn add(&mut self, status: model::TaskStatus, count: u64) {
+        let slot = match status {
+            model::TaskStatus::Queued => &mut self.queued,
+            model::TaskStatus::Active => &mut self.active,
+            model::TaskStatus::Completed => &mut self.completed,
+            model::TaskStatus::Failed => &mut self.failed,
+            model::TaskStatus::Cancelled => &mut self.cancelled,
+        };
+        *slot += count;
+    }
+}
+
+impl FromIterator<atr_core::ports::TaskCount> for QueueStatus {
+    /// The queue's counts by kind and status, summed into the totals.
+    fn from_iter<I: IntoIterator<Item = atr_core::ports::TaskCount>>(counts: I) -> Self {
+        let mut status = Self::default();
+        for count in counts {
+            status.kinds.entry(count.kind).or_default().add(count.status, count.count);
+            status.total.add(count.status, count.count);
+        }
+        status
+    }
+}

@@ -305,3 +305,25 @@ pub struct CastBallot {
 pub struct ResolveVote {
     pub outcome: VoteOutcome,
 }
+
+impl From<VoteValue> for model::VoteValue {
+    fn from(value: VoteValue) -> Self {
+        match value {
+            VoteValue::PlusOne => Self::PlusOne,
+            VoteValue::PlusZero => Self::PlusZero,
+            VoteValue::Zero => Self::Zero,
+            VoteValue::MinusZero => Self::MinusZero,
+            VoteValue::MinusOne => Self::MinusOne,
+        }
+    }
+}
+
+impl From<VoteOutcome> for model::VoteOutcome {
+    fn from(outcome: VoteOutcome) -> Self {
+        match outcome {
+            VoteOutcome::Passed => Self::Passed,
+            VoteOutcome::Failed => Self::Failed,
+            VoteOutcome::Cancelled => Self::Cancelled,
+        }
+    }
+}

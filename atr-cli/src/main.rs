@@ -328,7 +328,8 @@ async fn committees(cli: &Cli, action: &Committees) -> Result<(), String> {
             let report = atr_core::services::import_committees(&store, &store, document.into_committees())
                 .await
                 .map_err(|e| e.to_string())?;
-            println!("{}", atr_http::auth::import_report(&report));
+            let report = serde_json::to_string(&atr_http::auth::import_report(&report)).map_err(|e| e.to_string())?;
+            println!("{report}");
         }
         Committees::List => {
             let mut after = None;

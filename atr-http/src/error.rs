@@ -130,7 +130,7 @@ impl From<KeyRefusal> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = json!({ "error": { "code": self.code, "message": self.message, "details": self.details } });
-        (self.status, Json(body)).into_response()
+        let error = atr_api::ErrorDetail { code: self.code.to_owned(), message: self.message, details: self.details };
+        (self.status, Json(atr_api::ErrorBody { error })).into_response()
     }
 }

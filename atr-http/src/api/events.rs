@@ -1,34 +1,21 @@
 //! The audit log, with the visibility rules of the role table: a release's or project's history
 //! for everyone, the foundation-wide history for ASF members and admins.
 
-use atr_core::model::Event;
+use atr_api as api;
 use atr_core::ports::{EventFilter, PageRequest};
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use serde::Deserialize;
 
 use super::{now, project_key, query_error, release_key};
 use crate::auth::Caller;
 use crate::{ApiError, AppState};
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct EventsQuery {
-    project: Option<String>,
-    product: Option<String>,
-    /// A version of the project (with `product` for a sub-product's release).
-    version: Option<String>,
-    /// Events with ids below this one (the last id of the previous page).
-    before: Option<u64>,
-    limit: Option<u32>,
-}
-
 pub(crate) async fn events(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    query: Result<Query<EventsQuery>, QueryRejection>,
-) -> Result<Json<Vec<Event>>, ApiError> {
+    query: Result<Query<api::EventsQuery>, QueryRejection>,
+) -> Result<Json<Vec<api::Event>>, ApiError> {
     let Query(query) = query.map_err(|e| query_error(&e))?;
     let mut filter = EventFilter::default();
     match (&query.project, &query.version) {
@@ -50,5 +37,6 @@ pub(crate) async fn events(
         (None, None) => {}
     }
     let page = PageRequest { after: query.before, limit: query.limit.unwrap_or(100) };
-    Ok(Json(state.services.list_events(&caller, &filter, page, now()).await?))
+    let events = state.services.list_events(&caller, &filter, page, now()).await?;
+    Ok(Json(events.iter().map(api::Event::from).collect()))
 }

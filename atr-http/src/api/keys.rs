@@ -6,11 +6,9 @@
 //! KEYS file) as the request body, ideally with `Content-Type: application/pgp-keys`. One key is
 //! at most 1 MiB, a KEYS file at most 16 MiB.
 
-use std::collections::BTreeSet;
-
+use atr_api as api;
 use atr_core::model::key::ReadKeys;
-use atr_core::model::{ReleaseKey, SigningKey};
-use atr_core::services::{ImportedKey, KeyImport, KeyRefusal, RejectedKey, ServiceError};
+use atr_core::services::{KeyRefusal, ServiceError};
 use atr_core::types::{CommitteeKey, Fingerprint, Timestamp, UserId};
 use atr_tasks::analyze::signature::{MAX_KEYS_FILE_BYTES, SignaturePolicy, read_keys};
 use axum::Json;
@@ -19,7 +17,6 @@ use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use serde::Serialize;
 
 use super::{SignedIn, now};
 use crate::routes::Routes;
@@ -43,99 +40,6 @@ pub(crate) fn routes() -> Routes {
         .serve(op::LinkKey, link_key)
         .serve(op::GetKeysFile, keys_file)
         .serve(op::UserKeys, user_keys)
-}
-
-/// A signing key as the API shows it. Listings leave out the armored key; the KEYS file and the
-/// single key carry it.
-#[derive(Debug, Serialize)]
-pub(crate) struct KeyView {
-    fingerprint: Fingerprint,
-    key_id: String,
-    owner: Option<UserId>,
-    algorithm: String,
-    bits: Option<u32>,
-    created_at: Timestamp,
-    expires_at: Option<Timestamp>,
-    revoked: bool,
-    user_ids: Vec<String>,
-    committees: BTreeSet<CommitteeKey>,
-    added_at: Timestamp,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    armored: Option<String>,
-}
-
-impl KeyView {
-    fn full(key: SigningKey) -> Self {
-        let armored = Some(key.armored.clone());
-        Self { armored, ..Self::summary(key) }
-    }
-
-    fn summary(key: SigningKey) -> Self {
-        Self {
-            key_id: key.fingerprint.key_id().to_hex(),
-            fingerprint: key.fingerprint,
-            owner: key.owner,
-            algorithm: key.algorithm,
-            bits: key.bits,
-            created_at: key.created_at,
-            expires_at: key.expires_at,
-            revoked: key.revoked,
-            user_ids: key.user_ids,
-            committees: key.committees,
-            added_at: key.added_at,
-            armored: None,
-        }
-    }
-}
-
-/// One key of an import that went in.
-#[derive(Debug, Serialize)]
-pub(crate) struct Imported {
-    fingerprint: Fingerprint,
-    owner: Option<UserId>,
-    user_ids: Vec<String>,
-    /// What the KEYS reader noted, such as where the key starts and whether it expired.
-    note: String,
-}
-
-/// One key (or unreadable block) of an import that did not go in on its own: an unusable key, a
-/// damaged block, or a second copy of a key (merged into the first, which is reported as added).
-#[derive(Debug, Serialize)]
-pub(crate) struct Rejected {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    fingerprint: Option<Fingerprint>,
-    user_ids: Vec<String>,
-    reason: String,
-}
-
-/// What an import did, key by key.
-#[derive(Debug, Default, Serialize)]
-pub(crate) struct ImportReport {
-    added: Vec<Imported>,
-    updated: Vec<Imported>,
-    rejected: Vec<Rejected>,
-}
-
-impl From<ImportedKey> for Imported {
-    fn from(key: ImportedKey) -> Self {
-        Self { fingerprint: key.fingerprint, owner: key.owner, user_ids: key.user_ids, note: key.note }
-    }
-}
-
-impl From<RejectedKey> for Rejected {
-    fn from(key: RejectedKey) -> Self {
-        Self { fingerprint: key.fingerprint, user_ids: key.user_ids, reason: key.reason }
-    }
-}
-
-impl From<KeyImport> for ImportReport {
-    fn from(report: KeyImport) -> Self {
-        Self {
-            added: report.added.into_iter().map(Imported::from).collect(),
-            updated: report.updated.into_iter().map(Imported::from).collect(),
-            rejected: report.rejected.into_iter().map(Rejected::from).collect(),
-        }
-    }
 }
 
 fn fingerprint(text: &str) -> ApiResult<Fingerprint> {
@@ -165,35 +69,38 @@ async fn parse_keys(bytes: Bytes, now: Timestamp) -> ApiResult<ReadKeys> {
 }
 
 /// `GET /api/keys/{fingerprint}`: one key, with its armored form.
-pub(crate) async fn key(State(state): State<AppState>, Path(fp): Path<String>) -> ApiResult<Json<KeyView>> {
+pub(crate) async fn key(State(state): State<AppState>, Path(fp): Path<String>) -> ApiResult<Json<api::SigningKey>> {
     let fp = fingerprint(&fp)?;
-    Ok(Json(KeyView::full(state.services.signing_key(&fp).await?)))
+    Ok(Json(api::SigningKey::full(&state.services.signing_key(&fp).await?)))
 }
 
 /// `GET /api/keys/{fingerprint}/releases`: the releases the key signed.
 pub(crate) async fn releases_signed(
     State(state): State<AppState>,
     Path(fp): Path<String>,
-) -> ApiResult<Json<Vec<ReleaseKey>>> {
+) -> ApiResult<Json<Vec<api::ReleaseKey>>> {
     let fp = fingerprint(&fp)?;
-    Ok(Json(state.services.key_releases(&fp).await?))
+    Ok(Json(state.services.key_releases(&fp).await?.iter().map(api::ReleaseKey::from).collect()))
 }
 
 /// `GET /api/committees/{key}/keys`: the committee's keys, by fingerprint.
 pub(crate) async fn committee_keys(
     State(state): State<AppState>,
     Path(key): Path<String>,
-) -> ApiResult<Json<Vec<KeyView>>> {
+) -> ApiResult<Json<Vec<api::SigningKey>>> {
     let key = committee_key(&key)?;
     let keys = state.services.committee_keys(&key).await?;
-    Ok(Json(keys.into_iter().map(KeyView::summary).collect()))
+    Ok(Json(keys.iter().map(api::SigningKey::summary).collect()))
 }
 
 /// `GET /api/users/{id}/keys`: the keys a person owns.
-pub(crate) async fn user_keys(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Vec<KeyView>>> {
+pub(crate) async fn user_keys(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<api::SigningKey>>> {
     let id = UserId::parse(&id).map_err(|e| ApiError::bad_request(format!("user: {e}")))?;
     let keys = state.services.person_keys(&id).await?;
-    Ok(Json(keys.into_iter().map(KeyView::summary).collect()))
+    Ok(Json(keys.iter().map(api::SigningKey::summary).collect()))
 }
 
 /// `GET /api/committees/{key}/KEYS`: the committee's KEYS file, generated from the database.
@@ -213,7 +120,7 @@ pub(crate) async fn add_key(
     SignedIn(caller): SignedIn,
     Path(key): Path<String>,
     body: Result<Bytes, BytesRejection>,
-) -> ApiResult<(StatusCode, Json<KeyView>)> {
+) -> ApiResult<(StatusCode, Json<api::SigningKey>)> {
     let committee = committee_key(&key)?;
     let body = raw_body(body, MAX_KEY_BYTES)?;
     let at = now();
@@ -225,7 +132,7 @@ pub(crate) async fn add_key(
         other => other.into(),
     })?;
     let status = if added.created { StatusCode::CREATED } else { StatusCode::OK };
-    Ok((status, Json(KeyView::full(added.key))))
+    Ok((status, Json(api::SigningKey::full(&added.key))))
 }
 
 /// `POST /api/committees/{key}/keys/import`: adds every usable key of a KEYS file (the raw body)
@@ -235,12 +142,12 @@ pub(crate) async fn import_keys(
     SignedIn(caller): SignedIn,
     Path(key): Path<String>,
     body: Result<Bytes, BytesRejection>,
-) -> ApiResult<Json<ImportReport>> {
+) -> ApiResult<Json<api::KeyImportReport>> {
     let key = committee_key(&key)?;
     let body = raw_body(body, MAX_KEYS_FILE_BYTES)?;
     let at = now();
     let read = parse_keys(body, at).await?;
-    Ok(Json(state.services.import_keys(&caller, &key, read, at).await?.into()))
+    Ok(Json((&state.services.import_keys(&caller, &key, read, at).await?).into()))
 }
 
 /// `PUT /api/committees/{key}/keys/{fingerprint}`: links a known key to another committee.
@@ -248,10 +155,10 @@ pub(crate) async fn link_key(
     State(state): State<AppState>,
     SignedIn(caller): SignedIn,
     Path((key, fp)): Path<(String, String)>,
-) -> ApiResult<Json<KeyView>> {
+) -> ApiResult<Json<api::SigningKey>> {
     let committee = committee_key(&key)?;
     let fp = fingerprint(&fp)?;
-    Ok(Json(KeyView::full(state.services.link_key(&caller, &fp, &committee, now()).await?)))
+    Ok(Json(api::SigningKey::full(&state.services.link_key(&caller, &fp, &committee, now()).await?)))
 }
 
 /// `DELETE /api/keys/{fingerprint}`: deletes a key no release used (204); 409 names the releases

@@ -11,7 +11,6 @@ mod releases;
 use atr_core::model::ReleaseKey;
 use atr_core::types::{ProductKey, ProjectKey, Timestamp, Version};
 use axum::extract::rejection::{JsonRejection, QueryRejection};
-use serde::Deserialize;
 
 use crate::routes::Routes;
 use crate::{ApiError, AppState};
@@ -90,12 +89,7 @@ pub(crate) fn now() -> Timestamp {
     Timestamp::from_unix(i64::try_from(secs).unwrap_or(i64::MAX))
 }
 
-/// `?product=` on release routes: the sub-product, absent for the main one.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct ProductQuery {
-    pub product: Option<String>,
-}
+pub(crate) use atr_api::ProductQuery;
 
 pub(crate) fn project_key(text: &str) -> Result<ProjectKey, ApiError> {
     ProjectKey::parse(text).map_err(|e| ApiError::bad_request(format!("project: {e}")))

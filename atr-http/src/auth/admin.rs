@@ -36,6 +36,7 @@
 
 use std::collections::BTreeSet;
 
+use atr_api as api;
 use atr_core::auth::{Principal, Secret};
 use atr_core::model::{Committee, CommitteeRole, RoleAction, RoleChange};
 use atr_core::ports::AuditVerdict;
@@ -105,7 +106,7 @@ pub(crate) async fn create_account(
         .await
         .map_err(admin_refusal(&principal, "creating accounts"))?;
     tracing::info!(user = %person.id, admin = person.admin, "account created");
-    Ok((StatusCode::CREATED, Json(json!({ "person": person }))).into_response())
+    Ok((StatusCode::CREATED, Json(api::AccountCreated { person: (&person).into() })).into_response())
 }
 
 /// `GET /api/admin/audit/verify`: recomputes the audit log's hash chain. Answers 200 either way:
@@ -114,22 +115,17 @@ pub(crate) async fn create_account(
 pub(crate) async fn verify_audit(
     State(state): State<AppState>,
     Caller(principal): Caller,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<api::AuditReport>, ApiError> {
     let verdict = state
         .services
         .verify_audit(&principal, now())
         .await
         .map_err(admin_refusal(&principal, "verifying the audit log"))?;
-    Ok(Json(match verdict {
-        AuditVerdict::Intact { events, head } => {
-            tracing::info!(events, "audit log verified: intact");
-            json!({ "intact": true, "events": events, "head": head })
-        }
-        AuditVerdict::Broken { error, broken_at } => {
-            tracing::warn!(%error, "audit log verified: broken");
-            json!({ "intact": false, "error": error, "broken_at": broken_at })
-        }
-    }))
+    match &verdict {
+        AuditVerdict::Intact { events, .. } => tracing::info!(events, "audit log verified: intact"),
+        AuditVerdict::Broken { error, .. } => tracing::warn!(%error, "audit log verified: broken"),
+    }
+    Ok(Json(verdict.into()))
 }
 
 /// Makes sure `user` has a local account and is an admin, for the first start of a service.
@@ -174,7 +170,7 @@ pub(crate) async fn put_committee(
     Caller(principal): Caller,
     Path(key): Path<String>,
     Body(request): Body<CommitteePeople>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<api::CommitteeAnswer>, ApiError> {
     let key = committee_key(&key)?;
     let update = CommitteeUpdate {
         name: request.name,
@@ -190,7 +186,7 @@ pub(crate) async fn put_committee(
         .await
         .map_err(admin_refusal(&principal, "setting a committee's people"))?;
     tracing::info!(committee = %key, "committee people set");
-    Ok(Json(json!({ "committee": committee })))
+    Ok(Json(api::CommitteeAnswer { committee: (&committee).into() }))
 }
 
 /// `POST /api/admin/committees/{key}/people`: one person's role, added or removed.
@@ -208,7 +204,7 @@ pub(crate) async fn change_role(
     Caller(principal): Caller,
     Path(key): Path<String>,
     Body(request): Body<PersonRole>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<api::RoleChanged>, ApiError> {
     let key = committee_key(&key)?;
     let change = RoleChange { user: request.user, role: request.role, action: request.action };
     let done = state
@@ -219,7 +215,7 @@ pub(crate) async fn change_role(
     if done.changed {
         tracing::info!(committee = %key, user = %change.user, role = change.role.as_str(), ?change.action, "committee role changed");
     }
-    Ok(Json(json!({ "committee": done.committee, "changed": done.changed })))
+    Ok(Json((&done).into()))
 }
 
 /// One committee of the import document (see the module documentation).
@@ -264,8 +260,8 @@ impl CommitteeImport {
 }
 
 /// The answer to an import: `{imported, created, updated}`.
-pub fn import_report(report: &atr_core::services::ImportReport) -> serde_json::Value {
-    json!({ "imported": report.imported(), "created": report.created, "updated": report.updated })
+pub fn import_report(report: &atr_core::services::ImportReport) -> api::CommitteeImportReport {
+    report.into()
 }
 
 /// Creates or replaces every committee of the document, after validating all of them.
@@ -273,13 +269,13 @@ pub(crate) async fn import_committees(
     State(state): State<AppState>,
     Caller(principal): Caller,
     Body(document): Body<CommitteeImport>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<api::CommitteeImportReport>, ApiError> {
     let report = state
         .services
         .import_committees(&principal, document.into_committees(), now())
         .await
         .map_err(admin_refusal(&principal, "importing committees"))?;
     let report = import_report(&report);
-    tracing::info!(%report, "committees imported");
+    tracing::info!(imported = report.imported, "committees imported");
     Ok(Json(report))
 }

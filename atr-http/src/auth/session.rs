@@ -1,69 +1,22 @@
 //! Signing in and out with a local account, and who am I.
 
-use atr_core::auth::{MachineToken, Principal, Secret};
-use atr_core::model::Person;
+use atr_api as api;
+use atr_core::auth::{Principal, Secret};
 use atr_core::services::ServiceError;
-use atr_core::types::{ProjectKey, Timestamp, UserId};
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::{Deserialize, Serialize};
 
 use super::body::Body;
 use super::{Caller, now, secrets};
 use crate::{ApiError, AppState};
 
-/// `POST /api/session`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct SignIn {
-    user: String,
-    password: String,
-}
-
-/// The answer to a sign-in.
-#[derive(Debug, Serialize)]
-struct SignedIn {
-    person: Person,
-    expires_at: Timestamp,
-}
-
-/// What a token grants, without its secret.
-#[derive(Debug, Serialize)]
-pub(crate) struct GrantView {
-    pub(crate) id: String,
-    pub(crate) owner: UserId,
-    pub(crate) projects: Vec<ProjectKey>,
-    pub(crate) activities: Vec<&'static str>,
-    pub(crate) created_at: Timestamp,
-    pub(crate) expires_at: Timestamp,
-}
-
-impl From<&MachineToken> for GrantView {
-    fn from(grant: &MachineToken) -> Self {
-        Self {
-            id: grant.id().to_owned(),
-            owner: grant.owner().clone(),
-            projects: grant.projects().iter().cloned().collect(),
-            activities: grant.activities().iter().map(|a| a.as_str()).collect(),
-            created_at: grant.created_at(),
-            expires_at: grant.expires_at(),
-        }
-    }
-}
-
-/// `GET /api/me`.
-#[derive(Debug, Serialize)]
-struct Me {
-    person: Person,
-    /// `session` or `token`.
-    signed_in_with: &'static str,
-    token: Option<GrantView>,
-}
-
 /// Signs in with a local account: sets the session cookie and answers the person.
-pub(crate) async fn sign_in(State(state): State<AppState>, Body(request): Body<SignIn>) -> Result<Response, ApiError> {
+pub(crate) async fn sign_in(
+    State(state): State<AppState>,
+    Body(request): Body<api::SignIn>,
+) -> Result<Response, ApiError> {
     let ttl = state.config.session_ttl.as_secs();
     let signed = match state.services.sign_in(&request.user, &Secret::new(request.password), ttl, now()).await {
         Ok(signed) => signed,
@@ -75,7 +28,7 @@ pub(crate) async fn sign_in(State(state): State<AppState>, Body(request): Body<S
     };
     tracing::info!(user = %signed.person.id, "signed in");
     let cookie = secrets::set_session_cookie(signed.secret.expose(), ttl, state.config.secure_cookies);
-    let body = SignedIn { person: signed.person, expires_at: signed.expires_at };
+    let body = api::Session { person: (&signed.person).into(), expires_at: signed.expires_at.unix() };
     Ok(([(header::SET_COOKIE, cookie)], Json(body)).into_response())
 }
 
@@ -89,15 +42,19 @@ pub(crate) async fn sign_out(State(state): State<AppState>, headers: HeaderMap) 
 }
 
 /// The signed-in person, and the token's grant when a token is used.
-pub(crate) async fn me(Caller(principal): Caller) -> Result<Json<serde_json::Value>, ApiError> {
+pub(crate) async fn me(Caller(principal): Caller) -> Result<Json<api::Me>, ApiError> {
     let me = match principal {
         Principal::Anonymous => return Err(not_signed_in()),
-        Principal::Person(person) => Me { person, signed_in_with: "session", token: None },
-        Principal::Token { owner, token } => {
-            Me { person: owner, signed_in_with: "token", token: Some(GrantView::from(&token)) }
+        Principal::Person(person) => {
+            api::Me { person: (&person).into(), signed_in_with: api::SignedInWith::Session, token: None }
         }
+        Principal::Token { owner, token } => api::Me {
+            person: (&owner).into(),
+            signed_in_with: api::SignedInWith::Token,
+            token: Some(api::Grant::from(&token)),
+        },
     };
-    Ok(Json(serde_json::to_value(me).map_err(|e| ApiError::internal(&e))?))
+    Ok(Json(me))
 }
 
 /// The refusal of a request that needs a signed-in caller.

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeSet;
 
+use atr_api as api;
 use atr_core::auth::{Activity, Principal, StoredToken};
 use atr_core::services::NewToken as TokenRequest;
 use atr_core::types::{ProjectKey, Timestamp};
@@ -10,11 +11,10 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::{Deserialize, Serialize};
-use serde_json::json;
+use serde::Deserialize;
 
 use super::body::Body;
-use super::session::{GrantView, not_signed_in};
+use super::session::not_signed_in;
 use super::{Caller, now, secrets};
 use crate::{ApiError, AppState};
 
@@ -30,36 +30,9 @@ pub(crate) struct NewToken {
     expires_in_days: u32,
 }
 
-/// A token's metadata, never its secret.
-#[derive(Debug, Serialize)]
-struct TokenView {
-    #[serde(flatten)]
-    grant: GrantView,
-    name: String,
-    /// `active`, `revoked` or `expired`.
-    status: &'static str,
-    revoked_at: Option<Timestamp>,
-    last_used_at: Option<Timestamp>,
-}
-
-impl TokenView {
-    fn of(stored: &StoredToken, now: Timestamp) -> Self {
-        Self {
-            grant: GrantView::from(&stored.grant),
-            name: stored.name.clone(),
-            status: stored.status(now).as_str(),
-            revoked_at: stored.revoked_at,
-            last_used_at: stored.last_used_at,
-        }
-    }
-}
-
-/// The answer to a creation: the bearer string, shown this once, and the metadata.
-#[derive(Debug, Serialize)]
-struct CreatedToken {
-    token: String,
-    #[serde(flatten)]
-    view: TokenView,
+/// A token's metadata as the API shows it.
+fn view(stored: &StoredToken, now: Timestamp) -> api::Token {
+    api::Token::new(&stored.grant, &stored.name, stored.status(now).into(), stored.revoked_at, stored.last_used_at)
 }
 
 /// Refuses anonymous callers with the sign-in hint.
@@ -83,8 +56,7 @@ pub(crate) async fn create(
     let at = now();
     let (stored, secret) = state.services.create_token(&principal, request, at).await?;
     tracing::info!(owner = %stored.grant.owner(), token = stored.grant.id(), "token created");
-    let body =
-        CreatedToken { token: secrets::bearer(stored.grant.id(), secret.expose()), view: TokenView::of(&stored, at) };
+    let body = api::CreatedToken::new(secrets::bearer(stored.grant.id(), secret.expose()), view(&stored, at));
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
@@ -93,12 +65,11 @@ pub(crate) async fn create(
 pub(crate) async fn list(
     State(state): State<AppState>,
     Caller(principal): Caller,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<api::TokenList>, ApiError> {
     signed_in(&principal)?;
     let at = now();
-    let tokens: Vec<TokenView> =
-        state.services.tokens(&principal).await?.iter().map(|t| TokenView::of(t, at)).collect();
-    Ok(Json(json!({ "tokens": tokens })))
+    let tokens = state.services.tokens(&principal).await?.iter().map(|t| view(t, at)).collect();
+    Ok(Json(api::TokenList { tokens }))
 }
 
 /// Revokes one of the caller's tokens; a token may revoke itself.

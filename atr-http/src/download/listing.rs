@@ -2,55 +2,17 @@
 
 use std::collections::BTreeMap;
 
+use atr_api::{EntryKind, FolderListing, ListedRelease, ListingEntry};
 use atr_core::model::FileEntry;
 use atr_core::services::ServedFolder;
-use atr_core::types::{ProductKey, Stage};
 use axum::body::Body;
 use axum::http::header::{CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, ETAG};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
-use serde::Serialize;
 
 use super::serve::respond;
 use super::{cache_control, range};
 use crate::ApiError;
-
-/// The JSON answer for a folder.
-#[derive(Debug, Serialize)]
-struct Listing<'a> {
-    release: ReleaseView<'a>,
-    /// The revision served, as five digits (`00003`).
-    revision: String,
-    /// The folder listed, ending in `/`; empty for the release's root.
-    path: String,
-    entries: Vec<Entry>,
-}
-
-#[derive(Debug, Serialize)]
-struct ReleaseView<'a> {
-    project: &'a str,
-    product: Option<&'a str>,
-    version: &'a str,
-    stage: Stage,
-}
-
-/// One entry of a folder: a file with its size and SHA-512, or a sub-folder with the total size
-/// of the files under it (and no digest).
-#[derive(Debug, Serialize)]
-struct Entry {
-    name: String,
-    #[serde(rename = "type")]
-    kind: Kind,
-    size: u64,
-    sha512: Option<String>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-enum Kind {
-    File,
-    Folder,
-}
 
 /// Answers a request for a folder the services found (its root, or a folder with files).
 pub(super) fn folder(served: &ServedFolder, request: &HeaderMap, head: bool) -> Result<Response, ApiError> {
@@ -58,12 +20,12 @@ pub(super) fn folder(served: &ServedFolder, request: &HeaderMap, head: bool) -> 
     let prefix = served.folder().map(|f| format!("{f}/")).unwrap_or_default();
     let entries = entries(served.files(), &prefix);
     let key = &release.key;
-    let listing = Listing {
-        release: ReleaseView {
-            project: key.project.as_str(),
-            product: key.product.as_ref().map(ProductKey::as_str),
-            version: key.version.as_str(),
-            stage,
+    let listing = FolderListing {
+        release: ListedRelease {
+            project: key.project.as_str().to_owned(),
+            product: key.product.as_ref().map(|p| p.as_str().to_owned()),
+            version: key.version.as_str().to_owned(),
+            stage: stage.into(),
         },
         revision: revision.to_string(),
         path: prefix,
@@ -86,26 +48,26 @@ pub(super) fn folder(served: &ServedFolder, request: &HeaderMap, head: bool) -> 
 
 /// The entries directly under `prefix` (a folder path ending in `/`, or empty for the root),
 /// sorted by name.
-fn entries(manifest: &[FileEntry], prefix: &str) -> Vec<Entry> {
-    let mut found: BTreeMap<&str, Entry> = BTreeMap::new();
+fn entries(manifest: &[FileEntry], prefix: &str) -> Vec<ListingEntry> {
+    let mut found: BTreeMap<&str, ListingEntry> = BTreeMap::new();
     for file in manifest {
         let Some(rest) = file.path.as_str().strip_prefix(prefix) else {
             continue;
         };
         match rest.split_once('/') {
             None => {
-                let entry = Entry {
+                let entry = ListingEntry {
                     name: rest.to_owned(),
-                    kind: Kind::File,
+                    kind: EntryKind::File,
                     size: file.size,
                     sha512: Some(file.sha512.to_hex()),
                 };
                 found.insert(rest, entry);
             }
             Some((name, _)) => {
-                let entry = found.entry(name).or_insert_with(|| Entry {
+                let entry = found.entry(name).or_insert_with(|| ListingEntry {
                     name: name.to_owned(),
-                    kind: Kind::Folder,
+                    kind: EntryKind::Folder,
                     size: 0,
                     sha512: None,
                 });

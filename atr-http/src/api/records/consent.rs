@@ -1,32 +1,24 @@
 //! A visitor's consent to keep their name and email, which lets them vote; revoking it erases
 //! both and keeps their ballots as anonymous tally entries.
 
-use atr_core::model::Consent;
+use atr_api as api;
 use axum::Json;
 use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
 use axum::http::StatusCode;
-use serde::Deserialize;
 
 use super::super::{SignedIn, json_error, now};
 use super::ApiResult;
 use crate::AppState;
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct GiveConsent {
-    name: String,
-    email: String,
-}
-
 /// Gives (or renews) the caller's consent.
 pub(crate) async fn give(
     State(state): State<AppState>,
     SignedIn(caller): SignedIn,
-    body: Result<Json<GiveConsent>, JsonRejection>,
-) -> ApiResult<Json<Consent>> {
+    body: Result<Json<api::GiveConsent>, JsonRejection>,
+) -> ApiResult<Json<api::Consent>> {
     let Json(body) = body.map_err(|e| json_error(&e))?;
-    Ok(Json(state.services.give_consent(&caller, &body.name, &body.email, now()).await?))
+    Ok(Json((&state.services.give_consent(&caller, &body.name, &body.email, now()).await?).into()))
 }
 
 /// Revokes the caller's consent: 204, or 404 when there is none.
