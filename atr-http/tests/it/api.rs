@@ -1,88 +1,66 @@
 //! The release API's refusals: every 400/401/403/404/409/413/422 path of uploads and release
 //! calls, on every database engine.
 
-use atr_core::model::{Committee, Metadata, Person, Project};
+use atr_core::model::{Committee, Metadata, Project};
 use atr_core::policy::PolicyOverrides;
 use atr_core::ports::{CommitteeRepository, ProjectRepository};
 use atr_core::types::{CommitteeKey, ProjectKey, UserId};
-use atr_http::{AppState, HttpConfig};
-use atr_store::testing::databases;
-use atr_store::{Storage, StorageConfig};
-use axum::body::Body;
-use axum::http::{Method, Request, StatusCode, header};
-use serde_json::{Value, json};
-use tower::ServiceExt;
+use atr_http::HttpConfig;
+use atr_testkit::{Auth, Body, Method, StatusCode, TestApp};
+use serde_json::Value;
 
-const PASSWORD: &str = "correct horse battery staple";
-
+/// The service with the committee and project `demo`: release manager `rm`, committer `dev`,
+/// both signed in.
 struct Setup {
-    router: axum::Router,
+    app: TestApp,
     rm: String,
     dev: String,
 }
 
-async fn setup(storage: Storage, max_upload_bytes: u64) -> Setup {
-    let sql = &storage.sql;
-    let uid = |s: &str| UserId::parse(s).unwrap();
-    for id in ["rm", "dev"] {
-        sql.create_account(&uid(id), &atr_http::auth::hash_password(PASSWORD)).await.unwrap();
-        sql.put_person(&Person { id: uid(id), asf_member: false, admin: false, consent: None }).await.unwrap();
+async fn setups(max_upload_bytes: u64) -> Vec<Setup> {
+    let mut setups = Vec::new();
+    for app in TestApp::all_with(|| HttpConfig { max_upload_bytes, ..HttpConfig::default() }).await {
+        let sql = &app.state.storage.sql;
+        let uid = |s: &str| UserId::parse(s).unwrap();
+        let mut committee = Committee::new(CommitteeKey::parse("demo").unwrap(), "Demo");
+        committee.release_managers.insert(uid("rm"));
+        committee.committers.insert(uid("dev"));
+        CommitteeRepository::put(sql, &committee).await.unwrap();
+        let project = Project {
+            key: ProjectKey::parse("demo").unwrap(),
+            committee: committee.key.clone(),
+            metadata: Metadata { display_name: "Demo".into(), ..Metadata::default() },
+            policy: PolicyOverrides::default(),
+            products: Vec::new(),
+        };
+        ProjectRepository::create(sql, &project).await.unwrap();
+        for id in ["rm", "dev"] {
+            app.account(id, false).await;
+        }
+        let (rm, dev) = (app.sign_in("rm").await, app.sign_in("dev").await);
+        setups.push(Setup { app, rm, dev });
     }
-    let mut committee = Committee::new(CommitteeKey::parse("demo").unwrap(), "Demo");
-    committee.release_managers.insert(uid("rm"));
-    committee.committers.insert(uid("dev"));
-    CommitteeRepository::put(sql, &committee).await.unwrap();
-    let project = Project {
-        key: ProjectKey::parse("demo").unwrap(),
-        committee: committee.key.clone(),
-        metadata: Metadata { display_name: "Demo".into(), ..Metadata::default() },
-        policy: PolicyOverrides::default(),
-        products: Vec::new(),
-    };
-    ProjectRepository::create(sql, &project).await.unwrap();
-    let config = HttpConfig { max_upload_bytes, ..HttpConfig::default() };
-    let router = atr_http::router(AppState::new(storage, config));
-    let mut cookies = Vec::new();
-    for id in ["rm", "dev"] {
-        let request = Request::post("/api/session")
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(Body::from(json!({ "user": id, "password": PASSWORD }).to_string()))
-            .unwrap();
-        let response = router.clone().oneshot(request).await.unwrap();
-        assert_eq!(response.status(), StatusCode::OK);
-        let cookie = response.headers()[header::SET_COOKIE].to_str().unwrap();
-        cookies.push(cookie.split(';').next().unwrap().to_owned());
-    }
-    let dev = cookies.pop().unwrap();
-    let rm = cookies.pop().unwrap();
-    Setup { router, rm, dev }
+    setups
 }
 
 impl Setup {
-    async fn send(&self, request: Request<Body>) -> (StatusCode, Value) {
-        let response = self.router.clone().oneshot(request).await.unwrap();
-        let status = response.status();
-        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
-        (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    async fn json(&self, method: Method, uri: &str, session: Option<&str>, body: &str) -> (StatusCode, Value) {
+        let auth = session.map_or(Auth::Nobody, Auth::Session);
+        let body = if body.is_empty() { Body::Empty } else { Body::JsonText(body) };
+        let answer = self.app.send(method, uri, auth, body).await;
+        (answer.status, answer.json)
     }
 
-    async fn json(&self, method: Method, uri: &str, cookie: Option<&str>, body: &str) -> (StatusCode, Value) {
-        let mut request = Request::builder().method(method).uri(uri).header(header::CONTENT_TYPE, "application/json");
-        if let Some(cookie) = cookie {
-            request = request.header(header::COOKIE, cookie);
-        }
-        self.send(request.body(Body::from(body.to_owned())).unwrap()).await
-    }
-
-    async fn put(&self, uri: &str, body: Body, length: Option<usize>, if_match: Option<&str>) -> (StatusCode, Value) {
-        let mut request = Request::put(uri).header(header::COOKIE, &self.rm);
-        if let Some(n) = length {
-            request = request.header(header::CONTENT_LENGTH, n);
-        }
-        if let Some(m) = if_match {
-            request = request.header(header::IF_MATCH, m);
-        }
-        self.send(request.body(body).unwrap()).await
+    /// Uploads as the release manager: `length` sends the bytes with their `Content-Length`,
+    /// `None` sends them chunked; `if_match` names the expected latest revision.
+    async fn put(&self, uri: &str, body: &[u8], length: Option<usize>, if_match: Option<&str>) -> (StatusCode, Value) {
+        let body = match length {
+            Some(_) => Body::Raw("application/octet-stream", body.to_vec()),
+            None => Body::Chunked(body.to_vec()),
+        };
+        let headers: Vec<(&str, &str)> = if_match.map(|m| ("if-match", m)).into_iter().collect();
+        let answer = self.app.send_with(Method::PUT, uri, Auth::Session(&self.rm), body, &headers).await;
+        (answer.status, answer.json)
     }
 }
 
@@ -92,11 +70,7 @@ fn message(answer: &(StatusCode, Value)) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn release_calls_refuse_what_they_must() {
-    for db in databases().await {
-        let dir = tempfile::tempdir().unwrap();
-        let config = StorageConfig { database_url: Some(db.url.clone()), ..StorageConfig::new(dir.path()) };
-        let (storage, _) = Storage::open(&config).await.unwrap();
-        let app = setup(storage, 1024).await;
+    for app in setups(1024).await {
         let releases = "/api/projects/demo/releases";
 
         // 401 without a caller, 403 naming the permission for a committer.
@@ -133,22 +107,29 @@ async fn release_calls_refuse_what_they_must() {
         // Uploads: 413 over the bound, declared or not; 400 for unsafe paths; 409 for a stale parent.
         let files = "/api/projects/demo/releases/1.0.0/files";
         let big = vec![b'x'; 2000];
-        let declared = app.put(&format!("{files}/big.bin"), Body::from(big.clone()), Some(big.len()), None).await;
+        let declared = app.put(&format!("{files}/big.bin"), &big, Some(big.len()), None).await;
         assert_eq!(declared.0, StatusCode::PAYLOAD_TOO_LARGE, "{}", declared.1);
-        let streamed = app.put(&format!("{files}/big.bin"), Body::from(big), None, None).await;
+        let streamed = app.put(&format!("{files}/big.bin"), &big, None, None).await;
         assert_eq!(streamed.0, StatusCode::PAYLOAD_TOO_LARGE, "{}", streamed.1);
+        // Sent raw: an HTTP client would normalize `a/../b` before sending it.
         for path in ["..%2Fescape", ".hidden", "a/../b", "KEYS%00"] {
-            let unsafe_path = app.put(&format!("{files}/{path}"), Body::from("x"), None, None).await;
-            assert_eq!(unsafe_path.0, StatusCode::BAD_REQUEST, "{path}: {}", unsafe_path.1);
+            let request = format!(
+                "PUT {files}/{path} HTTP/1.1\r\nHost: localhost\r\nCookie: atr_session={}\r\n\
+                 Content-Length: 1\r\nConnection: close\r\n\r\nx",
+                app.rm
+            );
+            let (status, response) = app.app.raw(&request).await;
+            assert_eq!(status, 400, "{path}: {response}");
+            assert!(response.contains("\"code\":\"bad_request\""), "{path}: {response}");
         }
-        let first = app.put(&format!("{files}/a.txt"), Body::from("a"), None, Some("none")).await;
+        let first = app.put(&format!("{files}/a.txt"), b"a", None, Some("none")).await;
         assert_eq!(first.0, StatusCode::CREATED, "{}", first.1);
-        let second = app.put(&format!("{files}/b.txt"), Body::from("b"), None, Some("\"00001\"")).await;
+        let second = app.put(&format!("{files}/b.txt"), b"b", None, Some("\"00001\"")).await;
         assert_eq!(second.0, StatusCode::CREATED, "{}", second.1);
-        let stale = app.put(&format!("{files}/c.txt"), Body::from("c"), None, Some("\"00001\"")).await;
+        let stale = app.put(&format!("{files}/c.txt"), b"c", None, Some("\"00001\"")).await;
         assert_eq!(stale.0, StatusCode::CONFLICT);
         assert!(message(&stale).contains("expected revision 00001"), "{}", stale.1);
-        let garbled = app.put(&format!("{files}/c.txt"), Body::from("c"), None, Some("yesterday")).await;
+        let garbled = app.put(&format!("{files}/c.txt"), b"c", None, Some("yesterday")).await;
         assert_eq!(garbled.0, StatusCode::BAD_REQUEST);
         // The rejected uploads left no revision behind.
         let revisions = app.json(Method::GET, "/api/projects/demo/releases/1.0.0/revisions", None, "").await;
@@ -163,7 +144,7 @@ async fn release_calls_refuse_what_they_must() {
         let nothing = app.json(Method::POST, move_url, Some(&app.rm), r#"{"from":"nope.txt","to":"x.txt"}"#).await;
         assert_eq!(nothing.0, StatusCode::UNPROCESSABLE_ENTITY, "{}", nothing.1);
         // SBOM files are listed as such.
-        let sbom = app.put(&format!("{files}/demo.cdx.json"), Body::from("{}"), None, None).await;
+        let sbom = app.put(&format!("{files}/demo.cdx.json"), b"{}", None, None).await;
         assert_eq!(sbom.0, StatusCode::CREATED, "{}", sbom.1);
         let sboms = app.json(Method::GET, "/api/projects/demo/releases/1.0.0/sboms", None, "").await;
         assert_eq!(sboms.1["sboms"][0]["file"]["path"], "demo.cdx.json", "{}", sboms.1);
@@ -172,7 +153,7 @@ async fn release_calls_refuse_what_they_must() {
         let vote =
             app.json(Method::POST, "/api/projects/demo/releases/1.0.0/vote", Some(&app.rm), r#"{"revision":1}"#).await;
         assert_eq!(vote.0, StatusCode::CONFLICT, "{}", vote.1);
-        db.finish().await;
+        app.app.finish().await;
     }
 }
 
@@ -186,9 +167,11 @@ async fn the_router_serves_exactly_the_documented_operations() {
 
     use atr_api::endpoints::Method as Documented;
 
-    let dir = tempfile::tempdir().unwrap();
-    let (storage, _) = Storage::open(&StorageConfig::new(dir.path())).await.unwrap();
-    let router = atr_http::router(AppState::new(storage, HttpConfig::default()));
+    let mut apps = TestApp::all().await;
+    let app = apps.remove(0);
+    for other in apps {
+        other.finish().await;
+    }
 
     // Every route registered under /api is a documented operation, and the other way round; the
     // downloads are routed per stage, as the catalogue lists them.
@@ -210,13 +193,10 @@ async fn the_router_serves_exactly_the_documented_operations() {
     assert_eq!(served.len(), atr_http::served_operations().len(), "an operation is registered twice");
 
     let send = |method: Method, uri: String| {
-        let router = router.clone();
+        let app = &app;
         async move {
-            let request = Request::builder().method(method).uri(&uri).body(Body::empty()).unwrap();
-            let response = router.oneshot(request).await.unwrap();
-            let status = response.status();
-            let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
-            (status, bytes)
+            let answer = app.send(method, &uri, Auth::Nobody, Body::Empty).await;
+            (answer.status, answer.text)
         }
     };
     let params = [
@@ -248,7 +228,8 @@ async fn the_router_serves_exactly_the_documented_operations() {
 
     let (status, bytes) = send(Method::GET, "/api/openapi.json".into()).await;
     assert_eq!(status, StatusCode::OK);
-    let document: Value = serde_json::from_slice(&bytes).unwrap();
+    let document: Value = serde_json::from_str(&bytes).unwrap();
     assert_eq!(document, serde_json::from_str::<Value>(&atr_api::openapi::document_json()).unwrap());
     assert_eq!(document["openapi"], "3.1.0");
+    app.finish().await;
 }

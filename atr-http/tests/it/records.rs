@@ -10,54 +10,29 @@ mod tasks;
 
 use std::collections::BTreeSet;
 
-use atr_core::model::{Committee, Metadata, Person, Project, ReleaseKey};
+use atr_core::model::{Committee, Metadata, Project, ReleaseKey};
 use atr_core::policy::PolicyOverrides;
 use atr_core::ports::{CommitteeRepository, ProjectRepository};
 use atr_core::types::{CommitteeKey, ProjectKey, UserId, Version};
-use atr_http::{AppState, HttpConfig};
-use atr_store::testing::{TestDatabase, databases};
-use atr_store::{Storage, StorageConfig};
-use axum::Router;
-use axum::body::Body;
-use axum::http::{Method, Request, StatusCode, header};
+use atr_testkit::{Answer, Auth, Body, Method, StatusCode, TestApp};
 use serde_json::{Value, json};
-use tower::ServiceExt;
-
-const PASSWORD: &str = "correct horse battery staple";
 
 /// Who sends a request: nobody, or one of the site's people (by user id).
 type Who<'a> = Option<&'a str>;
 
-/// A service over one fresh database, with its people signed in.
+/// The service over one fresh database, with its people signed in.
 struct Site {
-    router: Router,
-    state: AppState,
-    db: TestDatabase,
-    _dir: tempfile::TempDir,
+    app: TestApp,
     /// Session secrets by user id.
     sessions: Vec<(&'static str, String)>,
     /// The Analyze task queued by the upload of `demo 1.0.0` revision 1.
     analyze_task: i64,
 }
 
-/// A response: status and JSON body (`Null` when empty).
-#[derive(Debug)]
-struct Answer {
-    status: StatusCode,
-    json: Value,
-    text: String,
-}
-
-impl Answer {
-    fn message(&self) -> &str {
-        self.json["error"]["message"].as_str().unwrap_or_else(|| panic!("not an error answer: {}", self.text))
-    }
-
-    /// Asserts the status, showing the body when it differs.
-    #[track_caller]
-    fn expect(&self, status: StatusCode) -> &Value {
-        assert_eq!(self.status, status, "{}", self.text);
-        &self.json
+impl std::ops::Deref for Site {
+    type Target = TestApp;
+    fn deref(&self) -> &TestApp {
+        &self.app
     }
 }
 
@@ -72,14 +47,8 @@ fn key(version: &str) -> ReleaseKey {
 /// One site per configured engine.
 async fn sites() -> Vec<Site> {
     let mut sites = Vec::new();
-    for db in databases().await {
-        let dir = tempfile::tempdir().unwrap();
-        let config =
-            StorageConfig { database_url: Some(db.url.clone()), ..StorageConfig::new(dir.path().join("data")) };
-        let (storage, _) = Storage::open(&config).await.unwrap();
-        let state = AppState::new(storage, HttpConfig::default());
-        let router = atr_http::router(state.clone());
-        let mut site = Site { router, state, db, _dir: dir, sessions: Vec::new(), analyze_task: 0 };
+    for app in TestApp::all().await {
+        let mut site = Site { app, sessions: Vec::new(), analyze_task: 0 };
         site.seed().await;
         sites.push(site);
     }
@@ -88,7 +57,7 @@ async fn sites() -> Vec<Site> {
 
 impl Site {
     async fn seed(&mut self) {
-        let sql = &self.state.storage.sql;
+        let sql = &self.app.state.storage.sql;
         let mut committee = Committee::new(CommitteeKey::parse("demo").unwrap(), "Apache Demo");
         committee.pmc_members = BTreeSet::from([uid("pmc")]);
         committee.committers = BTreeSet::from([uid("committer")]);
@@ -102,14 +71,9 @@ impl Site {
         };
         ProjectRepository::create(sql, &project).await.unwrap();
         for (id, admin) in [("pmc", false), ("committer", false), ("admin", true), ("visitor", false)] {
-            let user = uid(id);
-            sql.create_account(&user, &atr_http::auth::hash_password(PASSWORD)).await.unwrap();
-            sql.put_person(&Person { id: user, asf_member: false, admin, consent: None }).await.unwrap();
-            let answer =
-                self.send(Method::POST, "/api/session", None, Some(json!({ "user": id, "password": PASSWORD })));
-            let answer = answer.await;
-            assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
-            self.sessions.push((id, answer.cookie));
+            self.app.account(id, admin).await;
+            let secret = self.app.sign_in(id).await;
+            self.sessions.push((id, secret));
         }
         self.start_release("1.0.0").await;
         let upload = self.upload("1.0.0", "README.txt", "Apache Demo\n").await;
@@ -120,52 +84,29 @@ impl Site {
         &self.sessions.iter().find(|(id, _)| *id == who).unwrap_or_else(|| panic!("{who} is not signed in")).1
     }
 
-    async fn request(&self, request: Request<Body>) -> Reply {
-        let response = self.router.clone().oneshot(request).await.unwrap();
-        let status = response.status();
-        let cookie = response
-            .headers()
-            .get(header::SET_COOKIE)
-            .and_then(|v| v.to_str().ok()?.split(';').next()?.strip_prefix("atr_session="))
-            .unwrap_or_default()
-            .to_owned();
-        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
-        let text = String::from_utf8(bytes.to_vec()).unwrap();
-        let json = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap() };
-        Reply { status, json, text, cookie }
+    fn auth(&self, who: Who<'_>) -> Auth<'_> {
+        who.map_or(Auth::Nobody, |id| Auth::Session(self.session(id)))
     }
 
-    fn builder(&self, method: Method, uri: &str, who: Who<'_>) -> axum::http::request::Builder {
-        let builder = Request::builder().method(method).uri(uri);
-        match who {
-            Some(id) => builder.header(header::COOKIE, format!("atr_session={}", self.session(id))),
-            None => builder,
-        }
-    }
-
-    async fn send(&self, method: Method, uri: &str, who: Who<'_>, body: Option<Value>) -> Reply {
-        let builder = self.builder(method, uri, who);
-        let request = match body {
-            Some(body) => builder.header(header::CONTENT_TYPE, "application/json").body(Body::from(body.to_string())),
-            None => builder.body(Body::empty()),
-        };
-        self.request(request.unwrap()).await
+    async fn send(&self, method: Method, uri: &str, who: Who<'_>, body: Option<Value>) -> Answer {
+        let body = body.as_ref().map_or(Body::Empty, Body::Json);
+        self.app.send(method, uri, self.auth(who), body).await
     }
 
     async fn get(&self, uri: &str, who: Who<'_>) -> Answer {
-        self.send(Method::GET, uri, who, None).await.answer()
+        self.send(Method::GET, uri, who, None).await
     }
 
     async fn post(&self, uri: &str, who: Who<'_>, body: Value) -> Answer {
-        self.send(Method::POST, uri, who, Some(body)).await.answer()
+        self.send(Method::POST, uri, who, Some(body)).await
     }
 
     async fn put(&self, uri: &str, who: Who<'_>, body: Value) -> Answer {
-        self.send(Method::PUT, uri, who, Some(body)).await.answer()
+        self.send(Method::PUT, uri, who, Some(body)).await
     }
 
     async fn delete(&self, uri: &str, who: Who<'_>) -> Answer {
-        self.send(Method::DELETE, uri, who, None).await.answer()
+        self.send(Method::DELETE, uri, who, None).await
     }
 
     /// Starts the draft `demo <version>` as the PMC member.
@@ -178,12 +119,9 @@ impl Site {
     /// Uploads a file to the draft as the PMC member: a new revision.
     async fn upload(&self, version: &str, path: &str, content: &str) -> Value {
         let uri = format!("/api/projects/demo/releases/{version}/files/{path}");
-        let request = self
-            .builder(Method::PUT, &uri, Some("pmc"))
-            .header(header::CONTENT_TYPE, "application/octet-stream")
-            .body(Body::from(content.to_owned()))
-            .unwrap();
-        self.request(request).await.answer().expect(StatusCode::CREATED).clone()
+        let body = Body::Raw("application/octet-stream", content.as_bytes().to_vec());
+        let answer = self.app.send(Method::PUT, &uri, self.auth(Some("pmc")), body).await;
+        answer.expect(StatusCode::CREATED).clone()
     }
 
     /// Makes the draft `version` votable: uploads a package (artifact, signature, checksum) and
@@ -196,41 +134,11 @@ impl Site {
             let upload = self.upload(version, &file, "bytes\n").await;
             latest = u32::try_from(upload["revision"]["number"].as_u64().unwrap()).unwrap();
         }
-        let sql = &self.state.storage.sql;
-        let name = <atr_core::model::Analyze as atr_core::model::TaskKind>::NAME;
-        while let Some(task) = sql.claim_task(&[name], "test", i64::MAX / 4, 60_000).await.unwrap() {
-            let job: atr_core::model::Analyze = atr_core::model::task::decode(&task.kind, &task.args).unwrap();
-            let run = atr_core::model::CheckRun {
-                release: job.release,
-                revision: job.revision,
-                checker_version: "test".into(),
-                completed_at: atr_core::types::Timestamp::from_unix(0),
-                counts: atr_core::model::CheckCounts::default(),
-                signers: BTreeSet::new(),
-            };
-            let result = json!({});
-            let done = atr_store::sql::Completion { result: &result, checks: &[], run: Some(&run), events: &[] };
-            sql.complete_task_with(task.id, task.fence, &done, 1).await.unwrap();
-        }
+        self.app.complete_analyze_tasks().await;
         latest
     }
 
     async fn finish(self) {
-        self.state.storage.sql.close().await;
-        self.db.finish().await;
-    }
-}
-
-/// A raw response, with the session secret a sign-in sets.
-struct Reply {
-    status: StatusCode,
-    json: Value,
-    text: String,
-    cookie: String,
-}
-
-impl Reply {
-    fn answer(self) -> Answer {
-        Answer { status: self.status, json: self.json, text: self.text }
+        self.app.finish().await;
     }
 }

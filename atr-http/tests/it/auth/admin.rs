@@ -9,7 +9,7 @@ use atr_core::types::{CommitteeKey, Timestamp, UserId};
 use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use super::{Auth, PASSWORD, apps, uid};
+use super::{Auth, Body, PASSWORD, apps, uid};
 
 fn ids(names: &[&str]) -> BTreeSet<UserId> {
     names.iter().map(|n| uid(n)).collect()
@@ -63,16 +63,16 @@ async fn admin_endpoints_refuse_anonymous_callers_non_admins_and_tokens() {
         ];
         for (method, uri, body, action) in calls {
             let body = body.to_string();
-            let anonymous = app.send(method.clone(), uri, Auth::Nobody, Some(&body)).await;
+            let anonymous = app.send(method.clone(), uri, Auth::Nobody, Body::JsonText(&body)).await;
             assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED, "{uri}: {}", anonymous.text);
 
-            let refused = app.send(method.clone(), uri, Auth::Session(&alice), Some(&body)).await;
+            let refused = app.send(method.clone(), uri, Auth::Session(&alice), Body::JsonText(&body)).await;
             assert_eq!(refused.status, StatusCode::FORBIDDEN, "{uri}: {}", refused.text);
             assert!(refused.message().contains("needs the role admin"), "{uri}: {}", refused.message());
             assert!(refused.message().contains(action), "{uri}: {}", refused.message());
             assert_eq!(refused.json["error"]["details"]["needs_role"], "admin");
 
-            let by_token = app.send(method.clone(), uri, Auth::Header(&token), Some(&body)).await;
+            let by_token = app.send(method.clone(), uri, Auth::Header(&token), Body::JsonText(&body)).await;
             assert_eq!(by_token.status, StatusCode::FORBIDDEN, "{uri}: a token of an admin: {}", by_token.text);
             assert!(by_token.message().contains("needs the role admin"));
         }
@@ -192,8 +192,7 @@ async fn putting_a_committee_replaces_its_people() {
             let root = root.clone();
             let app = &app;
             async move {
-                app.send(Method::PUT, "/api/admin/committees/httpd", Auth::Session(&root), Some(&body.to_string()))
-                    .await
+                app.send(Method::PUT, "/api/admin/committees/httpd", Auth::Session(&root), Body::Json(&body)).await
             }
         };
         let nameless = put(json!({ "pmc_members": ["alice"], "committers": ["alice"] })).await;
@@ -281,7 +280,7 @@ async fn one_role_changes_atomically_and_concurrent_changes_are_all_kept() {
         assert_eq!(unknown.status, StatusCode::NOT_FOUND, "{}", unknown.text);
         let create = json!({ "name": "Apache HTTP Server", "pmc_members": ["alice"], "committers": ["dev"] });
         let created =
-            app.send(Method::PUT, "/api/admin/committees/httpd", Auth::Session(&root), Some(&create.to_string())).await;
+            app.send(Method::PUT, "/api/admin/committees/httpd", Auth::Session(&root), Body::Json(&create)).await;
         assert_eq!(created.status, StatusCode::OK, "{}", created.text);
 
         let added = app.post(uri, Auth::Session(&root), &change("erin", "pmc_member", "add")).await;
@@ -306,18 +305,11 @@ async fn one_role_changes_atomically_and_concurrent_changes_are_all_kept() {
         // Twenty admins' grants at once: each is applied to the committee as it is, none is lost.
         let mut running = tokio::task::JoinSet::new();
         for n in 0..20 {
-            let router = app.router.clone();
-            let cookie = format!("atr_session={root}");
+            let client = app.client();
+            let root = root.clone();
             running.spawn(async move {
                 let body = json!({ "user": format!("person{n}"), "role": "release_manager", "action": "add" });
-                let request = axum::http::Request::builder()
-                    .method(Method::POST)
-                    .uri(uri)
-                    .header(axum::http::header::COOKIE, cookie)
-                    .header(axum::http::header::CONTENT_TYPE, "application/json")
-                    .body(axum::body::Body::from(body.to_string()))
-                    .unwrap();
-                tower::ServiceExt::oneshot(router, request).await.unwrap().status()
+                client.send(Method::POST, uri, Auth::Session(&root), Body::Json(&body)).await.status
             });
         }
         while let Some(status) = running.join_next().await {

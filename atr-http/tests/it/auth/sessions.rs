@@ -7,7 +7,7 @@ use atr_http::HttpConfig;
 use axum::http::{Method, StatusCode};
 use serde_json::json;
 
-use super::{Auth, PASSWORD, apps, apps_with, session_secret, sha256_hex, uid};
+use super::{Auth, Body, PASSWORD, apps, apps_with, session_secret, sha256_hex, uid};
 
 #[tokio::test]
 async fn signing_in_sets_a_hardened_cookie_and_me_answers_the_person() {
@@ -145,7 +145,7 @@ async fn bad_sign_in_bodies_name_the_field() {
         assert_eq!(typed.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(typed.json["error"]["details"]["field"], "user", "{}", typed.text);
 
-        let broken = app.send(Method::POST, "/api/session", Auth::Nobody, Some("{\"user\": ")).await;
+        let broken = app.send(Method::POST, "/api/session", Auth::Nobody, Body::JsonText("{\"user\": ")).await;
         assert_eq!(broken.status, StatusCode::BAD_REQUEST);
         assert_eq!(broken.json["error"]["code"], "bad_request");
         app.finish().await;
