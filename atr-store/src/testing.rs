@@ -32,14 +32,19 @@ impl TestDatabase {
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
-/// Fresh databases on every configured engine. Panics with a clear message when
-/// `ATR_TEST_DATABASE_URL` is set but the server cannot be used.
-pub async fn databases() -> Vec<TestDatabase> {
+/// A fresh SQLite database in a temporary folder.
+pub async fn sqlite() -> TestDatabase {
     sqlx::any::install_default_drivers();
     let dir = tempfile::tempdir().expect("a temporary folder");
     let url = format!("sqlite://{}", dir.path().join("atr.db").display());
     let store = SqlStore::open(&url).await.expect("a new SQLite database");
-    let mut dbs = vec![TestDatabase { store, url, _dir: Some(dir), postgres: None }];
+    TestDatabase { store, url, _dir: Some(dir), postgres: None }
+}
+
+/// Fresh databases on every configured engine. Panics with a clear message when
+/// `ATR_TEST_DATABASE_URL` is set but the server cannot be used.
+pub async fn databases() -> Vec<TestDatabase> {
+    let mut dbs = vec![sqlite().await];
     if let Ok(admin_url) = std::env::var("ATR_TEST_DATABASE_URL") {
         let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
         let name = format!("atr_test_{}_{}_{nanos}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed));

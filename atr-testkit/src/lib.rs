@@ -243,6 +243,17 @@ impl TestApp {
         apps
     }
 
+    /// One app over a fresh SQLite database, whatever engines are configured.
+    pub async fn sqlite() -> TestApp {
+        Self::start(atr_store::testing::sqlite().await, HttpConfig::default()).await
+    }
+
+    /// The router the server runs, for in-process requests that must reach the service byte
+    /// for byte (paths an HTTP client would normalize, such as `a/../b`).
+    pub fn router(&self) -> axum::Router {
+        atr_http::router(self.state.clone())
+    }
+
     /// The service over `db`, listening on a free loopback port.
     pub async fn start(db: TestDatabase, config: HttpConfig) -> TestApp {
         let dir = tempfile::tempdir().expect("a temporary folder");

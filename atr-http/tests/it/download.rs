@@ -17,8 +17,7 @@ use atr_core::ports::{
     ByteStream, CommitteeRepository, FileChange, ProjectRepository, ReleaseFiles, ReleaseRepository, RevisionRepository,
 };
 use atr_core::types::{CommitteeKey, ProductKey, ProjectKey, ReleasePath, Timestamp, UserId, Version};
-use atr_http::{AppState, HttpConfig};
-use atr_store::{Storage, StorageConfig};
+use atr_store::Storage;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode};
@@ -31,7 +30,9 @@ const T0: Timestamp = Timestamp::from_unix(1_780_000_000);
 /// A service over a fresh storage holding two projects: `httpd` (main product only) and `tomcat`
 /// (a main product and the sub-product `server`).
 struct Site {
-    _data: tempfile::TempDir,
+    /// The service, its data folder and database (requests go through `app` in process, byte
+    /// for byte, so that unnormalized paths reach it).
+    _kit: atr_testkit::TestApp,
     storage: Storage,
     app: Router,
 }
@@ -100,8 +101,8 @@ fn etag_of(bytes: &[u8]) -> String {
 
 impl Site {
     async fn new() -> Self {
-        let data = tempfile::tempdir().unwrap();
-        let (storage, _) = Storage::open(&StorageConfig::new(data.path())).await.unwrap();
+        let kit = atr_testkit::TestApp::sqlite().await;
+        let storage = kit.state.storage.clone();
         for (name, display, products) in
             [("httpd", "Apache HTTP Server", vec![]), ("tomcat", "Apache Tomcat", vec!["server"])]
         {
@@ -123,8 +124,8 @@ impl Site {
             };
             ProjectRepository::create(&storage.sql, &project).await.unwrap();
         }
-        let app = atr_http::router(AppState::new(storage.clone(), HttpConfig::default()));
-        Self { _data: data, storage, app }
+        let app = kit.router();
+        Self { _kit: kit, storage, app }
     }
 
     /// Creates a draft of `key` whose first revision holds `files`.
