@@ -12,12 +12,10 @@ use std::time::{Duration, SystemTime};
 use atr_core::policy::VotePolicy;
 use atr_core::ports::KeyRepository;
 use atr_core::types::{CommitteeKey, Timestamp, UserId};
-use atr_http::{AppState, HttpConfig};
-use atr_store::testing::databases;
-use atr_store::{Storage, StorageConfig};
 use atr_tasks::analyze::signature::{KeyRing, SignaturePolicy};
 use atr_tasks::analyze::task::AnalyzeHandler;
 use atr_tasks::runner::{Runner, RunnerConfig, Shutdown};
+use atr_testkit::TestApp;
 use openpgp::cert::CertBuilder;
 use openpgp::serialize::SerializeInto;
 use openpgp::serialize::stream::{Armorer, Message, Signer};
@@ -27,10 +25,11 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha512};
 
 const APACHE: &str = include_str!("../../atr-tasks/assets/licenses/Apache-2.0.txt");
-const PASSWORD: &str = "correct horse battery";
+const PASSWORD: &str = atr_testkit::PASSWORD;
 
-/// The service, running.
+/// The service (the shared test harness) with a task runner beside it, as `atr serve` runs them.
 struct Service {
+    app: TestApp,
     base: String,
     http: reqwest::Client,
     shutdown: Shutdown,
@@ -38,21 +37,11 @@ struct Service {
 }
 
 impl Service {
-    async fn start(storage: Storage) -> Self {
-        let state = AppState::new(storage.clone(), HttpConfig::default());
-        atr_http::auth::ensure_admin(&state, &UserId::parse("root").unwrap(), PASSWORD).await.unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
+    async fn start(app: TestApp) -> Self {
+        atr_http::auth::ensure_admin(&app.state, &UserId::parse("root").unwrap(), PASSWORD).await.unwrap();
+        let base = app.url.clone();
+        let storage = app.state.storage.clone();
         let (shutdown, signal) = Shutdown::new();
-        let mut stop = signal.clone();
-        let server = tokio::spawn(async move {
-            axum::serve(listener, atr_http::router(state))
-                .with_graceful_shutdown(async move {
-                    let _ = stop.wait_for(|s| *s).await;
-                })
-                .await
-                .unwrap();
-        });
         let handler =
             AnalyzeHandler::new(storage.clone(), VotePolicy::foundation_default(), SignaturePolicy::default());
         let config =
@@ -60,7 +49,7 @@ impl Service {
         let runner = Arc::new(Runner::new(storage.sql.clone(), config).with_kind(handler));
         let worker = tokio::spawn(async move { runner.run(signal).await });
         let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-        Self { base, http, shutdown, tasks: vec![server, worker] }
+        Self { app, base, http, shutdown, tasks: vec![worker] }
     }
 
     async fn stop(self) {
@@ -68,6 +57,7 @@ impl Service {
         for task in self.tasks {
             task.await.unwrap();
         }
+        self.app.finish().await;
     }
 
     fn url(&self, path: &str) -> String {
@@ -145,11 +135,9 @@ fn hex(bytes: &[u8]) -> String {
 #[expect(clippy::too_many_lines, reason = "one scenario, told in order")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_release_goes_from_upload_to_download_and_is_revoked() {
-    for db in databases().await {
-        let data = tempfile::tempdir().unwrap();
-        let config = StorageConfig { database_url: Some(db.url.clone()), ..StorageConfig::new(data.path()) };
-        let (storage, _) = Storage::open(&config).await.unwrap();
-        let service = Service::start(storage.clone()).await;
+    for app in TestApp::all().await {
+        let storage = app.state.storage.clone();
+        let service = Service::start(app).await;
 
         // The admin sets up a committee with people in every role, their accounts and a project.
         let root = service.sign_in("root").await;
@@ -360,7 +348,5 @@ async fn a_release_goes_from_upload_to_download_and_is_revoked() {
         assert_eq!(storage.sql.verify_events().await.unwrap().events, u64::try_from(kinds.len()).unwrap());
 
         service.stop().await;
-        storage.sql.close().await;
-        db.finish().await;
     }
 }
