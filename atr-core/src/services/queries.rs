@@ -148,7 +148,7 @@ impl Services {
     }
 
     /// The SBOM files of the release's latest revision (see
-    /// [`is_sbom`](crate::model::revision::is_sbom)), each with the results of its validation.
+    /// [`crate::model::revision::is_sbom`]), each with the results of its validation.
     pub async fn release_sboms(
         &self,
         principal: &Principal,

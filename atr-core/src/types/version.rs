@@ -44,7 +44,7 @@ pub enum VersionError {
     Reserved,
 }
 
-/// A release version, validated as domain.md says, ordered as the [module docs](self) describe.
+/// A release version, validated as domain.md says, ordered as the `types::version` module docs describe.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Version(String);
@@ -85,7 +85,7 @@ impl Version {
     /// order, so that storage can sort and paginate versions with an index.
     ///
     /// Each token is encoded self-delimiting with a class byte that orders classes as
-    /// [`cmp_tokens`] does; the release itself (the end of a version) has the class of the
+    /// `cmp_tokens` does; the release itself (the end of a version) has the class of the
     /// release words, and every part is padded with it to a fixed token count, which is how
     /// "compared as if the missing token were the release itself" becomes plain byte order.
     pub fn sort_key(&self) -> String {
