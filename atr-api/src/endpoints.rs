@@ -408,10 +408,11 @@ operations! {
     }
 
     /// Sign in with a local account.
-    /// Sets the `atr_session` cookie. A refusal never says whether the user exists.
+    /// Sets the `atr_session` cookie. A refusal never says whether the user exists. After too
+    /// many refusals for an account or from an address, attempts get 429 with `Retry-After`.
     SignInWithPassword = "sign_in": Post "/api/session" {
         tag: "auth", access: Public, query: NoQuery, request: SignIn, response: Session,
-        success: [200], errors: [400, 401, 415, 422],
+        success: [200], errors: [400, 401, 415, 422, 429],
     }
     /// Sign out: ends the session of the cookie, if any, and clears the cookie.
     SignOut = "sign_out": Delete "/api/session" {

@@ -13,7 +13,7 @@ pub struct ErrorBody {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct ErrorDetail {
     /// A stable code: `bad_request`, `unauthenticated`, `forbidden`, `not_found`, `conflict`,
-    /// `too_large`, `invalid`, `unsupported_media_type`, `uri_too_long`, `internal`.
+    /// `too_large`, `too_many_requests`, `invalid`, `unsupported_media_type`, `uri_too_long`, `internal`.
     pub code: String,
     /// For people: what is wrong, naming the value at fault.
     pub message: String,

@@ -95,6 +95,20 @@ enum Command {
         /// `ATR_ADMIN_PASSWORD` (never from the command line, where others could read it).
         #[arg(long, env = "ATR_ADMIN_USER")]
         admin: Option<String>,
+        /// The URL people reach the service at; when it is `https://...` (behind a TLS proxy),
+        /// session cookies are marked `Secure`.
+        #[arg(long, env = "ATR_PUBLIC_URL")]
+        public_url: Option<String>,
+        /// Seconds a client may take to send a request head, also the idle time after which a
+        /// kept-alive connection is closed.
+        #[arg(long, env = "ATR_HEADER_TIMEOUT_SECS", default_value_t = 30)]
+        header_timeout_secs: u64,
+        /// Seconds an upload may go without a byte before it is dropped.
+        #[arg(long, env = "ATR_BODY_STALL_SECS", default_value_t = 60)]
+        body_stall_secs: u64,
+        /// Most connections open at once; more wait in the listen queue.
+        #[arg(long, env = "ATR_MAX_CONNECTIONS", default_value_t = 1024)]
+        max_connections: usize,
     },
     /// Manages committees and their people (PMC members, committers, release managers).
     #[command(subcommand)]
@@ -206,8 +220,24 @@ async fn run(cli: &Cli) -> Result<(), String> {
             Ok(())
         }
         Command::Worker { concurrency, ref name } => worker(cli, concurrency, name.clone()).await,
-        Command::Serve { ref listen, no_worker, max_upload_bytes, demo, ref admin } => {
-            serve(cli, listen, no_worker, max_upload_bytes, demo, admin.as_deref()).await
+        Command::Serve {
+            ref listen,
+            no_worker,
+            max_upload_bytes,
+            demo,
+            ref admin,
+            ref public_url,
+            header_timeout_secs,
+            body_stall_secs,
+            max_connections,
+        } => {
+            let limits = Limits {
+                secure_cookies: public_url.as_deref().is_some_and(|u| u.starts_with("https://")),
+                header_timeout: std::time::Duration::from_secs(header_timeout_secs.max(1)),
+                body_stall: std::time::Duration::from_secs(body_stall_secs.max(1)),
+                max_connections,
+            };
+            serve(cli, listen, no_worker, max_upload_bytes, demo, admin.as_deref(), &limits).await
         }
         Command::Committees(ref action) => committees(cli, action).await,
         Command::Client(ref command) => {
@@ -219,6 +249,34 @@ async fn run(cli: &Cli) -> Result<(), String> {
     }
 }
 
+/// How `atr serve` treats its clients.
+#[derive(Debug)]
+struct Limits {
+    secure_cookies: bool,
+    header_timeout: std::time::Duration,
+    body_stall: std::time::Duration,
+    max_connections: usize,
+}
+
+/// Resolves on Ctrl-C (SIGINT) or SIGTERM, what service managers and container runtimes send.
+async fn stop_requested() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+                return;
+            }
+            Err(error) => eprintln!("SIGTERM cannot be watched ({error}); only Ctrl-C stops the service"),
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
+
 async fn serve(
     cli: &Cli,
     listen: &str,
@@ -226,6 +284,7 @@ async fn serve(
     max_upload_bytes: u64,
     demo: bool,
     admin: Option<&str>,
+    limits: &Limits,
 ) -> Result<(), String> {
     use std::sync::Arc;
 
@@ -244,7 +303,12 @@ async fn serve(
     let listener =
         tokio::net::TcpListener::bind(listen).await.map_err(|e| format!("cannot listen on {listen}: {e}"))?;
     let address = listener.local_addr().map_err(|e| e.to_string())?;
-    let config = HttpConfig { max_upload_bytes, ..HttpConfig::default() };
+    let config = HttpConfig {
+        max_upload_bytes,
+        secure_cookies: limits.secure_cookies,
+        body_stall_timeout: limits.body_stall,
+        ..HttpConfig::default()
+    };
     let state = AppState::new(storage.clone(), config);
     let sign_in = match admin {
         Some(user) => {
@@ -296,15 +360,20 @@ async fn serve(
     }
     let mut stop = signal.clone();
     tokio::spawn(async move {
-        let _ = tokio::signal::ctrl_c().await;
+        stop_requested().await;
+        println!("stopping: no new connections; finishing the requests and tasks in flight");
         shutdown.trigger();
     });
-    axum::serve(listener, atr_http::router(state))
-        .with_graceful_shutdown(async move {
-            let _ = stop.wait_for(|stopped| *stopped).await;
-        })
-        .await
-        .map_err(|e| format!("the HTTP service stopped: {e}"))?;
+    let serving = atr_http::ServeConfig {
+        header_read_timeout: limits.header_timeout,
+        max_connections: limits.max_connections,
+        ..atr_http::ServeConfig::default()
+    };
+    atr_http::serve(listener, atr_http::router(state), serving, async move {
+        let _ = stop.wait_for(|stopped| *stopped).await;
+    })
+    .await
+    .map_err(|e| format!("the HTTP service stopped: {e}"))?;
     if let Some(runner) = runner {
         let _ = runner.await;
     }
@@ -392,10 +461,10 @@ async fn worker(cli: &Cli, concurrency: usize, name: Option<String>) -> Result<(
     let runner = Runner::new(storage.sql.clone(), config).with_kind(handler);
     let (shutdown, signal) = Shutdown::new();
     tokio::spawn(async move {
-        let _ = tokio::signal::ctrl_c().await;
+        stop_requested().await;
         shutdown.trigger();
     });
-    println!("worker {owner} running tasks {:?}; Ctrl-C stops it", runner.kinds());
+    println!("worker {owner} running tasks {:?}; Ctrl-C or SIGTERM stops it", runner.kinds());
     runner.run(signal).await;
     println!("worker {owner} stopped");
     Ok(())

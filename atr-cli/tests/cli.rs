@@ -298,3 +298,50 @@ fn committees_and_accounts_are_managed_from_the_command_line() {
     assert!(String::from_utf8_lossy(&made.stdout).contains("account root created (admin)"));
     assert!(!create(Some("a long enough password")).status.success(), "an account is created once");
 }
+
+/// `SIGTERM`, what service managers and container runtimes send, stops `atr serve` gracefully:
+/// it stops accepting, finishes, and exits 0.
+#[test]
+fn sigterm_stops_the_service_gracefully() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::process::Stdio;
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_atr"))
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env_remove("ATR_DATABASE_URL")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    let address = first.split_whitespace().find_map(|w| w.strip_prefix("http://")).unwrap().to_owned();
+    let mut stream = std::net::TcpStream::connect(&address).unwrap();
+    stream.write_all(b"GET /api/projects HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200 OK"), "{answer}");
+
+    let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(killed.success());
+    let rest: Vec<String> = lines.map(Result::unwrap).collect();
+    let mut status = None;
+    for _ in 0..300 {
+        status = child.try_wait().unwrap();
+        if status.is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let Some(status) = status else {
+        let _ = child.kill();
+        panic!("atr serve still runs 30 s after SIGTERM");
+    };
+    assert!(status.success(), "atr serve exited with {status} after SIGTERM");
+    assert!(rest.iter().any(|l| l == "ATR stopped"), "{rest:?}");
+    assert!(std::net::TcpStream::connect(&address).is_err(), "the port still accepts after the stop");
+}

@@ -7,4 +7,5 @@ pub mod policy;
 pub mod ports;
 pub mod services;
 pub mod tally;
+pub mod throttle;
 pub mod types;

@@ -101,6 +101,12 @@ impl From<ServiceError> for ApiError {
             }
             ServiceError::Unauthenticated(why) => Self::unauthenticated(why),
             ServiceError::Key(refusal) => refusal.into(),
+            ServiceError::Throttled { retry_after_secs } => Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_requests",
+                format!("too many refused sign-ins; try again in {retry_after_secs} seconds"),
+            )
+            .with_details(json!({ "retry_after": retry_after_secs })),
         }
     }
 }
@@ -130,7 +136,18 @@ impl From<KeyRefusal> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        // A throttled caller is told when to come back, in the header clients and proxies read.
+        let retry_after = (self.status == StatusCode::TOO_MANY_REQUESTS)
+            .then(|| self.details["retry_after"].as_u64())
+            .flatten()
+            .map(|secs| (axum::http::header::RETRY_AFTER, secs.to_string()));
         let error = atr_api::ErrorDetail { code: self.code.to_owned(), message: self.message, details: self.details };
-        (self.status, Json(atr_api::ErrorBody { error })).into_response()
+        let mut response = (self.status, Json(atr_api::ErrorBody { error })).into_response();
+        if let Some((name, value)) = retry_after
+            && let Ok(value) = axum::http::HeaderValue::from_str(&value)
+        {
+            response.headers_mut().insert(name, value);
+        }
+        response
     }
 }

@@ -5,11 +5,13 @@ pub mod auth;
 pub mod download;
 pub mod error;
 mod routes;
+mod serve;
 mod state;
 
 use axum::Router;
 
 pub use error::ApiError;
+pub use serve::{ServeConfig, serve};
 pub use state::{AppState, HttpConfig};
 
 /// The whole service.

@@ -16,11 +16,18 @@ pub struct HttpConfig {
     pub session_ttl: Duration,
     /// Whether session cookies are marked `Secure` (behind HTTPS).
     pub secure_cookies: bool,
+    /// The longest wait for the next chunk of an upload before it is dropped.
+    pub body_stall_timeout: Duration,
 }
 
 impl Default for HttpConfig {
     fn default() -> Self {
-        Self { max_upload_bytes: 4 << 30, session_ttl: Duration::from_hours(12), secure_cookies: false }
+        Self {
+            max_upload_bytes: 4 << 30,
+            session_ttl: Duration::from_hours(12),
+            secure_cookies: false,
+            body_stall_timeout: Duration::from_mins(1),
+        }
     }
 }
 

@@ -9,7 +9,7 @@ use atr_core::model::{Metadata, Person, Project};
 use atr_core::policy::PolicyOverrides;
 use atr_core::services::CommitteeUpdate;
 use atr_core::types::{CommitteeKey, ProjectKey, Timestamp, UserId};
-use atr_http::{AppState, HttpConfig};
+use atr_http::{AppState, HttpConfig, ServeConfig};
 use atr_store::sql::SqlStore;
 use atr_store::testing::{TestDatabase, databases};
 use atr_store::{Storage, StorageConfig};
@@ -153,6 +153,11 @@ impl Answer {
         self.header("content-type")
     }
 
+    /// Whether the answer sets no cookie.
+    pub fn set_cookie_absent(&self) -> bool {
+        self.headers.get("set-cookie").is_none()
+    }
+
     /// A header's value, or "" when absent.
     pub fn header(&self, name: &str) -> &str {
         self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
@@ -256,6 +261,12 @@ impl TestApp {
 
     /// The service over `db`, listening on a free loopback port.
     pub async fn start(db: TestDatabase, config: HttpConfig) -> TestApp {
+        Self::start_serving(db, config, ServeConfig::default()).await
+    }
+
+    /// The service over `db` with these connection limits (`atr_http::serve`, as `atr serve`
+    /// runs it).
+    pub async fn start_serving(db: TestDatabase, config: HttpConfig, serving: ServeConfig) -> TestApp {
         let dir = tempfile::tempdir().expect("a temporary folder");
         let storage_config =
             StorageConfig { database_url: Some(db.url.clone()), ..StorageConfig::new(dir.path().join("data")) };
@@ -267,11 +278,12 @@ impl TestApp {
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let router = atr_http::router(state.clone());
         let server = tokio::spawn(async move {
-            let _ = axum::serve(listener, router)
-                .with_graceful_shutdown(async move {
-                    let _ = stopped.await;
-                })
-                .await;
+            let stop = async move {
+                let _ = stopped.await;
+            };
+            if let Err(error) = atr_http::serve(listener, router, serving, stop).await {
+                panic!("the test service stopped: {error}");
+            }
         });
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())

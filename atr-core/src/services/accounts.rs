@@ -109,10 +109,50 @@ impl Services {
         Ok(true)
     }
 
-    /// Signs in with a local account and starts a session of `ttl_secs` seconds. An unknown user,
-    /// a person without a local account and a wrong password get the same refusal
-    /// ([`SIGN_IN_REFUSED`]), after the same work.
+    /// Signs in with a local account, from an unknown address (see [`Services::sign_in_from`]).
     pub async fn sign_in(
+        &self,
+        user: &str,
+        password: &Secret,
+        ttl_secs: u64,
+        now: Timestamp,
+    ) -> ServiceResult<SignedIn> {
+        self.sign_in_from(user, password, None, ttl_secs, now).await
+    }
+
+    /// Signs in with a local account: a new session of `ttl_secs`. Unknown users and wrong
+    /// passwords get the same refusal. After too many refusals for the account name or from the
+    /// `address` (as the frontend knows the client) within the throttle's window, every attempt
+    /// is refused with [`ServiceError::Throttled`] for a while, the right password included.
+    pub async fn sign_in_from(
+        &self,
+        user: &str,
+        password: &Secret,
+        address: Option<&str>,
+        ttl_secs: u64,
+        now: Timestamp,
+    ) -> ServiceResult<SignedIn> {
+        use crate::throttle::ThrottleKey;
+        let mut keys = vec![ThrottleKey::Account(user.to_owned())];
+        keys.extend(address.map(|a| ThrottleKey::Address(a.to_owned())));
+        self.throttle(|t| t.check(&keys, now))
+            .map_err(|wait| ServiceError::Throttled { retry_after_secs: wait.0.max(1) })?;
+        let signed = self.check_password(user, password, ttl_secs, now).await;
+        match &signed {
+            Ok(_) => self.throttle(|t| t.succeeded(&keys)),
+            Err(ServiceError::Unauthenticated(_)) => self.throttle(|t| t.refused(&keys, now)),
+            Err(_) => {}
+        }
+        signed
+    }
+
+    /// Runs `f` on the sign-in throttle (a poisoned lock still holds valid counts).
+    fn throttle<T>(&self, f: impl FnOnce(&mut crate::throttle::SignInThrottle) -> T) -> T {
+        let mut throttle = self.sign_ins.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        f(&mut throttle)
+    }
+
+    async fn check_password(
         &self,
         user: &str,
         password: &Secret,

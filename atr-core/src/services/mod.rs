@@ -86,6 +86,9 @@ pub enum ServiceError {
     /// expired token). The message says why without telling which accounts exist.
     #[error("{0}")]
     Unauthenticated(String),
+    /// Too many refused attempts: try again after this many seconds.
+    #[error("too many refused sign-ins; try again in {retry_after_secs} s")]
+    Throttled { retry_after_secs: u64 },
 }
 
 impl ServiceError {
@@ -148,6 +151,8 @@ impl std::fmt::Debug for Ports {
 pub struct Services {
     ports: Ports,
     foundation_policy: VotePolicy,
+    /// Refused sign-ins of this process, by account and address.
+    sign_ins: std::sync::Arc<std::sync::Mutex<crate::throttle::SignInThrottle>>,
 }
 
 /// A project with the committee that owns it: what a permission decision on it needs.
@@ -166,7 +171,8 @@ impl Services {
     /// Services over `ports`, with the foundation's default vote policy.
     pub fn new(ports: Ports, foundation_policy: VotePolicy) -> Result<Self, PolicyError> {
         foundation_policy.validate()?;
-        Ok(Self { ports, foundation_policy })
+        let sign_ins = std::sync::Arc::new(std::sync::Mutex::new(crate::throttle::SignInThrottle::default()));
+        Ok(Self { ports, foundation_policy, sign_ins })
     }
 
     /// The ports, for adapters that need to read directly.

@@ -159,7 +159,7 @@ pub(crate) async fn put_file(
         return Err(ApiError::too_large(format!("the upload is larger than {limit} bytes")));
     }
     let parent = expected_parent(&headers)?;
-    let change = FileChange::Put { path, content: super::body::stream(body, limit) };
+    let change = FileChange::Put { path, content: super::body::stream(body, limit, state.config.body_stall_timeout) };
     let new = state.services.add_revision(&caller, &key, parent, vec![change], None, now()).await?;
     Ok((StatusCode::CREATED, Json((&new).into())))
 }

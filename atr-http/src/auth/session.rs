@@ -12,17 +12,38 @@ use super::body::Body;
 use super::{Caller, now, secrets};
 use crate::{ApiError, AppState};
 
+/// The client's address, when the server recorded it (`atr_http::serve` does; an in-process
+/// call has none).
+pub(crate) struct Peer(pub Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Peer {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let connected = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>();
+        Ok(Peer(connected.map(|c| c.0.ip())))
+    }
+}
+
 /// Signs in with a local account: sets the session cookie and answers the person.
 pub(crate) async fn sign_in(
     State(state): State<AppState>,
+    Peer(peer): Peer,
     Body(request): Body<api::SignIn>,
 ) -> Result<Response, ApiError> {
     let ttl = state.config.session_ttl.as_secs();
-    let signed = match state.services.sign_in(&request.user, &Secret::new(request.password), ttl, now()).await {
+    let address = peer.map(|ip| ip.to_string());
+    let password = Secret::new(request.password);
+    let attempt = state.services.sign_in_from(&request.user, &password, address.as_deref(), ttl, now());
+    let signed = match attempt.await {
         Ok(signed) => signed,
         Err(refused @ ServiceError::Unauthenticated(_)) => {
             tracing::info!("sign-in refused");
             return Err(refused.into());
+        }
+        Err(throttled @ ServiceError::Throttled { .. }) => {
+            tracing::warn!(address = address.as_deref().unwrap_or("unknown"), "sign-in throttled");
+            return Err(throttled.into());
         }
         Err(other) => return Err(other.into()),
     };

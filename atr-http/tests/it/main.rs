@@ -4,5 +4,6 @@ mod api;
 mod auth;
 mod download;
 mod keys;
+mod limits;
 mod records;
 mod snapshots;
