@@ -151,3 +151,104 @@ impl IntoResponse for ApiError {
         response
     }
 }
+
+/// A message of a parser (serde, axum) without the service's own type names: `expected struct
+/// NewRelease` reads `expected a JSON object`, `expected enum Stage` reads `expected one of the
+/// documented values`.
+pub(crate) fn without_type_names(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("expected ") {
+        let (before, after) = rest.split_at(at + "expected ".len());
+        out.push_str(before);
+        let (replacement, kind) = if after.starts_with("struct ") {
+            ("a JSON object", "struct ")
+        } else if after.starts_with("enum ") {
+            ("one of the documented values", "enum ")
+        } else {
+            rest = after;
+            continue;
+        };
+        let name = &after[kind.len()..];
+        let end = name.find(|c: char| !(c.is_alphanumeric() || c == '_')).unwrap_or(name.len());
+        out.push_str(replacement);
+        rest = &name[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The stable code of an error status the service answers without a handler's own error.
+fn code_of(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::BAD_REQUEST => "bad_request",
+        StatusCode::UNAUTHORIZED => "unauthenticated",
+        StatusCode::FORBIDDEN => "forbidden",
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::PAYLOAD_TOO_LARGE => "too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::UNPROCESSABLE_ENTITY => "invalid",
+        s if s.is_server_error() => "internal",
+        _ => "refused",
+    }
+}
+
+/// Gives every error answer of the JSON API the error shape: answers that axum's extractors and
+/// router make themselves (a path parameter that is not UTF-8, a body over a route's limit, a
+/// method the route does not serve) come as plain text or empty, and are rewritten here, their
+/// text kept as the message (without type names) when it is short.
+pub(crate) async fn json_errors(response: Response) -> Response {
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let text =
+        axum::body::to_bytes(body, 4096).await.map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+    let message = match (status, text.trim()) {
+        (StatusCode::METHOD_NOT_ALLOWED, _) => "this path does not take this method; see /api/openapi.json".to_owned(),
+        (_, "") => status.canonical_reason().unwrap_or("refused").to_owned(),
+        (_, text) => without_type_names(text),
+    };
+    let mut answer = ApiError::new(status, code_of(status), message).into_response();
+    if let Some(allow) = parts.headers.get(axum::http::header::ALLOW) {
+        answer.headers_mut().insert(axum::http::header::ALLOW, allow.clone());
+    }
+    answer
+}
+
+/// The answer to a path no route serves: under `/api` the API's error shape, elsewhere a
+/// plain 404.
+pub(crate) async fn no_route(uri: axum::http::Uri) -> Response {
+    if uri.path() == "/api" || uri.path().starts_with("/api/") {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "no_route",
+            format!("no operation at {}; see /api/openapi.json", uri.path()),
+        )
+        .into_response()
+    } else {
+        (StatusCode::NOT_FOUND, "not found").into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_type_names;
+
+    #[test]
+    fn type_names_leave_parser_messages() {
+        assert_eq!(
+            without_type_names("invalid type: integer `100`, expected struct NewRelease at line 1 column 3"),
+            "invalid type: integer `100`, expected a JSON object at line 1 column 3"
+        );
+        assert_eq!(without_type_names("expected enum Stage"), "expected one of the documented values");
+        assert_eq!(without_type_names("expected a string"), "expected a string");
+    }
+}

@@ -16,7 +16,8 @@ pub use state::{AppState, HttpConfig};
 
 /// The whole service.
 pub fn router(state: AppState) -> Router {
-    api_routes().into_router().merge(download::routes()).with_state(state)
+    let api = api_routes().into_router().layer(axum::middleware::map_response(error::json_errors));
+    api.merge(download::routes()).fallback(error::no_route).with_state(state)
 }
 
 /// The routes of the JSON API (downloads apart), registered from the catalogue of `atr-api`.

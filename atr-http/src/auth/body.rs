@@ -48,7 +48,8 @@ fn refusal(rejection: &JsonRejection) -> ApiError {
     match rejection {
         JsonRejection::JsonDataError(error) => {
             let text = error.body_text();
-            let message = cause(&text);
+            let message = crate::error::without_type_names(cause(&text));
+            let message = message.as_str();
             let error = ApiError::invalid(format!("the request body does not fit: {message}"));
             match field_of(message) {
                 Some(field) => error.with_details(json!({ "field": field })),
@@ -63,6 +64,9 @@ fn refusal(rejection: &JsonRejection) -> ApiError {
             "unsupported_media_type",
             "the request body must be JSON, sent with Content-Type: application/json",
         ),
+        other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            ApiError::too_large("the request body is larger than this operation takes")
+        }
         other => ApiError::bad_request(format!("the request body cannot be read: {}", other.body_text())),
     }
 }

@@ -124,3 +124,38 @@ async fn an_upload_that_stalls_is_dropped_and_leaves_no_revision() {
     assert_eq!(revisions.expect(200_u16), &json!([]), "the stalled upload made a revision");
     app.finish().await;
 }
+
+/// What axum's router and extractors answer on their own has the API's error shape too, and no
+/// message names the service's types.
+#[tokio::test]
+async fn every_api_refusal_has_the_error_shape() {
+    let config = HttpConfig { max_upload_bytes: 1 << 20, ..HttpConfig::default() };
+    let app = app_with(ServeConfig::default(), config).await;
+    let people = app.foundation().await;
+    let rm = Auth::Session(&people.rm);
+
+    // An unknown route under /api, and a method a route does not take.
+    let nowhere = app.get("/api/no/such/thing", Auth::Nobody).await;
+    assert_eq!((nowhere.status, nowhere.code()), (StatusCode::NOT_FOUND, "no_route"), "{}", nowhere.text);
+    let wrong_method = app.delete("/api/projects", Auth::Nobody).await;
+    assert_eq!(wrong_method.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(wrong_method.code(), "method_not_allowed", "{}", wrong_method.text);
+    assert!(!wrong_method.header("allow").is_empty(), "a 405 says which methods the path takes");
+
+    // A path parameter that is not UTF-8, sent raw.
+    let (status, raw) = app.raw("GET /api/projects/%FF%FE HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").await;
+    assert_eq!(status, 400, "{raw}");
+    assert!(raw.contains("\"code\":\"bad_request\""), "{raw}");
+
+    // A body of the wrong type names no type of the service.
+    let mistyped = app.post("/api/projects/demo/releases", rm, &json!(100)).await;
+    assert_eq!(mistyped.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", mistyped.text);
+    assert!(mistyped.message().contains("expected a JSON object"), "{}", mistyped.text);
+    assert!(!mistyped.text.contains("NewRelease"), "{}", mistyped.text);
+
+    // A JSON body past a route's limit is 413, not a failure to buffer.
+    let big = json!({ "version": "1.0.0", "product": "x".repeat(3 << 20) });
+    let too_big = app.post("/api/projects/demo/releases", rm, &big).await;
+    assert_eq!((too_big.status, too_big.code()), (StatusCode::PAYLOAD_TOO_LARGE, "too_large"), "{}", too_big.text);
+    app.finish().await;
+}
