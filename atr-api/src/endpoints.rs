@@ -553,7 +553,7 @@ operations! {
     /// The raw body is streamed, up to the service's upload limit.
     PutFile = "put_file": Put "/api/projects/{project}/releases/{version}/files/{path}" {
         tag: "releases", access: SignedIn, query: ProductQuery, request: RawFile, response: NewRevision,
-        success: [201], errors: [400, 401, 403, 404, 409, 413, 422], headers: [IF_MATCH],
+        success: [201], errors: [400, 401, 403, 404, 409, 413, 422, 429], headers: [IF_MATCH],
     }
     /// Delete a file: a new revision.
     DeleteFile = "delete_file": Delete "/api/projects/{project}/releases/{version}/files/{path}" {

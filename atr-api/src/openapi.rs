@@ -124,7 +124,7 @@ fn error_description(status: u16) -> &'static str {
         414 => "The path is too long",
         415 => "The body must be JSON, sent with Content-Type: application/json",
         422 => "A field that does not fit; `details.field` may name it",
-        429 => "Too many refused attempts; the `Retry-After` header says when to try again",
+        429 => "Too many attempts or uploads at once; the `Retry-After` header says when to try again",
         500 => "The request failed; the cause is in the service's log",
         _ => "Refused",
     }

@@ -18,6 +18,8 @@ pub struct HttpConfig {
     pub secure_cookies: bool,
     /// The longest wait for the next chunk of an upload before it is dropped.
     pub body_stall_timeout: Duration,
+    /// The most uploads one person (with their sessions and tokens) runs at once.
+    pub max_uploads_per_person: usize,
 }
 
 impl Default for HttpConfig {
@@ -27,6 +29,7 @@ impl Default for HttpConfig {
             session_ttl: Duration::from_hours(12),
             secure_cookies: false,
             body_stall_timeout: Duration::from_mins(1),
+            max_uploads_per_person: 4,
         }
     }
 }
@@ -37,6 +40,8 @@ pub struct AppState {
     pub storage: Storage,
     pub services: Services,
     pub config: Arc<HttpConfig>,
+    /// The uploads running now, per person.
+    pub(crate) uploads: Arc<crate::api::UploadSlots>,
 }
 
 impl AppState {
@@ -49,6 +54,7 @@ impl AppState {
     pub fn new(storage: Storage, config: HttpConfig) -> Self {
         let services = Services::new(storage.ports(), VotePolicy::foundation_default())
             .expect("the foundation's default vote policy is valid");
-        Self { storage, services, config: Arc::new(config) }
+        let uploads = crate::api::UploadSlots::new(config.max_uploads_per_person);
+        Self { storage, services, config: Arc::new(config), uploads }
     }
 }

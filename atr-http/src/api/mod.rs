@@ -7,6 +7,9 @@ mod keys;
 mod openapi;
 mod records;
 mod releases;
+mod slots;
+
+pub(crate) use slots::UploadSlots;
 
 use atr_core::model::ReleaseKey;
 use atr_core::types::{ProductKey, ProjectKey, Timestamp, Version};

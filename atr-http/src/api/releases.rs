@@ -136,6 +136,24 @@ fn expected_parent(headers: &HeaderMap) -> ApiResult<Parent> {
         .ok_or_else(|| ApiError::bad_request("revision numbers start at 1"))
 }
 
+/// A slot of the caller's concurrent uploads, held until the upload ends; 429 when all are taken.
+fn upload_slot(state: &AppState, caller: &atr_core::auth::Principal) -> ApiResult<super::slots::Slot> {
+    let who = match caller {
+        atr_core::auth::Principal::Person(person) => person.id.as_str(),
+        atr_core::auth::Principal::Token { owner, .. } => owner.id.as_str(),
+        atr_core::auth::Principal::Anonymous => "",
+    };
+    state.uploads.take(who).ok_or_else(|| {
+        let most = state.config.max_uploads_per_person;
+        ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_requests",
+            format!("{who} already runs {most} uploads; wait for one to finish"),
+        )
+        .with_details(serde_json::json!({ "retry_after": 5 }))
+    })
+}
+
 fn release_path(path: &str) -> ApiResult<ReleasePath> {
     ReleasePath::parse(path).map_err(|e| ApiError::bad_request(format!("path: {e}")))
 }
@@ -159,6 +177,7 @@ pub(crate) async fn put_file(
         return Err(ApiError::too_large(format!("the upload is larger than {limit} bytes")));
     }
     let parent = expected_parent(&headers)?;
+    let _slot = upload_slot(&state, &caller)?;
     let change = FileChange::Put { path, content: super::body::stream(body, limit, state.config.body_stall_timeout) };
     let new = state.services.add_revision(&caller, &key, parent, vec![change], None, now()).await?;
     Ok((StatusCode::CREATED, Json((&new).into())))

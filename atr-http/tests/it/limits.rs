@@ -143,7 +143,8 @@ async fn every_api_refusal_has_the_error_shape() {
     assert!(!wrong_method.header("allow").is_empty(), "a 405 says which methods the path takes");
 
     // A path parameter that is not UTF-8, sent raw.
-    let (status, raw) = app.raw("GET /api/projects/%FF%FE HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").await;
+    let (status, raw) =
+        app.raw("GET /api/projects/%FF%FE HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").await;
     assert_eq!(status, 400, "{raw}");
     assert!(raw.contains("\"code\":\"bad_request\""), "{raw}");
 
@@ -157,5 +158,53 @@ async fn every_api_refusal_has_the_error_shape() {
     let big = json!({ "version": "1.0.0", "product": "x".repeat(3 << 20) });
     let too_big = app.post("/api/projects/demo/releases", rm, &big).await;
     assert_eq!((too_big.status, too_big.code()), (StatusCode::PAYLOAD_TOO_LARGE, "too_large"), "{}", too_big.text);
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn one_person_runs_a_bounded_number_of_uploads_at_once() {
+    let config = HttpConfig { max_uploads_per_person: 1, ..HttpConfig::default() };
+    let app = app_with(ServeConfig::default(), config).await;
+    let people = app.foundation().await;
+    let rm = Auth::Session(&people.rm);
+    app.post("/api/projects/demo/releases", rm, &json!({ "version": "1.0.0" })).await.expect(201_u16);
+    let files = "/api/projects/demo/releases/1.0.0/files";
+
+    // An upload that is still sending holds the release manager's only slot.
+    let mut slow = TcpStream::connect(address(&app)).await.unwrap();
+    let head = format!(
+        "PUT {files}/slow.tar.gz HTTP/1.1\r\nHost: localhost\r\nCookie: atr_session={}\r\n\
+         Content-Length: 1000\r\n\r\nthe first bytes",
+        people.rm
+    );
+    slow.write_all(head.as_bytes()).await.unwrap();
+    let mut refused = None;
+    for _ in 0..50 {
+        let body = atr_testkit::Body::Raw("application/octet-stream", b"x".to_vec());
+        let answer = app.send(atr_testkit::Method::PUT, &format!("{files}/other.txt"), rm, body).await;
+        if answer.status == StatusCode::TOO_MANY_REQUESTS {
+            refused = Some(answer);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let refused = refused.expect("a second upload at once is refused");
+    assert_eq!(refused.code(), "too_many_requests");
+    assert!(refused.message().contains("already runs 1 uploads"), "{}", refused.text);
+    assert_eq!(refused.header("retry-after"), "5");
+
+    // When the slow client goes away, its slot comes back.
+    drop(slow);
+    let mut stored = false;
+    for _ in 0..50 {
+        let body = atr_testkit::Body::Raw("application/octet-stream", b"x".to_vec());
+        let answer = app.send(atr_testkit::Method::PUT, &format!("{files}/other.txt"), rm, body).await;
+        if answer.status == StatusCode::CREATED {
+            stored = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(stored, "the slot of the dropped upload was never given back");
     app.finish().await;
 }
