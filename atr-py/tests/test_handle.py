@@ -279,3 +279,43 @@ def test_blocking_handle(tmp_path: pathlib.Path) -> None:
             h.committees()
 
     asyncio.run(inside())
+
+
+def _generated_key(home: pathlib.Path, uid: str) -> str:
+    """A fresh OpenPGP public key, ASCII-armored, made by gpg in a throwaway home."""
+    import shutil
+    import subprocess
+
+    if shutil.which("gpg") is None:
+        pytest.skip("gpg makes the test's OpenPGP key")
+    home.mkdir(mode=0o700)
+    env = {"GNUPGHOME": str(home), "PATH": "/usr/bin:/bin"}
+    subprocess.run(
+        ["gpg", "--batch", "--passphrase", "", "--quick-gen-key", uid, "ed25519", "sign", "1y"],
+        env=env, check=True, capture_output=True, timeout=60,
+    )
+    out = subprocess.run(["gpg", "--armor", "--export", uid], env=env, check=True, capture_output=True, timeout=60)
+    return out.stdout.decode()
+
+
+def test_signing_keys(database: Database, tmp_path: pathlib.Path) -> None:
+    armored = _generated_key(tmp_path / "gnupg", "Alice Example <alice@apache.org>")
+
+    async def main() -> None:
+        async with await seeded(database) as h:
+            with pytest.raises(atr.Forbidden):
+                await h.add_key(CAROL, "httpd", armored)
+            added = await h.add_key(ALICE, "httpd", armored)
+            assert added.committees == ("httpd",) and added.owner == "alice"
+            assert added.user_ids == ("Alice Example <alice@apache.org>",)
+            assert len(added.fingerprint) == 40 and added.fingerprint.endswith(added.key_id)
+            assert added.to_dict()["armored"].startswith("-----BEGIN PGP PUBLIC KEY BLOCK-----")
+            listed = await h.keys("httpd")
+            assert [k.fingerprint for k in listed] == [added.fingerprint]
+            with pytest.raises(atr.InvalidInput) as refused:
+                await h.add_key(ALICE, "httpd", "not a key")
+            assert refused.value.code == "no_usable_key"
+            with pytest.raises(atr.NotFound):
+                await h.keys("tomcat")
+
+    run(main)

@@ -84,11 +84,11 @@ def _opt_str(value: object, what: str) -> str | None:
     return None if value is None else _str(value, what)
 
 
-def _int(value: object, what: str) -> int:
+def _int(value: object, what: str, maximum: int = 2**32 - 1) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidInput(f"{what} must be an int, not {type(value).__name__}")
-    if value < 0:
-        raise InvalidInput(f"{what} must not be negative")
+    if not 0 <= value <= maximum:
+        raise InvalidInput(f"{what} must be 0 to {maximum}")
     return value
 
 
@@ -408,7 +408,7 @@ class Handle:
 def _task_id(task: object) -> int:
     if isinstance(task, Task):
         return task.id
-    return _int(task, "task")
+    return _int(task, "task", 2**63 - 1)
 
 
 class _Connecting:

@@ -29,14 +29,9 @@ class Settings:
     trust_root: bool
 
 
-def install(
-    app: Any, handle: Handle, *, admins: Iterable[str] = (), trust_root: bool = False, bearer: bool = True
-) -> None:
+def install(app: Any, handle: Handle, *, admins: Iterable[str] = (), trust_root: bool = False) -> None:
     """Sets the app up: its settings in ``app.extensions["atr"]`` and an error handler that
     answers every :class:`atr.AtrError` with its ``http_status`` and the JSON API's error body.
-
-    ``bearer`` is accepted for the personal-access-token handler, which is not built yet: passing
-    ``True`` leaves ``app.token_handler`` as it is.
     """
     if not isinstance(handle, Handle):
         raise InvalidInput(f"handle must be an atr.Handle, not {type(handle).__name__}")
