@@ -139,10 +139,9 @@ impl Inner {
     /// consent and global roles), with the global roles the caller vouches for added, and the
     /// admins named at `connect`. Per-project roles come from the platform's committee records.
     async fn principal(&self, principal: Option<PyPrincipal>) -> Result<Principal, Failure> {
-        let Some(uid) = principal.as_ref().and_then(|p| p.uid.clone()) else {
+        let Some((p, uid)) = principal.and_then(|p| p.uid.clone().map(|uid| (p, uid))) else {
             return Ok(Principal::Anonymous);
         };
-        let p = principal.unwrap_or_else(|| unreachable_principal(&uid));
         let id = user_id(&uid)?;
         let known = self.services.ports().persons.get(&id).await?;
         let mut person = known.unwrap_or(Person { id: id.clone(), asf_member: false, admin: false, consent: None });
@@ -158,17 +157,6 @@ impl Inner {
             Principal::Anonymous => Err(Failure::new(Kind::NotAuthenticated, "not signed in: this needs a person")),
             person => Ok(person),
         }
-    }
-}
-
-/// Never reached: a principal with a uid was given.
-fn unreachable_principal(uid: &str) -> PyPrincipal {
-    PyPrincipal {
-        uid: Some(uid.to_owned()),
-        is_admin: false,
-        is_asf_member: false,
-        member_of: BTreeSet::new(),
-        participant_of: BTreeSet::new(),
     }
 }
 

@@ -319,3 +319,31 @@ def test_signing_keys(database: Database, tmp_path: pathlib.Path) -> None:
                 await h.keys("tomcat")
 
     run(main)
+
+
+def test_calls_never_block_the_loop(tmp_path: pathlib.Path) -> None:
+    async def main() -> None:
+        async with atr.connect(None, data_dir=tmp_path, admins=["root"]) as h:
+            await h.put_committee(ROOT, "httpd", name="HTTP Server", release_managers=["root"])
+            await h.create_project(ROOT, "httpd", committee="httpd", name="HTTP Server")
+            await h.start_release(ROOT, "httpd", "1.0")
+            (tmp_path / "f.txt").write_text("x")
+            new = await h.upload(ROOT, "httpd", "1.0", {"f.txt": tmp_path / "f.txt"})
+            ticks = 0
+
+            async def tick() -> None:
+                nonlocal ticks
+                while True:
+                    ticks += 1
+                    await asyncio.sleep(0.01)
+
+            ticker = asyncio.ensure_future(tick())
+            started = time.monotonic()
+            with pytest.raises(TimeoutError):
+                await h.wait(ROOT, new.analyze_task, timeout=0.5)
+            elapsed = time.monotonic() - started
+            ticker.cancel()
+            # The loop ran the ticker all along: about one tick per 10 ms of the wait.
+            assert elapsed >= 0.5 and ticks >= 20, (elapsed, ticks)
+
+    run(main)
