@@ -347,3 +347,31 @@ def test_calls_never_block_the_loop(tmp_path: pathlib.Path) -> None:
             assert elapsed >= 0.5 and ticks >= 20, (elapsed, ticks)
 
     run(main)
+
+
+def test_to_dict_is_the_json_apis_shape(tmp_path: pathlib.Path) -> None:
+    """Every data class's to_dict() has exactly the properties of the API's schema for it."""
+    import json
+
+    schemas = json.loads(_atr.openapi_document())["components"]["schemas"]
+    armored = _generated_key(tmp_path / "gnupg", "Alice Example <alice@apache.org>")
+
+    def holds(name: str, wire: dict[str, Any]) -> None:
+        schema = schemas[name]
+        assert set(wire) <= set(schema["properties"]), (name, set(wire) - set(schema["properties"]))
+        assert set(schema.get("required", [])) <= set(wire), (name, set(schema.get("required", [])) - set(wire))
+
+    async def main() -> None:
+        async with atr.connect(None, data_dir=tmp_path / "data", admins=["root"]) as h:
+            holds("Committee", (await h.put_committee(ROOT, "httpd", name="HTTP", pmc_members=["alice"], release_managers=["rita"])).to_dict())
+            holds("Project", (await h.create_project(ROOT, "httpd", committee="httpd", name="HTTP")).to_dict())
+            holds("Release", (await h.start_release(RITA, "httpd", "1.0")).to_dict())
+            new = await h.upload(RITA, "httpd", "1.0", artifacts(tmp_path))
+            holds("NewRevision", new.to_dict())
+            holds("Revision", new.revision.to_dict())
+            holds("Task", (await h.task(RITA, new.analyze_task)).to_dict())
+            holds("SigningKey", (await h.add_key(ALICE, "httpd", armored)).to_dict())
+            for event in await h.events(ALICE, project="httpd"):
+                holds("Event", event.to_dict())
+
+    run(main)
