@@ -336,6 +336,9 @@ pub enum Target<'a> {
     Foundation,
     /// A project, with the committee that owns it.
     Project { project: &'a ProjectKey, committee: &'a Committee },
+    /// A committee as a whole, before any project of it is named: what a frontend that knows a
+    /// person's committees (an OAuth session, say) asks about. A token is never scoped to it.
+    Committee(&'a Committee),
     /// A signing key of `owner` (if known), linked to `committee`; `project` names the project a
     /// token acts on, if any.
     Key { owner: Option<&'a UserId>, committee: &'a Committee, project: Option<&'a ProjectKey> },
@@ -345,13 +348,15 @@ impl Target<'_> {
     fn committee(&self) -> Option<&Committee> {
         match self {
             Target::Foundation => None,
-            Target::Project { committee, .. } | Target::Key { committee, .. } => Some(committee),
+            Target::Project { committee, .. } | Target::Key { committee, .. } | Target::Committee(committee) => {
+                Some(committee)
+            }
         }
     }
 
     fn project(&self) -> Option<&ProjectKey> {
         match self {
-            Target::Foundation => None,
+            Target::Foundation | Target::Committee(_) => None,
             Target::Project { project, .. } => Some(project),
             Target::Key { project, .. } => *project,
         }
@@ -363,6 +368,7 @@ impl fmt::Display for Target<'_> {
         match self {
             Target::Foundation => f.write_str("the foundation"),
             Target::Project { project, .. } => write!(f, "project {project}"),
+            Target::Committee(committee) => write!(f, "committee {}", committee.key),
             Target::Key { owner: Some(owner), committee, .. } => write!(f, "a key of {owner} for {}", committee.key),
             Target::Key { owner: None, committee, .. } => write!(f, "a key for {}", committee.key),
         }

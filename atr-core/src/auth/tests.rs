@@ -7,28 +7,11 @@ use crate::model::Consent;
 
 const T0: Timestamp = Timestamp::from_unix(1_750_000_000);
 
-/// domain.md's tables (the release activities, then the platform's own), copied as text so that
-/// a change to [`Role::grants`] has to be a change here too. Columns: PMC member, release
-/// manager, committer, visitor (with consent), ASF member, admin.
-const TABLE: &str = "
-binding_vote        | yes |     |     |     |     |
-vote                | yes |     | yes | yes | yes |
-manage_release      | yes | yes |     |     |     | yes
-manage_policy       | yes | yes |     |     |     | yes
-manage_metadata     | yes | yes |     |     |     | yes
-manage_keys         | yes |     |     |     |     | yes
-manage_own_key      | yes | yes |     |     |     |
-perform_actions     | yes | yes |     |     |     | yes
-view_release_events | yes | yes | yes | yes | yes | yes
-view_all_events     |     |     |     |     | yes | yes
-create_token        | yes | yes | yes | yes | yes | yes
-view_tasks          | yes | yes | yes |     |     | yes
-manage_tasks        |     |     |     |     |     | yes
-create_project      |     |     |     |     |     | yes
-manage_committees   |     |     |     |     |     | yes
-manage_accounts     |     |     |     |     |     | yes
-verify_audit        |     |     |     |     |     | yes
-";
+/// domain.md's tables (the release activities, then the platform's own), kept as text in
+/// `roles.table` so that a change to [`Role::grants`] has to be a change there too; the Python
+/// bindings' tests read the same file. Columns: PMC member, release manager, committer, visitor,
+/// ASF member, admin. `consent` is a grant that needs an active consent record.
+const TABLE: &str = include_str!("roles.table");
 
 fn uid(s: &str) -> UserId {
     UserId::parse(s).unwrap()
@@ -66,11 +49,11 @@ fn holder(role: Role, httpd: &mut Committee) -> Person {
 fn expected_table() -> Vec<(Activity, Vec<bool>)> {
     TABLE
         .lines()
-        .filter(|l| !l.trim().is_empty())
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
         .map(|line| {
             let mut cells = line.split('|').map(str::trim);
             let activity = Activity::parse(cells.next().unwrap()).unwrap();
-            let row: Vec<bool> = cells.map(|c| c == "yes").collect();
+            let row: Vec<bool> = cells.map(|c| c == "yes" || c == "consent").collect();
             assert_eq!(row.len(), 6, "{line}");
             (activity, row)
         })
@@ -100,6 +83,44 @@ fn every_cell_of_the_permission_table() {
         }
     }
     assert_eq!(cells, 6 * Activity::ALL.len());
+}
+
+/// The cells marked `consent` grant nothing without an active consent record.
+#[test]
+fn consent_cells_need_consent() {
+    let project = ProjectKey::parse("httpd").unwrap();
+    let httpd = committee("httpd");
+    let target = Target::Project { project: &project, committee: &httpd };
+    let visitor = Person { id: uid("visitor"), asf_member: false, admin: false, consent: None };
+    let mut consent_cells = 0;
+    for line in TABLE.lines().filter(|l| !l.starts_with('#') && l.contains("consent")) {
+        let activity = Activity::parse(line.split('|').next().unwrap().trim()).unwrap();
+        let denied = authorize(&Principal::Person(visitor.clone()), activity, &target, T0).unwrap_err();
+        assert_eq!(denied.reason, DenyReason::NoConsent, "{activity}");
+        consent_cells += 1;
+    }
+    assert_eq!(consent_cells, 1);
+}
+
+/// A committee as a target: its people hold their per-project roles on it, and no token is
+/// scoped to it.
+#[test]
+fn a_committee_target_carries_its_people() {
+    let mut httpd = committee("httpd");
+    let pmc = holder(Role::PmcMember, &mut httpd);
+    let committer = holder(Role::Committer, &mut httpd);
+    let target = Target::Committee(&httpd);
+    assert_eq!(target.to_string(), "committee httpd");
+    assert!(authorize(&Principal::Person(pmc.clone()), Activity::BindingVote, &target, T0).is_ok());
+    let denied = authorize(&Principal::Person(committer), Activity::BindingVote, &target, T0).unwrap_err();
+    assert_eq!(denied.reason, DenyReason::NeedsRole(vec![Role::PmcMember]));
+    let other = committee("tomcat");
+    assert!(authorize(&Principal::Person(pmc), Activity::BindingVote, &Target::Committee(&other), T0).is_err());
+    httpd.release_managers.insert(uid("rm"));
+    let rm = Person { id: uid("rm"), asf_member: false, admin: false, consent: None };
+    let by_token = Principal::Token { owner: rm, token: token(&[Activity::ManageRelease], 1).unwrap() };
+    let denied = authorize(&by_token, Activity::ManageRelease, &Target::Committee(&httpd), T0).unwrap_err();
+    assert_eq!(denied.reason, DenyReason::TokenProject);
 }
 
 #[test]
