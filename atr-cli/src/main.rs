@@ -109,6 +109,10 @@ enum Command {
         /// Most connections open at once; more wait in the listen queue.
         #[arg(long, env = "ATR_MAX_CONNECTIONS", default_value_t = 1024)]
         max_connections: usize,
+        /// How the log is written to stderr: `human` lines, or one JSON object a line. What is
+        /// logged is set by `ATR_LOG` (such as `info` or `atr_http=debug`; default `info`).
+        #[arg(long, env = "ATR_LOG_FORMAT", default_value = "human")]
+        log_format: LogFormat,
     },
     /// Manages committees and their people (PMC members, committers, release managers).
     #[command(subcommand)]
@@ -132,6 +136,10 @@ enum Command {
         /// This runner's name in task leases; defaults to the host name and process id.
         #[arg(long)]
         name: Option<String>,
+        /// How the log is written to stderr: `human` lines, or one JSON object a line (`ATR_LOG`
+        /// sets what is logged; default `info`).
+        #[arg(long, env = "ATR_LOG_FORMAT", default_value = "human")]
+        log_format: LogFormat,
     },
     /// Writes the shell completion script of `atr` to stdout, such as
     /// `atr completions bash > ~/.local/share/bash-completion/completions/atr`.
@@ -219,7 +227,10 @@ async fn run(cli: &Cli) -> Result<(), String> {
             println!("audit log intact: {} event(s), head {}", report.events, report.head);
             Ok(())
         }
-        Command::Worker { concurrency, ref name } => worker(cli, concurrency, name.clone()).await,
+        Command::Worker { concurrency, ref name, log_format } => {
+            start_log(log_format);
+            worker(cli, concurrency, name.clone()).await
+        }
         Command::Serve {
             ref listen,
             no_worker,
@@ -230,7 +241,9 @@ async fn run(cli: &Cli) -> Result<(), String> {
             header_timeout_secs,
             body_stall_secs,
             max_connections,
+            log_format,
         } => {
+            start_log(log_format);
             let limits = Limits {
                 secure_cookies: public_url.as_deref().is_some_and(|u| u.starts_with("https://")),
                 header_timeout: std::time::Duration::from_secs(header_timeout_secs.max(1)),
@@ -246,6 +259,29 @@ async fn run(cli: &Cli) -> Result<(), String> {
         }
         Command::Account { ref user, admin, asf_member } => account(cli, user, admin, asf_member).await,
         Command::Check { .. } | Command::Completions { .. } => unreachable!("handled before the runtime starts"),
+    }
+}
+
+/// The shape of the service's log lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    // Lines for people.
+    Human,
+    // One JSON object a line, for log collectors.
+    Json,
+}
+
+/// Installs the log subscriber of `serve` and `worker`: stderr, filtered by `ATR_LOG`.
+fn start_log(format: LogFormat) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("ATR_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let installed = match format {
+        LogFormat::Human => builder.try_init(),
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+    };
+    if let Err(error) = installed {
+        eprintln!("the log could not be set up: {error}");
     }
 }
 

@@ -345,3 +345,49 @@ fn sigterm_stops_the_service_gracefully() {
     assert!(rest.iter().any(|l| l == "ATR stopped"), "{rest:?}");
     assert!(std::net::TcpStream::connect(&address).is_err(), "the port still accepts after the stop");
 }
+
+/// `atr serve --log-format json` writes one JSON line per request with its route template,
+/// status and request id, and the answer carries the id.
+#[test]
+fn requests_are_logged_as_json_lines_with_their_request_id() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::process::Stdio;
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_atr"))
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["serve", "--listen", "127.0.0.1:0", "--no-worker", "--log-format", "json"])
+        .env_remove("ATR_DATABASE_URL")
+        .env("ATR_LOG", "info")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    let address = first.split_whitespace().find_map(|w| w.strip_prefix("http://")).unwrap().to_owned();
+    let mut stream = std::net::TcpStream::connect(&address).unwrap();
+    let request =
+        "GET /api/projects/httpd HTTP/1.1\r\nHost: localhost\r\nx-request-id: probe-42\r\nConnection: close\r\n\r\n";
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 404"), "{answer}");
+    assert!(answer.to_lowercase().contains("x-request-id: probe-42"), "{answer}");
+
+    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let mut log = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut log).unwrap();
+    child.wait().unwrap();
+    let entry = log
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|e| e["request_id"] == "probe-42")
+        .unwrap_or_else(|| panic!("no JSON log line of the request in:\n{log}"));
+    assert_eq!(entry["route"], "/api/projects/{project}", "{entry}");
+    assert_eq!(entry["status"], 404, "{entry}");
+    assert_eq!(entry["method"], "GET", "{entry}");
+    assert!(!log.contains("/api/projects/httpd"), "the raw path is not logged, only its route: {log}");
+}

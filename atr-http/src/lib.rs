@@ -4,6 +4,7 @@ mod api;
 pub mod auth;
 pub mod download;
 pub mod error;
+mod log;
 mod routes;
 mod serve;
 mod state;
@@ -17,7 +18,10 @@ pub use state::{AppState, HttpConfig};
 /// The whole service.
 pub fn router(state: AppState) -> Router {
     let api = api_routes().into_router().layer(axum::middleware::map_response(error::json_errors));
-    api.merge(download::routes()).fallback(error::no_route).with_state(state)
+    api.merge(download::routes())
+        .fallback(error::no_route)
+        .layer(axum::middleware::from_fn(log::requests))
+        .with_state(state)
 }
 
 /// The routes of the JSON API (downloads apart), registered from the catalogue of `atr-api`.

@@ -1,0 +1,46 @@
+//! One log line per request: method, route (the template, never the raw path with its
+//! parameters), status, duration and a request id, which the answer carries in `x-request-id`
+//! so that a person reporting a problem can name the line.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request};
+use axum::http::HeaderValue;
+use axum::middleware::Next;
+use axum::response::Response;
+
+static NEXT: AtomicU64 = AtomicU64::new(1);
+
+/// A request id: the caller's own `x-request-id` when it is short and plain (a proxy in front
+/// sets one), else this process's next number.
+fn request_id(request: &Request) -> HeaderValue {
+    let given = request.headers().get("x-request-id").filter(|v| {
+        let bytes = v.as_bytes();
+        (1..=64).contains(&bytes.len())
+            && bytes.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+    });
+    given.cloned().unwrap_or_else(|| {
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        HeaderValue::from_str(&format!("{:x}-{n:x}", std::process::id())).unwrap_or(HeaderValue::from_static("0"))
+    })
+}
+
+pub(crate) async fn requests(request: Request, next: Next) -> Response {
+    let id = request_id(&request);
+    let method = request.method().clone();
+    let route =
+        request.extensions().get::<MatchedPath>().map_or_else(|| "(no route)".to_owned(), |p| p.as_str().to_owned());
+    let started = Instant::now();
+    let mut response = next.run(request).await;
+    let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+    let status = response.status().as_u16();
+    let request_id = id.to_str().unwrap_or_default().to_owned();
+    if status >= 500 {
+        tracing::error!(%method, route, status, micros, request_id, "request");
+    } else {
+        tracing::info!(%method, route, status, micros, request_id, "request");
+    }
+    response.headers_mut().insert("x-request-id", id);
+    response
+}
