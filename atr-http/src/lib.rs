@@ -6,6 +6,7 @@ pub mod download;
 pub mod error;
 mod routes;
 mod state;
+mod web;
 
 use axum::Router;
 
@@ -14,7 +15,12 @@ pub use state::{AppState, HttpConfig};
 
 /// The whole service.
 pub fn router(state: AppState) -> Router {
-    api_routes().into_router().merge(download::routes()).with_state(state)
+    api_routes()
+        .into_router()
+        .merge(download::routes())
+        .merge(web::routes(&state))
+        .fallback(web::fallback)
+        .with_state(state)
 }
 
 /// The routes of the JSON API (downloads apart), registered from the catalogue of `atr-api`.
