@@ -5,3 +5,4 @@ mod auth;
 mod download;
 mod keys;
 mod records;
+mod web;
