@@ -413,6 +413,19 @@ async fn a_release_walks_through_the_pages() {
     assert!(!b.has("#actions").await, "a revoked release offers actions");
     b.check_page("release-revoked").await;
 
+    // The histories: the project's for its release manager, the foundation's with the chain's
+    // verification for an admin.
+    b.goto("/projects/httpd/audit").await;
+    let text = b.text().await;
+    assert!(text.contains("httpd 2.6.0") && text.contains("revoked") && text.contains("shown to admins"), "{text}");
+    b.check_page("project-audit").await;
+    b.sign_out().await;
+    b.sign_in("root").await;
+    b.goto("/audit").await;
+    let chain = b.client.find(Locator::Css("#chain")).await.unwrap().text().await.unwrap();
+    assert!(chain.starts_with("The hash chain verifies"), "{chain}");
+    b.check_page("audit").await;
+
     b.client.close().await.unwrap();
     for name in &b.checked {
         for size in ["390x844", "1440x900"] {

@@ -15,11 +15,12 @@
 //!
 //! Routes: `/` (project directory), `/projects/{project}` (its releases by stage),
 //! `/projects/{project}/releases/{version}` (a release; `?product=` for a sub-product) and the
-//! forms posted under it, `/signin`, `/signout`, `/consent`, `/static/{asset}`; unknown paths are
+//! forms posted under it, `/audit` and `/projects/{project}/audit` (event histories), `/signin`, `/signout`, `/consent`, `/static/{asset}`; unknown paths are
 //! a 404 page. A release folder by coordinates answers browsers with an HTML listing
 //! ([`listing`], called from [`crate::download`]).
 
 mod assets;
+mod audit;
 mod csrf;
 mod forms;
 pub(crate) mod listing;
@@ -44,7 +45,9 @@ use crate::{ApiError, AppState};
 pub(crate) fn routes(state: &AppState) -> Router<AppState> {
     Router::new()
         .route("/", get(pages::directory))
+        .route("/audit", get(audit::foundation))
         .route("/projects/{project}", get(pages::project))
+        .route("/projects/{project}/audit", get(audit::project))
         .route("/projects/{project}/releases", post(forms::start_release))
         .route("/projects/{project}/releases/{version}", get(pages::release))
         .route("/projects/{project}/releases/{version}/upload", post(forms::upload))

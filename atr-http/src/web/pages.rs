@@ -413,12 +413,14 @@ struct VoteView {
     outcome: Option<String>,
 }
 
-struct EventRow {
-    id: u64,
-    at: String,
-    actor: String,
-    what: String,
-    details: String,
+pub(crate) struct EventRow {
+    pub(crate) id: u64,
+    pub(crate) at: String,
+    pub(crate) actor: String,
+    /// The release it is about, if any (`project version`).
+    pub(crate) release: String,
+    pub(crate) what: String,
+    pub(crate) details: String,
 }
 
 struct Fact {
@@ -753,13 +755,17 @@ fn vote_view(record: &atr_api::VoteRecord, tally: &atr_api::Tally, manifest: Vec
     }
 }
 
-fn event_row(event: &atr_core::model::Event) -> EventRow {
+pub(crate) fn event_row(event: &atr_core::model::Event) -> EventRow {
     let wire = atr_api::Event::from(event);
     let (what, details) = view::tagged(&serde_json::to_value(&wire.event.kind).unwrap_or_default());
     EventRow {
         id: wire.id,
         at: time(wire.event.at),
         actor: view::plain(&serde_json::to_value(&wire.event.actor).unwrap_or_default()),
+        release: wire.event.release.as_ref().map_or_else(String::new, |r| match &r.product {
+            Some(product) => format!("{} {product} {}", r.project, r.version),
+            None => format!("{} {}", r.project, r.version),
+        }),
         what,
         details,
     }

@@ -176,6 +176,17 @@ async fn pages_protect_forms_and_refuse_in_words() {
         assert!(refused.body.contains("permission denied: manage_release"), "{}", refused.body);
         assert!(refused.body.contains("not public"), "the release page shows the release unchanged");
         assert!(!app.get("/projects/demo/releases/1.0.0", Some(&rm)).await.body.contains("Revoked"));
+        // Histories: the project's for anyone signed in, the foundation's only with `view all events`.
+        let history = app.get("/projects/demo/audit", Some(&dev)).await;
+        assert_eq!(history.status, StatusCode::OK);
+        assert!(
+            history.body.contains("release started") && history.body.contains("shown to admins"),
+            "{}",
+            history.body
+        );
+        let foundation = app.get("/audit", Some(&dev)).await;
+        assert_eq!(foundation.status, StatusCode::FORBIDDEN);
+        assert!(foundation.body.contains("view_all_events"), "{}", foundation.body);
         let unknown = app.post_form("/projects/demo/releases/1.0.0/explode", &rm, &format!("csrf={token}")).await;
         assert_eq!(unknown.status, StatusCode::NOT_FOUND);
 
