@@ -223,19 +223,11 @@ pub(crate) async fn json_errors(response: Response) -> Response {
     answer
 }
 
-/// The answer to a path no route serves: under `/api` the API's error shape, elsewhere a
-/// plain 404.
-pub(crate) async fn no_route(uri: axum::http::Uri) -> Response {
-    if uri.path() == "/api" || uri.path().starts_with("/api/") {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            "no_route",
-            format!("no operation at {}; see /api/openapi.json", uri.path()),
-        )
-        .into_response()
-    } else {
-        (StatusCode::NOT_FOUND, "not found").into_response()
-    }
+/// The answer to a path under `/api` that no route serves, in the API's error shape (the web
+/// module's fallback answers the other paths with its 404 page).
+pub(crate) fn no_route(uri: &axum::http::Uri) -> Response {
+    let message = format!("no operation at {}; see /api/openapi.json", uri.path());
+    ApiError::new(StatusCode::NOT_FOUND, "no_route", message).into_response()
 }
 
 #[cfg(test)]

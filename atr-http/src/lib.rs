@@ -8,6 +8,7 @@ mod log;
 mod routes;
 mod serve;
 mod state;
+mod web;
 
 use axum::Router;
 
@@ -19,7 +20,8 @@ pub use state::{AppState, HttpConfig};
 pub fn router(state: AppState) -> Router {
     let api = api_routes().into_router().layer(axum::middleware::map_response(error::json_errors));
     api.merge(download::routes())
-        .fallback(error::no_route)
+        .merge(web::routes(&state))
+        .fallback(web::fallback)
         .layer(axum::middleware::from_fn(log::requests))
         .with_state(state)
 }

@@ -10,6 +10,7 @@ mod accounts;
 mod admin;
 mod downloads;
 mod keys;
+mod offers;
 mod projects;
 mod queries;
 mod records;
@@ -40,6 +41,7 @@ pub use accounts::{NewAccount, NewToken, SIGN_IN_REFUSED, SignedIn};
 pub use admin::{CommitteeUpdate, ImportReport, RoleChanged, import_committees};
 pub use downloads::{NotServed, Public, ServedFile, ServedFolder, served_revision};
 pub use keys::{ImportedKey, KeyAdded, KeyImport, KeyRefusal, RejectedKey};
+pub use offers::{ProjectOffers, ReleaseOffers, ReviewedCheck};
 pub use projects::{
     MAX_METADATA_DESCRIPTION_LEN, MAX_METADATA_NAME_LEN, MAX_URL_LEN, NewProduct, ProductUpdate, ProjectView,
     check_metadata,

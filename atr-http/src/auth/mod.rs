@@ -39,6 +39,7 @@ pub use admin::{CommitteeImport, ensure_admin, import_report};
 pub use atr_core::auth::{MAX_PASSWORD_LEN, MIN_PASSWORD_LEN};
 pub use atr_store::credentials::hash_password;
 pub use secrets::{SESSION_COOKIE, TOKEN_PREFIX};
+pub(crate) use secrets::{clear_session_cookie, session_cookie, set_session_cookie};
 
 use crate::routes::Routes;
 use crate::{ApiError, AppState};

@@ -1,4 +1,5 @@
-//! Listing a folder of a release as JSON, from its revision's manifest.
+//! Listing a folder of a release, from its revision's manifest: as JSON for API clients, as an
+//! HTML page for browsers (chosen by `Accept`; answers say `Vary: Accept`).
 
 use std::collections::BTreeMap;
 
@@ -6,7 +7,7 @@ use atr_api::{EntryKind, FolderListing, ListedRelease, ListingEntry};
 use atr_core::model::FileEntry;
 use atr_core::services::ServedFolder;
 use axum::body::Body;
-use axum::http::header::{CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, ETAG};
+use axum::http::header::{ACCEPT, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, ETAG, VARY};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 
@@ -31,19 +32,55 @@ pub(super) fn folder(served: &ServedFolder, request: &HeaderMap, head: bool) -> 
         path: prefix,
         entries,
     };
-    let body = serde_json::to_vec(&listing).map_err(|e| ApiError::internal(&e))?;
+    let html = wants_html(request);
+    let (body, content_type, suffix) = if html {
+        let folder = crate::web::listing::Folder {
+            release,
+            stage: stage.as_str(),
+            revision: listing.revision.clone(),
+            prefix: &listing.path,
+            entries: listing
+                .entries
+                .iter()
+                .map(|e| crate::web::listing::Entry {
+                    name: e.name.clone(),
+                    folder: e.kind == EntryKind::Folder,
+                    size: e.size,
+                })
+                .collect(),
+        };
+        let page = crate::web::listing::render(&folder).map_err(|e| ApiError::internal(&e))?;
+        (page.into_bytes(), "text/html; charset=utf-8", "-html")
+    } else {
+        (serde_json::to_vec(&listing).map_err(|e| ApiError::internal(&e))?, "application/json", "")
+    };
     let mut headers = HeaderMap::new();
-    // The URL names the release and the folder; the revision fixes the content.
-    let etag = format!("\"listing-{revision}\"");
+    // The URL names the release and the folder; the revision fixes the content, `Accept` its form.
+    let etag = format!("\"listing-{revision}{suffix}\"");
     headers.insert(ETAG, HeaderValue::from_str(&etag).map_err(|e| ApiError::internal(&e))?);
     headers.insert(CACHE_CONTROL, HeaderValue::from_static(cache_control(stage)));
+    headers.insert(VARY, HeaderValue::from_static("Accept"));
     headers.insert(CONTENT_LENGTH, HeaderValue::from(body.len()));
+    if html {
+        crate::web::security::page_headers(&mut headers);
+    }
     if range::not_modified_by_tag(request, &etag) {
         return Ok(respond(StatusCode::NOT_MODIFIED, headers, Body::empty()));
     }
-    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     let body = if head { Body::empty() } else { Body::from(body) };
     Ok(respond(StatusCode::OK, headers, body))
+}
+
+/// Whether the client asks for HTML: its `Accept` names `text/html` (with a weight above zero),
+/// as browsers' do. API clients (`application/json`, `*/*`, or none) get JSON.
+fn wants_html(request: &HeaderMap) -> bool {
+    request.get_all(ACCEPT).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).any(|range| {
+        let mut parts = range.split(';').map(str::trim);
+        let media = parts.next().unwrap_or_default();
+        let refused = parts.any(|p| p.strip_prefix("q=").is_some_and(|q| q.parse::<f32>().is_ok_and(|q| q <= 0.0)));
+        media.eq_ignore_ascii_case("text/html") && !refused
+    })
 }
 
 /// The entries directly under `prefix` (a folder path ending in `/`, or empty for the root),

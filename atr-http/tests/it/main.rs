@@ -7,3 +7,4 @@ mod keys;
 mod limits;
 mod records;
 mod snapshots;
+mod web;

@@ -1,0 +1,252 @@
+//! The web pages over HTTP, on every database engine: security headers, the stylesheet's
+//! caching, the 404 page, form tokens, refusals shown in words that change nothing, uploads
+//! through the form, and download folders answered by `Accept`.
+
+use atr_core::model::{Committee, Metadata, Person, Project};
+use atr_core::policy::PolicyOverrides;
+use atr_core::ports::{CommitteeRepository, ProjectRepository};
+use atr_core::types::{CommitteeKey, ProjectKey, UserId};
+use atr_http::{AppState, HttpConfig};
+use atr_store::testing::databases;
+use atr_store::{Storage, StorageConfig};
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use serde_json::json;
+use tower::ServiceExt;
+
+const PASSWORD: &str = "correct horse battery staple";
+
+struct Answer {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    body: String,
+}
+
+struct App {
+    router: axum::Router,
+}
+
+impl App {
+    async fn send(&self, request: Request<Body>) -> Answer {
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+        Answer { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
+    }
+
+    async fn get(&self, uri: &str, cookie: Option<&str>) -> Answer {
+        let mut request = Request::get(uri).header(header::ACCEPT, "text/html");
+        if let Some(cookie) = cookie {
+            request = request.header(header::COOKIE, cookie);
+        }
+        self.send(request.body(Body::empty()).unwrap()).await
+    }
+
+    async fn post_form(&self, uri: &str, cookie: &str, form: &str) -> Answer {
+        let request = Request::post(uri)
+            .header(header::COOKIE, cookie)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(form.to_owned()))
+            .unwrap();
+        self.send(request).await
+    }
+
+    async fn session(&self, user: &str) -> String {
+        let request = Request::post("/api/session")
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(json!({ "user": user, "password": PASSWORD }).to_string()))
+            .unwrap();
+        let answer = self.send(request).await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+        answer.headers[header::SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_owned()
+    }
+
+    /// The form token on a page.
+    async fn token(&self, uri: &str, cookie: &str) -> String {
+        let page = self.get(uri, Some(cookie)).await;
+        let at = page.body.find("name=\"csrf\" value=\"").expect("a form token on the page") + 19;
+        page.body[at..at + 64].to_owned()
+    }
+}
+
+async fn app(storage: Storage) -> App {
+    let sql = &storage.sql;
+    let uid = |s: &str| UserId::parse(s).unwrap();
+    for id in ["rm", "dev"] {
+        sql.create_account(&uid(id), &atr_http::auth::hash_password(PASSWORD)).await.unwrap();
+        sql.put_person(&Person { id: uid(id), asf_member: false, admin: false, consent: None }).await.unwrap();
+    }
+    let mut committee = Committee::new(CommitteeKey::parse("demo").unwrap(), "Demo Committee");
+    committee.release_managers.insert(uid("rm"));
+    committee.committers.insert(uid("dev"));
+    CommitteeRepository::put(sql, &committee).await.unwrap();
+    let project = Project {
+        key: ProjectKey::parse("demo").unwrap(),
+        committee: committee.key.clone(),
+        metadata: Metadata { display_name: "Demo Project".into(), ..Metadata::default() },
+        policy: PolicyOverrides::default(),
+        products: Vec::new(),
+    };
+    ProjectRepository::create(sql, &project).await.unwrap();
+    App {
+        router: atr_http::router(AppState::new(
+            storage,
+            HttpConfig { max_upload_bytes: 4096, ..HttpConfig::default() },
+        )),
+    }
+}
+
+fn multipart(token: &str, parent: &str, name: &str, content: &str) -> (String, String) {
+    let boundary = "XyZboundary";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{token}\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"parent\"\r\n\r\n{parent}\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\
+         Content-Type: application/octet-stream\r\n\r\n{content}\r\n--{boundary}--\r\n"
+    );
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_protect_forms_and_refuse_in_words() {
+    for db in databases().await {
+        let dir = tempfile::tempdir().unwrap();
+        let config = StorageConfig { database_url: Some(db.url.clone()), ..StorageConfig::new(dir.path()) };
+        let (storage, _) = Storage::open(&config).await.unwrap();
+        let app = app(storage).await;
+
+        // The directory: security headers, a form cookie for a new browser, the project listed.
+        let home = app.get("/", None).await;
+        assert_eq!(home.status, StatusCode::OK);
+        let csp = home.headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+        assert!(csp.contains("frame-ancestors 'none'") && !csp.contains("script-src"), "{csp}");
+        assert_eq!(home.headers[header::REFERRER_POLICY], "same-origin");
+        assert_eq!(home.headers[header::CACHE_CONTROL], "no-store");
+        let set = home.headers[header::SET_COOKIE].to_str().unwrap();
+        assert!(set.starts_with("atr_csrf=") && set.contains("HttpOnly"), "{set}");
+        assert!(home.body.contains("Demo Project") && home.body.contains("Demo Committee"), "{}", home.body);
+        // The stylesheet, under its content-hashed name, cached for a year; another name is a 404.
+        let at = home.body.find("/static/atr-").unwrap();
+        let css_url = &home.body[at..at + home.body[at..].find('"').unwrap()];
+        let css = app.get(css_url, None).await;
+        assert_eq!(css.status, StatusCode::OK);
+        assert_eq!(css.headers[header::CACHE_CONTROL], "public, max-age=31536000, immutable");
+        assert!(css.body.contains("--ink"));
+        assert_eq!(app.get("/static/atr-0000000000000000.css", None).await.status, StatusCode::NOT_FOUND);
+        // A real 404 page, and JSON under /api.
+        let missing = app.get("/no/such/page", None).await;
+        assert_eq!(missing.status, StatusCode::NOT_FOUND);
+        assert!(missing.body.contains("There is no page at this address"));
+        assert!(missing.headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap().contains("default-src 'none'"));
+        let api = app.get("/api/no-such-endpoint", None).await;
+        assert_eq!(
+            (api.status, api.headers[header::CONTENT_TYPE].to_str().unwrap()),
+            (StatusCode::NOT_FOUND, "application/json")
+        );
+        assert_eq!(app.get("/projects/nope", None).await.status, StatusCode::NOT_FOUND);
+
+        // Starting a release: refused without this browser's token, done with it.
+        let rm = app.session("rm").await;
+        let dev = app.session("dev").await;
+        let token = app.token("/projects/demo", &rm).await;
+        let forged = app.post_form("/projects/demo/releases", &rm, "version=1.0.0").await;
+        assert_eq!(forged.status, StatusCode::FORBIDDEN);
+        assert!(forged.body.contains("did not come from this site"), "{}", forged.body);
+        let other_token = app.token("/projects/demo", &dev).await;
+        let wrong = app.post_form("/projects/demo/releases", &rm, &format!("csrf={other_token}&version=1.0.0")).await;
+        assert_eq!(wrong.status, StatusCode::FORBIDDEN);
+        assert!(app.get("/projects/demo/releases/1.0.0", Some(&rm)).await.status == StatusCode::NOT_FOUND);
+        let bad = app.post_form("/projects/demo/releases", &rm, &format!("csrf={token}&version=1..0")).await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(bad.body.contains("Version:") && bad.body.contains("id=\"form-error\""), "{}", bad.body);
+        let started = app.post_form("/projects/demo/releases", &rm, &format!("csrf={token}&version=1.0.0")).await;
+        assert_eq!(started.status, StatusCode::SEE_OTHER, "{}", started.body);
+        assert_eq!(started.headers[header::LOCATION], "/projects/demo/releases/1.0.0?done=started");
+        let page = app.get("/projects/demo/releases/1.0.0?done=started", Some(&rm)).await;
+        assert!(page.body.contains("started as a draft") && page.body.contains("id=\"upload\""), "{}", page.body);
+
+        // A committer is offered nothing, and a revoke posted anyway is refused and changes nothing.
+        let page = app.get("/projects/demo/releases/1.0.0", Some(&dev)).await;
+        assert!(!page.body.contains("id=\"revoke\"") && !page.body.contains("id=\"upload\""));
+        let refused = app
+            .post_form("/projects/demo/releases/1.0.0/revoke", &dev, &format!("csrf={other_token}&reason=nope"))
+            .await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN);
+        assert!(refused.body.contains("permission denied: manage_release"), "{}", refused.body);
+        assert!(refused.body.contains("not public"), "the release page shows the release unchanged");
+        assert!(!app.get("/projects/demo/releases/1.0.0", Some(&rm)).await.body.contains("Revoked"));
+        // Histories: the project's for anyone signed in, the foundation's only with `view all events`.
+        let history = app.get("/projects/demo/audit", Some(&dev)).await;
+        assert_eq!(history.status, StatusCode::OK);
+        assert!(
+            history.body.contains("release started") && history.body.contains("shown to admins"),
+            "{}",
+            history.body
+        );
+        let foundation = app.get("/audit", Some(&dev)).await;
+        assert_eq!(foundation.status, StatusCode::FORBIDDEN);
+        assert!(foundation.body.contains("view_all_events"), "{}", foundation.body);
+        let unknown = app.post_form("/projects/demo/releases/1.0.0/explode", &rm, &format!("csrf={token}")).await;
+        assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+
+        // Uploads through the form: on the revision shown, refused on a stale one or without token.
+        let (kind, body) = multipart(&token, "", "notes.txt", "hello");
+        let upload = |kind: String, body: String| {
+            Request::post("/projects/demo/releases/1.0.0/upload")
+                .header(header::COOKIE, &rm)
+                .header(header::CONTENT_TYPE, kind)
+                .body(Body::from(body))
+                .unwrap()
+        };
+        let uploaded = app.send(upload(kind.clone(), body)).await;
+        assert_eq!(uploaded.status, StatusCode::SEE_OTHER, "{}", uploaded.body);
+        let (_, stale) = multipart(&token, "", "other.txt", "again");
+        let stale = app.send(upload(kind.clone(), stale)).await;
+        assert_eq!(stale.status, StatusCode::CONFLICT);
+        assert!(stale.body.contains("expected revision none to be the latest, but it is 00001"), "{}", stale.body);
+        let (_, forged) = multipart(&other_token, "1", "other.txt", "again");
+        assert_eq!(app.send(upload(kind.clone(), forged)).await.status, StatusCode::FORBIDDEN);
+        let (_, large) = multipart(&token, "1", "big.txt", &"x".repeat(5000));
+        let large = app.send(upload(kind, large)).await;
+        assert_eq!(large.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", large.body);
+        let page = app.get("/projects/demo/releases/1.0.0", Some(&rm)).await;
+        assert!(page.body.contains("notes.txt") && !page.body.contains("other.txt") && !page.body.contains("big.txt"));
+        assert!(page.body.contains("<dd>00001</dd>"), "one revision only: {}", page.body);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_page_sets_a_session_only_with_its_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let (storage, _) = Storage::open(&StorageConfig::new(dir.path())).await.unwrap();
+    let app = app(storage).await;
+    let first = app.get("/signin?next=/projects/demo", None).await;
+    let cookie = first.headers[header::SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_owned();
+    let token = app.token("/signin", &cookie).await;
+    let form = |token: &str, password: &str| format!("csrf={token}&user=rm&password={password}&next=/projects/demo");
+    let forged =
+        app.post_form("/signin", &cookie, &form("0".repeat(64).as_str(), "correct+horse+battery+staple")).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert!(forged.headers.get(header::SET_COOKIE).is_none());
+    let wrong = app.post_form("/signin", &cookie, &form(&token, "wrong")).await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert!(wrong.body.contains("id=\"form-error\"") && wrong.headers.get(header::SET_COOKIE).is_none());
+    let signed = app.post_form("/signin", &cookie, &form(&token, "correct+horse+battery+staple")).await;
+    assert_eq!(signed.status, StatusCode::SEE_OTHER, "{}", signed.body);
+    assert_eq!(signed.headers[header::LOCATION], "/projects/demo");
+    let session = signed.headers[header::SET_COOKIE].to_str().unwrap();
+    assert!(session.starts_with("atr_session=") && session.contains("HttpOnly"));
+    let session = session.split(';').next().unwrap();
+    let page = app.get("/projects/demo", Some(session)).await;
+    assert!(page.body.contains("Signed in as <strong>rm</strong>") && page.body.contains("release manager"));
+    // An outside address to come back to is not followed.
+    let away = app
+        .post_form(
+            "/signin",
+            &cookie,
+            &format!("csrf={token}&user=rm&password=correct+horse+battery+staple&next=//evil.example"),
+        )
+        .await;
+    assert_eq!(away.headers[header::LOCATION], "/");
+}
