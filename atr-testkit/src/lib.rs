@@ -91,6 +91,7 @@ impl Client {
             Body::Json(value) => request.header("content-type", "application/json").body(value.to_string()),
             Body::JsonText(text) => request.header("content-type", "application/json").body(text.to_owned()),
             Body::Raw(content_type, bytes) => request.header("content-type", content_type).body(bytes),
+            Body::Bytes(bytes) => request.body(bytes),
             Body::Chunked(bytes) => {
                 let chunks = futures_util::stream::iter([Ok::<_, std::io::Error>(bytes)]);
                 request.body(reqwest::Body::wrap_stream(chunks))
@@ -116,6 +117,8 @@ pub enum Body<'a> {
     JsonText(&'a str),
     /// Raw bytes with their content type.
     Raw(&'a str, Vec<u8>),
+    /// Raw bytes with their `Content-Length` and no content type (the headers name it).
+    Bytes(Vec<u8>),
     /// Raw bytes sent chunked, with no `Content-Length` (a client that does not say how much
     /// it sends).
     Chunked(Vec<u8>),

@@ -2,19 +2,14 @@
 //! caching, the 404 page, form tokens, refusals shown in words that change nothing, uploads
 //! through the form, and download folders answered by `Accept`.
 
-use atr_core::model::{Committee, Metadata, Person, Project};
+use atr_core::model::{Committee, Metadata, Project};
 use atr_core::policy::PolicyOverrides;
 use atr_core::ports::{CommitteeRepository, ProjectRepository};
 use atr_core::types::{CommitteeKey, ProjectKey, UserId};
-use atr_http::{AppState, HttpConfig};
-use atr_store::testing::databases;
-use atr_store::{Storage, StorageConfig};
+use atr_http::HttpConfig;
+use atr_testkit::{Auth, TestApp};
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use serde_json::json;
-use tower::ServiceExt;
-
-const PASSWORD: &str = "correct horse battery staple";
 
 struct Answer {
     status: StatusCode,
@@ -22,17 +17,21 @@ struct Answer {
     body: String,
 }
 
+/// The shared test service, with requests written as `axum` requests.
 struct App {
-    router: axum::Router,
+    kit: TestApp,
 }
 
 impl App {
     async fn send(&self, request: Request<Body>) -> Answer {
-        let response = self.router.clone().oneshot(request).await.unwrap();
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
-        Answer { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
+        let (parts, body) = request.into_parts();
+        let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap().to_vec();
+        let headers: Vec<(&str, &str)> =
+            parts.headers.iter().map(|(name, value)| (name.as_str(), value.to_str().unwrap())).collect();
+        let body = if bytes.is_empty() { atr_testkit::Body::Empty } else { atr_testkit::Body::Bytes(bytes) };
+        let uri = parts.uri.to_string();
+        let answer = self.kit.send_with(parts.method, &uri, Auth::Nobody, body, &headers).await;
+        Answer { status: answer.status, headers: answer.headers, body: answer.text }
     }
 
     async fn get(&self, uri: &str, cookie: Option<&str>) -> Answer {
@@ -53,13 +52,7 @@ impl App {
     }
 
     async fn session(&self, user: &str) -> String {
-        let request = Request::post("/api/session")
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(Body::from(json!({ "user": user, "password": PASSWORD }).to_string()))
-            .unwrap();
-        let answer = self.send(request).await;
-        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
-        answer.headers[header::SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_owned()
+        format!("atr_session={}", self.kit.sign_in(user).await)
     }
 
     /// The form token on a page.
@@ -70,12 +63,15 @@ impl App {
     }
 }
 
-async fn app(storage: Storage) -> App {
-    let sql = &storage.sql;
+fn config() -> HttpConfig {
+    HttpConfig { max_upload_bytes: 4096, ..HttpConfig::default() }
+}
+
+async fn app(kit: TestApp) -> App {
+    let sql = &kit.state.storage.sql;
     let uid = |s: &str| UserId::parse(s).unwrap();
     for id in ["rm", "dev"] {
-        sql.create_account(&uid(id), &atr_http::auth::hash_password(PASSWORD)).await.unwrap();
-        sql.put_person(&Person { id: uid(id), asf_member: false, admin: false, consent: None }).await.unwrap();
+        kit.account(id, false).await;
     }
     let mut committee = Committee::new(CommitteeKey::parse("demo").unwrap(), "Demo Committee");
     committee.release_managers.insert(uid("rm"));
@@ -89,12 +85,7 @@ async fn app(storage: Storage) -> App {
         products: Vec::new(),
     };
     ProjectRepository::create(sql, &project).await.unwrap();
-    App {
-        router: atr_http::router(AppState::new(
-            storage,
-            HttpConfig { max_upload_bytes: 4096, ..HttpConfig::default() },
-        )),
-    }
+    App { kit }
 }
 
 fn multipart(token: &str, parent: &str, name: &str, content: &str) -> (String, String) {
@@ -110,11 +101,8 @@ fn multipart(token: &str, parent: &str, name: &str, content: &str) -> (String, S
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pages_protect_forms_and_refuse_in_words() {
-    for db in databases().await {
-        let dir = tempfile::tempdir().unwrap();
-        let config = StorageConfig { database_url: Some(db.url.clone()), ..StorageConfig::new(dir.path()) };
-        let (storage, _) = Storage::open(&config).await.unwrap();
-        let app = app(storage).await;
+    for kit in TestApp::all_with(config).await {
+        let app = app(kit).await;
 
         // The directory: security headers, a form cookie for a new browser, the project listed.
         let home = app.get("/", None).await;
@@ -213,14 +201,13 @@ async fn pages_protect_forms_and_refuse_in_words() {
         let page = app.get("/projects/demo/releases/1.0.0", Some(&rm)).await;
         assert!(page.body.contains("notes.txt") && !page.body.contains("other.txt") && !page.body.contains("big.txt"));
         assert!(page.body.contains("<dd>00001</dd>"), "one revision only: {}", page.body);
+        app.kit.finish().await;
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_in_page_sets_a_session_only_with_its_token() {
-    let dir = tempfile::tempdir().unwrap();
-    let (storage, _) = Storage::open(&StorageConfig::new(dir.path())).await.unwrap();
-    let app = app(storage).await;
+    let app = app(TestApp::start(atr_store::testing::sqlite().await, config()).await).await;
     let first = app.get("/signin?next=/projects/demo", None).await;
     let cookie = first.headers[header::SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_owned();
     let token = app.token("/signin", &cookie).await;
@@ -249,4 +236,5 @@ async fn sign_in_page_sets_a_session_only_with_its_token() {
         )
         .await;
     assert_eq!(away.headers[header::LOCATION], "/");
+    app.kit.finish().await;
 }
