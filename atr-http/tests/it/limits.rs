@@ -170,25 +170,30 @@ async fn one_person_runs_a_bounded_number_of_uploads_at_once() {
     app.post("/api/projects/demo/releases", rm, &json!({ "version": "1.0.0" })).await.expect(201_u16);
     let files = "/api/projects/demo/releases/1.0.0/files";
 
-    // An upload that is still sending holds the release manager's only slot.
-    let mut slow = TcpStream::connect(address(&app)).await.unwrap();
-    let head = format!(
-        "PUT {files}/slow.tar.gz HTTP/1.1\r\nHost: localhost\r\nCookie: atr_session={}\r\n\
-         Content-Length: 1000\r\n\r\nthe first bytes",
-        people.rm
-    );
-    slow.write_all(head.as_bytes()).await.unwrap();
-    let mut refused = None;
-    for _ in 0..50 {
+    // An upload that is still sending holds the release manager's only slot. Each attempt
+    // waits until the slow upload has reached the server, and only then tries a second one, so
+    // that the two never race for the slot.
+    let put_other = || async {
         let body = atr_testkit::Body::Raw("application/octet-stream", b"x".to_vec());
-        let answer = app.send(atr_testkit::Method::PUT, &format!("{files}/other.txt"), rm, body).await;
+        app.send(atr_testkit::Method::PUT, &format!("{files}/other.txt"), rm, body).await
+    };
+    let mut held = None;
+    for _ in 0..20 {
+        let mut slow = TcpStream::connect(address(&app)).await.unwrap();
+        let head = format!(
+            "PUT {files}/slow.tar.gz HTTP/1.1\r\nHost: localhost\r\nCookie: atr_session={}\r\n\
+             Content-Length: 1000\r\n\r\nthe first bytes",
+            people.rm
+        );
+        slow.write_all(head.as_bytes()).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let answer = put_other().await;
         if answer.status == StatusCode::TOO_MANY_REQUESTS {
-            refused = Some(answer);
+            held = Some((slow, answer));
             break;
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let refused = refused.expect("a second upload at once is refused");
+    let (slow, refused) = held.expect("a second upload while the first still sends is refused");
     assert_eq!(refused.code(), "too_many_requests");
     assert!(refused.message().contains("already runs 1 uploads"), "{}", refused.text);
     assert_eq!(refused.header("retry-after"), "5");
@@ -197,8 +202,7 @@ async fn one_person_runs_a_bounded_number_of_uploads_at_once() {
     drop(slow);
     let mut stored = false;
     for _ in 0..50 {
-        let body = atr_testkit::Body::Raw("application/octet-stream", b"x".to_vec());
-        let answer = app.send(atr_testkit::Method::PUT, &format!("{files}/other.txt"), rm, body).await;
+        let answer = put_other().await;
         if answer.status == StatusCode::CREATED {
             stored = true;
             break;
