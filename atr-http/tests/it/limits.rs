@@ -177,7 +177,7 @@ async fn one_person_runs_a_bounded_number_of_uploads_at_once() {
         let body = atr_testkit::Body::Raw("application/octet-stream", b"x".to_vec());
         app.send(atr_testkit::Method::PUT, &format!("{files}/other.txt"), rm, body).await
     };
-    let mut held = None;
+    let mut holding = None;
     for _ in 0..20 {
         let mut slow = TcpStream::connect(address(&app)).await.unwrap();
         let head = format!(
@@ -189,11 +189,11 @@ async fn one_person_runs_a_bounded_number_of_uploads_at_once() {
         tokio::time::sleep(Duration::from_millis(300)).await;
         let answer = put_other().await;
         if answer.status == StatusCode::TOO_MANY_REQUESTS {
-            held = Some((slow, answer));
+            holding = Some((slow, answer));
             break;
         }
     }
-    let (slow, refused) = held.expect("a second upload while the first still sends is refused");
+    let (slow, refused) = holding.expect("a second upload while the first still sends is refused");
     assert_eq!(refused.code(), "too_many_requests");
     assert!(refused.message().contains("already runs 1 uploads"), "{}", refused.text);
     assert_eq!(refused.header("retry-after"), "5");
