@@ -18,8 +18,10 @@ pub struct ApiError {
 }
 
 impl ApiError {
+    /// An error whose message is for people: parser texts that name the service's own types
+    /// (`expected struct NewRelease`) are reworded here, once for every refusal.
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into(), details: Value::Null }
+        Self { status, code, message: without_type_names(&message.into()), details: Value::Null }
     }
 
     #[must_use]
@@ -214,7 +216,7 @@ pub(crate) async fn json_errors(response: Response) -> Response {
     let message = match (status, text.trim()) {
         (StatusCode::METHOD_NOT_ALLOWED, _) => "this path does not take this method; see /api/openapi.json".to_owned(),
         (_, "") => status.canonical_reason().unwrap_or("refused").to_owned(),
-        (_, text) => without_type_names(text),
+        (_, text) => text.to_owned(),
     };
     let mut answer = ApiError::new(status, code_of(status), message).into_response();
     if let Some(allow) = parts.headers.get(axum::http::header::ALLOW) {

@@ -76,7 +76,7 @@ impl axum::extract::FromRequestParts<AppState> for ReleaseAt {
         use axum::extract::{Path, Query};
         let Path(params) = Path::<std::collections::BTreeMap<String, String>>::from_request_parts(parts, state)
             .await
-            .map_err(|e| ApiError::bad_request(crate::error::without_type_names(&e.body_text())))?;
+            .map_err(|e| ApiError::bad_request(e.body_text()))?;
         let Query(query) =
             Query::<ProductQuery>::from_request_parts(parts, state).await.map_err(|e| query_error(&e))?;
         let (Some(project), Some(version)) = (params.get("project"), params.get("version")) else {
@@ -111,12 +111,8 @@ pub(crate) fn release_key(project: &str, version: &str, product: Option<&str>) -
 /// Maps axum's JSON rejections to the API's error shape, naming what is wrong.
 pub(crate) fn json_error(rejection: &JsonRejection) -> ApiError {
     match rejection {
-        JsonRejection::JsonDataError(e) => {
-            ApiError::invalid(format!("the body does not fit: {}", crate::error::without_type_names(&e.body_text())))
-        }
-        JsonRejection::JsonSyntaxError(e) => {
-            ApiError::bad_request(format!("the body is not JSON: {}", crate::error::without_type_names(&e.body_text())))
-        }
+        JsonRejection::JsonDataError(e) => ApiError::invalid(format!("the body does not fit: {}", e.body_text())),
+        JsonRejection::JsonSyntaxError(e) => ApiError::bad_request(format!("the body is not JSON: {}", e.body_text())),
         JsonRejection::MissingJsonContentType(_) => ApiError::new(
             axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_media_type",
@@ -130,5 +126,5 @@ pub(crate) fn json_error(rejection: &JsonRejection) -> ApiError {
 }
 
 pub(crate) fn query_error(rejection: &QueryRejection) -> ApiError {
-    ApiError::bad_request(format!("the query is invalid: {}", crate::error::without_type_names(&rejection.body_text())))
+    ApiError::bad_request(format!("the query is invalid: {}", rejection.body_text()))
 }

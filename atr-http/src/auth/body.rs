@@ -48,8 +48,7 @@ fn refusal(rejection: &JsonRejection) -> ApiError {
     match rejection {
         JsonRejection::JsonDataError(error) => {
             let text = error.body_text();
-            let message = crate::error::without_type_names(cause(&text));
-            let message = message.as_str();
+            let message = cause(&text);
             let error = ApiError::invalid(format!("the request body does not fit: {message}"));
             match field_of(message) {
                 Some(field) => error.with_details(json!({ "field": field })),
