@@ -347,7 +347,8 @@ fn sigterm_stops_the_service_gracefully() {
 }
 
 /// `atr serve --log-format json` writes one JSON line per request with its route template,
-/// status and request id, and the answer carries the id.
+/// status and request id, and the answer carries the id; with an `https://` public URL its
+/// session cookies are `Secure`.
 #[test]
 fn requests_are_logged_as_json_lines_with_their_request_id() {
     use std::io::{BufRead, BufReader, Read, Write};
@@ -358,7 +359,9 @@ fn requests_are_logged_as_json_lines_with_their_request_id() {
         .arg("--data-dir")
         .arg(dir.path())
         .args(["serve", "--listen", "127.0.0.1:0", "--no-worker", "--log-format", "json"])
+        .args(["--public-url", "https://atr.example.org", "--admin", "root"])
         .env_remove("ATR_DATABASE_URL")
+        .env("ATR_ADMIN_PASSWORD", "correct horse battery staple")
         .env("ATR_LOG", "info")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -376,6 +379,23 @@ fn requests_are_logged_as_json_lines_with_their_request_id() {
     stream.read_to_string(&mut answer).unwrap();
     assert!(answer.starts_with("HTTP/1.1 404"), "{answer}");
     assert!(answer.to_lowercase().contains("x-request-id: probe-42"), "{answer}");
+
+    // Behind an https:// public URL, the session cookie is marked Secure.
+    let body = r#"{"user":"root","password":"correct horse battery staple"}"#;
+    let sign_in = format!(
+        "POST /api/session HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let mut stream = std::net::TcpStream::connect(&address).unwrap();
+    stream.write_all(sign_in.as_bytes()).unwrap();
+    let mut signed = String::new();
+    stream.read_to_string(&mut signed).unwrap();
+    let cookie = signed
+        .lines()
+        .find(|l| l.to_lowercase().starts_with("set-cookie: atr_session="))
+        .unwrap_or_else(|| panic!("{signed}"));
+    assert!(cookie.contains("; Secure"), "{cookie}");
 
     Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
     let mut log = String::new();
