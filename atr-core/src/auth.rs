@@ -83,7 +83,7 @@ impl Role {
             // anonymous callers.
             A::ViewReleaseEvents | A::CreateToken => true,
             A::ViewAllEvents => matches!(self, R::AsfMember | R::Admin),
-            A::ViewTasks => matches!(self, R::PmcMember | R::ReleaseManager | R::Committer | R::Admin),
+            A::ViewDrafts | A::ViewTasks => matches!(self, R::PmcMember | R::ReleaseManager | R::Committer | R::Admin),
             A::ManageTasks | A::CreateProject | A::ManageCommittees | A::ManageAccounts | A::VerifyAudit => {
                 matches!(self, R::Admin)
             }
@@ -117,6 +117,8 @@ pub enum Activity {
     ManageOwnKey,
     /// Start and resolve votes, announce, distribute.
     PerformActions,
+    /// Read a release before its vote: a draft or a preview, with its revisions, files and checks.
+    ViewDrafts,
     /// Read a release's history.
     ViewReleaseEvents,
     /// Read the foundation-wide history.
@@ -139,7 +141,7 @@ pub enum Activity {
 
 impl Activity {
     /// Every activity, in the order of domain.md's tables.
-    pub const ALL: [Activity; 17] = [
+    pub const ALL: [Activity; 18] = [
         Activity::BindingVote,
         Activity::Vote,
         Activity::ManageRelease,
@@ -148,6 +150,7 @@ impl Activity {
         Activity::ManageKeys,
         Activity::ManageOwnKey,
         Activity::PerformActions,
+        Activity::ViewDrafts,
         Activity::ViewReleaseEvents,
         Activity::ViewAllEvents,
         Activity::CreateToken,
@@ -170,6 +173,7 @@ impl Activity {
             Activity::ManageKeys => "manage_keys",
             Activity::ManageOwnKey => "manage_own_key",
             Activity::PerformActions => "perform_actions",
+            Activity::ViewDrafts => "view_drafts",
             Activity::ViewReleaseEvents => "view_release_events",
             Activity::ViewAllEvents => "view_all_events",
             Activity::CreateToken => "create_token",
@@ -205,10 +209,10 @@ impl Activity {
     }
 
     /// True for what every token may do on the projects it is scoped to, whatever activities it
-    /// carries: reading the tasks of those projects, which its own uploads queue and its holder
-    /// waits on. The owner must still hold a role that grants it.
+    /// carries: reading the drafts of those projects and their tasks, which its own uploads make
+    /// and queue and its holder waits on. The owner must still hold a role that grants it.
     pub fn implied_for_tokens(self) -> bool {
-        matches!(self, Activity::ViewTasks)
+        matches!(self, Activity::ViewDrafts | Activity::ViewTasks)
     }
 
     /// True for the activities only an admin holds.

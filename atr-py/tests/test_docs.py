@@ -42,7 +42,7 @@ def test_the_documented_app_works(tmp_path: pathlib.Path, monkeypatch: pytest.Mo
             await setup.create_project(root, "httpd", committee="httpd", name="Apache HTTP Server")
             alice = atr.Principal.committer("alice")
             await setup.start_release(alice, "httpd", "2.4.68")
-            draft = await setup.release("httpd", "2.4.68")
+            draft = await setup.release("httpd", "2.4.68", principal=alice)
         async with app.test_app() as test_app:
             client = test_app.test_client()
             assert (await client.get("/httpd/httpd/drafts")).status_code == 302

@@ -232,6 +232,7 @@ fn tokens_never_carry_more_than_release_manager_rights() {
             Activity::ManageMetadata,
             Activity::ManageOwnKey,
             Activity::PerformActions,
+            Activity::ViewDrafts,
             Activity::ViewReleaseEvents,
             Activity::ViewTasks
         ]
@@ -403,7 +404,7 @@ fn tokens_are_created_in_sessions_only() {
 }
 
 #[test]
-fn a_token_reads_the_tasks_of_its_projects_if_its_owner_may() {
+fn a_token_reads_the_drafts_and_tasks_of_its_projects_if_its_owner_may() {
     let project = ProjectKey::parse("httpd").unwrap();
     let mut httpd = committee("httpd");
     let rm = holder(Role::ReleaseManager, &mut httpd);
@@ -420,7 +421,9 @@ fn a_token_reads_the_tasks_of_its_projects_if_its_owner_may() {
         .unwrap()
     };
     let token = Principal::Token { owner: rm.clone(), token: grant(&rm, &project) };
-    assert!(authorize(&token, Activity::ViewTasks, &target, T0).is_ok(), "implied by the project scope");
+    for implied in [Activity::ViewDrafts, Activity::ViewTasks] {
+        assert!(authorize(&token, implied, &target, T0).is_ok(), "{implied} is implied by the project scope");
+    }
     // Not on another project, not on the foundation's tasks, and not for an owner without a role.
     let tomcat = ProjectKey::parse("tomcat").unwrap();
     let elsewhere = Principal::Token { owner: rm.clone(), token: grant(&rm, &tomcat) };

@@ -45,6 +45,8 @@ pub struct ProjectOffers {
     pub roles: BTreeSet<Role>,
     /// Start a release (`manage release`).
     pub start_release: bool,
+    /// Read its drafts and previews (`view drafts`): whether a page lists them at all.
+    pub view_drafts: bool,
 }
 
 /// A check result as a page shows it: with whether one of the project's ignores silences it.
@@ -88,8 +90,8 @@ impl Services {
             Principal::Anonymous => BTreeSet::new(),
             Principal::Person(person) | Principal::Token { owner: person, .. } => auth::roles(person, &target),
         };
-        let start_release = auth::authorize(principal, Activity::ManageRelease, &target, now).is_ok();
-        Ok(ProjectOffers { roles, start_release })
+        let may = |activity| auth::authorize(principal, activity, &target, now).is_ok();
+        Ok(ProjectOffers { roles, start_release: may(Activity::ManageRelease), view_drafts: may(Activity::ViewDrafts) })
     }
 
     /// The actions on `release` offered to the principal now: allowed to them by

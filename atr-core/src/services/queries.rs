@@ -2,7 +2,7 @@
 //! CVE records and signing keys. Each visibility rule is decided here, once, so that every
 //! frontend (the API, web pages, the CLI, Python) shows the same.
 
-use super::{ServiceError, ServiceResult, Services};
+use super::{Scope, ServiceError, ServiceResult, Services};
 use crate::auth::{self, Activity, Principal, Target};
 use crate::model::key::keys_file;
 use crate::model::revision::{SBOM_CHECKER, is_sbom};
@@ -41,15 +41,34 @@ pub struct SbomListing {
     pub sboms: Vec<SbomFile>,
 }
 
-/// Whether `principal` may read `release`: its state, revisions, files and checks. This is the
-/// one place that decides it; listings filter through it too, and a release one may not read is
-/// not found. Today everyone may, drafts and previews included.
-fn may_read_release(principal: &Principal, release: &Release, now: Timestamp) -> bool {
-    let _ = (principal, release, now);
-    true
-}
-
 impl Services {
+    /// Whether `principal` may read `release`: its state, revisions, files and checks. This is the
+    /// one place that decides it; listings, searches and every read of a release go through it,
+    /// and a release one may not read is not found. A release in a public stage (a candidate
+    /// under vote, current, revoked) is readable by everyone; before its vote (a draft, a
+    /// preview) only by whom the project lets [`Activity::ViewDrafts`]. `project` is the
+    /// release's project scope when the caller has loaded it already.
+    pub(super) async fn may_read_release(
+        &self,
+        principal: &Principal,
+        release: &Release,
+        project: Option<&Scope>,
+        now: Timestamp,
+    ) -> ServiceResult<bool> {
+        if release.stage().is_some() {
+            return Ok(true);
+        }
+        let loaded;
+        let scope = match project {
+            Some(scope) => scope,
+            None => {
+                loaded = self.scope(&release.key.project).await?;
+                &loaded
+            }
+        };
+        Ok(auth::authorize(principal, Activity::ViewDrafts, &scope.target(), now).is_ok())
+    }
+
     /// The release, if `principal` may read it; a release they may not read is not found.
     async fn readable_release(
         &self,
@@ -58,7 +77,7 @@ impl Services {
         now: Timestamp,
     ) -> ServiceResult<Release> {
         let release = self.release(key).await?;
-        if may_read_release(principal, &release, now) {
+        if self.may_read_release(principal, &release, None, now).await? {
             Ok(release)
         } else {
             Err(ServiceError::NotFound(format!("release {key}")))
@@ -78,9 +97,14 @@ impl Services {
         now: Timestamp,
     ) -> ServiceResult<Vec<Release>> {
         let listed = self.ports.releases.list(project, product, stage, page).await?;
+        // One project: its scope is loaded once, and only if a release needs it.
+        let mut scope = None;
         let mut readable = Vec::with_capacity(listed.len());
         for release in listed {
-            if may_read_release(principal, &release, now) {
+            if release.stage().is_none() && scope.is_none() {
+                scope = Some(self.scope(project).await?);
+            }
+            if self.may_read_release(principal, &release, scope.as_ref(), now).await? {
                 readable.push(release);
             }
         }
@@ -192,6 +216,10 @@ impl Services {
         page: PageRequest<u64>,
         now: Timestamp,
     ) -> ServiceResult<Vec<Event>> {
+        // A release's history is read only by whom may read the release itself.
+        if let Some(release) = &filter.release {
+            self.readable_release(principal, release, now).await?;
+        }
         match filter.release.as_ref().map(|r| &r.project).or(filter.project.as_ref()) {
             Some(project) => {
                 self.authorized_project(principal, Activity::ViewReleaseEvents, project, now).await?;
@@ -229,10 +257,25 @@ impl Services {
         self.ports.keys.get(fingerprint).await?.ok_or_else(|| ServiceError::NotFound(format!("key {fingerprint}")))
     }
 
-    /// The releases a known key signed.
-    pub async fn key_releases(&self, fingerprint: &Fingerprint) -> ServiceResult<Vec<ReleaseKey>> {
+    /// The releases a known key signed, as far as `principal` may read them (a draft signed by
+    /// the key is not shown to whom may not read it).
+    pub async fn key_releases(
+        &self,
+        principal: &Principal,
+        fingerprint: &Fingerprint,
+        now: Timestamp,
+    ) -> ServiceResult<Vec<ReleaseKey>> {
         self.signing_key(fingerprint).await?;
-        Ok(self.ports.keys.releases_signed(fingerprint).await?)
+        let signed = self.ports.keys.releases_signed(fingerprint).await?;
+        let mut readable = Vec::with_capacity(signed.len());
+        for key in signed {
+            // A release that went away since is simply not listed.
+            let Some(release) = self.ports.releases.get(&key).await? else { continue };
+            if self.may_read_release(principal, &release, None, now).await? {
+                readable.push(key);
+            }
+        }
+        Ok(readable)
     }
 
     /// The keys of a committee, by fingerprint.

@@ -19,6 +19,7 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 
 use super::{SignedIn, now};
+use crate::auth::Caller;
 use crate::routes::Routes;
 use crate::{ApiError, AppState};
 
@@ -74,13 +75,16 @@ pub(crate) async fn key(State(state): State<AppState>, Path(fp): Path<String>) -
     Ok(Json(api::SigningKey::full(&state.services.signing_key(&fp).await?)))
 }
 
-/// `GET /api/keys/{fingerprint}/releases`: the releases the key signed.
+/// `GET /api/keys/{fingerprint}/releases`: the releases the key signed, as far as the caller may
+/// read them.
 pub(crate) async fn releases_signed(
     State(state): State<AppState>,
+    Caller(caller): Caller,
     Path(fp): Path<String>,
 ) -> ApiResult<Json<Vec<api::ReleaseKey>>> {
     let fp = fingerprint(&fp)?;
-    Ok(Json(state.services.key_releases(&fp).await?.iter().map(api::ReleaseKey::from).collect()))
+    let signed = state.services.key_releases(&caller, &fp, now()).await?;
+    Ok(Json(signed.iter().map(api::ReleaseKey::from).collect()))
 }
 
 /// `GET /api/committees/{key}/keys`: the committee's keys, by fingerprint.

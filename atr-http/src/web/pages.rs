@@ -292,7 +292,8 @@ pub(crate) async fn project_page(
     ];
     let mut sections = Vec::new();
     for (id, title, stage) in stages {
-        if only.is_some_and(|o| o != Section(stage)) {
+        // Drafts are listed only to whom the core lets read them.
+        if only.is_some_and(|o| o != Section(stage)) || (stage.is_none() && !offers.view_drafts) {
             continue;
         }
         let page = PageRequest { after: if only.is_some() { after.clone() } else { None }, limit: STAGE_PAGE };

@@ -132,8 +132,17 @@ async fn release_calls_refuse_what_they_must() {
         let garbled = app.put(&format!("{files}/c.txt"), b"c", None, Some("yesterday")).await;
         assert_eq!(garbled.0, StatusCode::BAD_REQUEST);
         // The rejected uploads left no revision behind.
-        let revisions = app.json(Method::GET, "/api/projects/demo/releases/1.0.0/revisions", None, "").await;
+        let revisions = app.json(Method::GET, "/api/projects/demo/releases/1.0.0/revisions", Some(&app.rm), "").await;
         assert_eq!(revisions.1.as_array().unwrap().len(), 2);
+        // A draft is not there for an anonymous caller, with the same answer as a release that
+        // does not exist.
+        for path in ["", "/revisions", "/revisions/00001", "/revisions/00001/checks", "/sboms"] {
+            let hidden = app.json(Method::GET, &format!("/api/projects/demo/releases/1.0.0{path}"), None, "").await;
+            assert_eq!(hidden.0, StatusCode::NOT_FOUND, "{path}: {}", hidden.1);
+            assert_eq!(hidden.1["error"]["message"], "release demo 1.0.0 not found", "{path}");
+        }
+        let listed = app.json(Method::GET, "/api/projects/demo/releases", None, "").await;
+        assert_eq!(listed.1, serde_json::json!([]), "an anonymous listing shows no draft");
         // A move is a revision too; moving a missing file is refused without one.
         let move_url = "/api/projects/demo/releases/1.0.0/moves";
         let renamed = app.json(Method::POST, move_url, Some(&app.rm), r#"{"from":"b.txt","to":"docs/b.txt"}"#).await;
@@ -146,7 +155,7 @@ async fn release_calls_refuse_what_they_must() {
         // SBOM files are listed as such.
         let sbom = app.put(&format!("{files}/demo.cdx.json"), b"{}", None, None).await;
         assert_eq!(sbom.0, StatusCode::CREATED, "{}", sbom.1);
-        let sboms = app.json(Method::GET, "/api/projects/demo/releases/1.0.0/sboms", None, "").await;
+        let sboms = app.json(Method::GET, "/api/projects/demo/releases/1.0.0/sboms", Some(&app.rm), "").await;
         assert_eq!(sboms.1["sboms"][0]["file"]["path"], "demo.cdx.json", "{}", sboms.1);
         assert_eq!(sboms.1["sboms"].as_array().unwrap().len(), 1);
         // 409 for a vote on a revision that is not the latest.

@@ -120,7 +120,7 @@ async fn an_upload_that_stalls_is_dropped_and_leaves_no_revision() {
     let (answer, after) = read_until_closed(&mut stalling, Duration::from_secs(20)).await;
     assert!(after >= Duration::from_millis(900), "dropped too early: {after:?}");
     assert!(answer.contains("sent nothing for 1 s"), "{answer}");
-    let revisions = app.get("/api/projects/demo/releases/1.0.0/revisions", Auth::Nobody).await;
+    let revisions = app.get("/api/projects/demo/releases/1.0.0/revisions", Auth::Session(&people.rm)).await;
     assert_eq!(revisions.expect(200_u16), &json!([]), "the stalled upload made a revision");
     app.finish().await;
 }

@@ -36,9 +36,9 @@ async fn a_release_through_the_api() {
         assert_json_snapshot!("uploads", uploads);
         app.complete_analyze_tasks().await;
 
-        let release = app.get(RELEASE, Auth::Nobody).await;
+        let release = app.get(RELEASE, dev).await;
         assert_json_snapshot!("release_draft", release.snapshot());
-        let revisions = app.get(&format!("{RELEASE}/revisions"), Auth::Nobody).await;
+        let revisions = app.get(&format!("{RELEASE}/revisions"), dev).await;
         assert_json_snapshot!("revisions", revisions.snapshot());
 
         let refused = app.post(&format!("{RELEASE}/vote"), dev, &json!({ "revision": 3 })).await;

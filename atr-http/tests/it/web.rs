@@ -154,6 +154,16 @@ async fn pages_protect_forms_and_refuse_in_words() {
         let page = app.get("/projects/demo/releases/1.0.0?done=started", Some(&rm)).await;
         assert!(page.body.contains("started as a draft") && page.body.contains("id=\"upload\""), "{}", page.body);
 
+        // Before its vote the release is not there for a visitor: no page, not in the project's
+        // listing, and no drafts section at all; the release manager sees both.
+        let hidden = app.get("/projects/demo/releases/1.0.0", None).await;
+        assert_eq!(hidden.status, StatusCode::NOT_FOUND, "{}", hidden.body);
+        assert!(hidden.body.contains("release demo 1.0.0 not found"), "{}", hidden.body);
+        let listing = app.get("/projects/demo", None).await.body;
+        assert!(!listing.contains("1.0.0") && !listing.contains("Drafts and previews"), "{listing}");
+        let listing = app.get("/projects/demo", Some(&rm)).await.body;
+        assert!(listing.contains("Drafts and previews") && listing.contains("1.0.0"), "{listing}");
+
         // A committer is offered nothing, and a revoke posted anyway is refused and changes nothing.
         let page = app.get("/projects/demo/releases/1.0.0", Some(&dev)).await;
         assert!(!page.body.contains("id=\"revoke\"") && !page.body.contains("id=\"upload\""));

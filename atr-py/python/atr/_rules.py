@@ -38,6 +38,7 @@ class Activity(str, enum.Enum):
     MANAGE_KEYS = "manage_keys"
     MANAGE_OWN_KEY = "manage_own_key"
     PERFORM_ACTIONS = "perform_actions"
+    VIEW_DRAFTS = "view_drafts"
     VIEW_RELEASE_EVENTS = "view_release_events"
     VIEW_ALL_EVENTS = "view_all_events"
     CREATE_TOKEN = "create_token"

@@ -50,9 +50,11 @@ fn result(checker: &str, path: &str, status: CheckStatus) -> CheckResult {
     }
 }
 
-/// Mocks whose event log lists one event for any filter.
+/// Mocks whose event log lists one event for any filter, with the release 2.4.68 under vote.
 fn with_events() -> Fakes {
-    let mut f = Fakes::httpd();
+    let mut candidate = draft("2.4.68");
+    candidate.phase = crate::model::Phase::Candidate;
+    let mut f = Fakes::httpd().with_releases(vec![candidate]);
     f.events.expect_list().returning(|_, _| {
         let kind = crate::model::EventKind::PolicyChanged;
         let project = ProjectKey::parse("httpd").unwrap();
@@ -80,12 +82,12 @@ async fn a_projects_history_is_for_everyone_and_the_foundations_for_members() {
     }
     assert_eq!(s.list_events(&asf_member("member"), &everything, page.clone(), T0).await.unwrap().len(), 1);
 
-    // The project a filter names must exist, even when named through a release.
+    // The release a filter names must exist (and be readable), and so its project.
     let mut unknown = release_key("1.0");
     unknown.project = ProjectKey::parse("nosuch").unwrap();
     let filter = EventFilter { release: Some(unknown), ..EventFilter::default() };
     let err = s.list_events(&Principal::Anonymous, &filter, page, T0).await.unwrap_err();
-    assert!(matches!(&err, ServiceError::NotFound(w) if w == "project nosuch"), "{err}");
+    assert!(matches!(&err, ServiceError::NotFound(w) if w == "release nosuch 1.0"), "{err}");
 }
 
 #[tokio::test]
@@ -97,34 +99,70 @@ async fn a_release_view_holds_its_stage_and_packages() {
         Ok((n == rev(2)).then(|| revision(2, &["httpd-2.4.68.tar.gz", "httpd-2.4.68.tar.gz.asc", "lost.sha512"])))
     });
     let s = f.services();
-    let view = s.release_view(&Principal::Anonymous, &release_key("2.4.68"), T0).await.unwrap();
+    let rm = person("rm");
+    let view = s.release_view(&rm, &release_key("2.4.68"), T0).await.unwrap();
     assert_eq!((view.stage, view.tally.is_none()), (None, true));
     let packages = view.packages.unwrap();
     assert_eq!(packages.packages.len(), 1);
     assert_eq!(packages.packages[0].signature.as_ref().unwrap().as_str(), "httpd-2.4.68.tar.gz.asc");
     assert_eq!(packages.orphans, [ReleasePath::parse("lost.sha512").unwrap()]);
 
-    let empty = s.release_view(&Principal::Anonymous, &release_key("2.4.69"), T0).await.unwrap();
+    let empty = s.release_view(&rm, &release_key("2.4.69"), T0).await.unwrap();
     assert_eq!(empty.packages, None);
-    let err = s.release_view(&Principal::Anonymous, &release_key("9.9"), T0).await.unwrap_err();
+    let err = s.release_view(&rm, &release_key("9.9"), T0).await.unwrap_err();
     assert!(matches!(&err, ServiceError::NotFound(w) if w == "release httpd 9.9"), "{err}");
-    let err = s.revision(&Principal::Anonymous, &release_key("2.4.68"), rev(3), T0).await.unwrap_err();
+    let err = s.revision(&rm, &release_key("2.4.68"), rev(3), T0).await.unwrap_err();
     assert!(matches!(&err, ServiceError::NotFound(w) if w == "revision 00003 of httpd 2.4.68"), "{err}");
 }
 
 #[tokio::test]
-async fn drafts_are_readable_by_anyone_for_now() {
-    let mut f = Fakes::httpd().with_releases(vec![draft("2.4.68")]);
-    f.releases.expect_list().returning(|_, _, _, _| Ok(vec![draft("2.4.68"), draft("2.4.67")]));
+async fn a_draft_is_read_only_by_whom_the_project_lets_view_drafts_and_is_not_found_by_others() {
+    let mut candidate = draft("2.4.66");
+    candidate.phase = crate::model::Phase::Candidate;
+    let mut f = Fakes::httpd().with_releases(vec![draft("2.4.68"), candidate.clone()]);
+    f.releases.expect_list().returning(move |_, _, _, _| Ok(vec![draft("2.4.68"), candidate.clone(), draft("2.4.67")]));
     f.revisions.expect_list().returning(|_, _| Ok(vec![revision(1, &["a.tar.gz"])]));
     f.revisions.expect_checks().returning(|_, _| Ok(vec![]));
+    f.events.expect_list().returning(|_, _| Ok(vec![]));
     let s = f.services();
     let project = ProjectKey::parse("httpd").unwrap();
-    let listed = s.list_releases(&Principal::Anonymous, &project, None, None, PageRequest::first(10), T0).await;
-    assert_eq!(listed.unwrap().len(), 2);
     let key = release_key("2.4.68");
-    assert_eq!(s.list_revisions(&Principal::Anonymous, &key, PageRequest::first(10), T0).await.unwrap().len(), 1);
-    assert!(s.revision_checks(&Principal::Anonymous, &key, rev(1), T0).await.unwrap().is_empty());
+    let page = PageRequest::first(10);
+    let versions = |listed: Vec<crate::model::Release>| -> Vec<String> {
+        listed.iter().map(|r| r.key.version.to_string()).collect()
+    };
+
+    // The project's PMC members, release managers and committers, and admins, read drafts.
+    for reader in [
+        person("pmc1"),
+        person("rm"),
+        person("dev1"),
+        Principal::Person(crate::model::Person {
+            id: super::super::fakes::uid("root"),
+            asf_member: false,
+            admin: true,
+            consent: None,
+        }),
+    ] {
+        let listed = s.list_releases(&reader, &project, None, None, page.clone(), T0).await.unwrap();
+        assert_eq!(versions(listed), ["2.4.68", "2.4.66", "2.4.67"]);
+        assert_eq!(s.list_revisions(&reader, &key, PageRequest::first(10), T0).await.unwrap().len(), 1);
+        assert!(s.revision_checks(&reader, &key, rev(1), T0).await.unwrap().is_empty());
+    }
+    // Anyone else sees the candidate only; the draft is not found, with no hint that it exists.
+    for outsider in [Principal::Anonymous, person("someone"), asf_member("member")] {
+        let listed = s.list_releases(&outsider, &project, None, None, page.clone(), T0).await.unwrap();
+        assert_eq!(versions(listed), ["2.4.66"]);
+        let missing = |err: ServiceError| matches!(&err, ServiceError::NotFound(w) if w == "release httpd 2.4.68");
+        assert!(missing(s.release_view(&outsider, &key, T0).await.unwrap_err()));
+        assert!(missing(s.list_revisions(&outsider, &key, PageRequest::first(10), T0).await.unwrap_err()));
+        assert!(missing(s.revision(&outsider, &key, rev(1), T0).await.unwrap_err()));
+        assert!(missing(s.revision_checks(&outsider, &key, rev(1), T0).await.unwrap_err()));
+        assert!(missing(s.release_sboms(&outsider, &key, T0).await.unwrap_err()));
+        let history = EventFilter { release: Some(key.clone()), ..EventFilter::default() };
+        assert!(missing(s.list_events(&outsider, &history, PageRequest::first(10), T0).await.unwrap_err()));
+        assert!(s.release_view(&outsider, &release_key("2.4.66"), T0).await.is_ok());
+    }
 }
 
 #[tokio::test]
@@ -144,13 +182,13 @@ async fn the_sbom_listing_holds_sbom_files_with_their_validation() {
         ])
     });
     let s = f.services();
-    let listing = s.release_sboms(&Principal::Anonymous, &release_key("2.4.68"), T0).await.unwrap();
+    let listing = s.release_sboms(&person("dev1"), &release_key("2.4.68"), T0).await.unwrap();
     assert_eq!(listing.revision, Some(rev(2)));
     let files: Vec<(&str, Vec<CheckStatus>)> =
         listing.sboms.iter().map(|s| (s.file.path.as_str(), s.checks.iter().map(|c| c.status).collect())).collect();
     assert_eq!(files, [("sbom/a.cdx.json", vec![CheckStatus::Success]), ("a.spdx.json", vec![CheckStatus::Blocker])]);
 
-    let none = s.release_sboms(&Principal::Anonymous, &release_key("2.4.69"), T0).await.unwrap();
+    let none = s.release_sboms(&person("dev1"), &release_key("2.4.69"), T0).await.unwrap();
     assert_eq!((none.revision, none.sboms.len()), (None, 0));
 }
 

@@ -217,9 +217,11 @@ async fn a_key_a_release_used_is_kept() {
         KeyRepository::record_use(store, &key.fingerprint, &release).await.unwrap();
 
         let uri = format!("/api/keys/{}", key.fingerprint);
-        let signed = app.get(&format!("{uri}/releases")).await;
+        // The release is a draft: listed to the PMC member, not to an anonymous caller.
+        let signed = app.send(Method::GET, &format!("{uri}/releases"), Auth::Session(&pmc), None).await;
         assert_eq!(signed.status, StatusCode::OK, "{}", signed.text);
         assert_eq!(signed.json, json!([{ "project": "httpd", "product": null, "version": "2.4.68" }]));
+        assert_eq!(app.get(&format!("{uri}/releases")).await.json, json!([]));
 
         let refused = app.delete(&uri, Auth::Session(&pmc)).await;
         assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.text);
