@@ -211,17 +211,29 @@ async fn serve_demo_shows_every_stage() {
         let file = get(&format!("/{stage}/httpd/{version}/httpd-{version}.tar.gz")).await.unwrap();
         assert_eq!(file.status(), 200, "{stage}");
     }
+    // The draft is listed to its release manager only.
     let drafts: serde_json::Value = get("/api/projects/httpd/releases").await.unwrap().json().await.unwrap();
+    assert_eq!(drafts, serde_json::json!([]));
+    let session = http
+        .post(format!("{address}/api/session"))
+        .json(&serde_json::json!({ "user": "rm", "password": "atr-demo-password" }))
+        .send()
+        .await
+        .unwrap();
+    let cookie = session.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+    let as_rm = |path: &str| http.get(format!("{address}{path}")).header("cookie", &cookie).send();
+    let drafts: serde_json::Value = as_rm("/api/projects/httpd/releases").await.unwrap().json().await.unwrap();
     assert_eq!(drafts[0]["key"]["version"], "2.5.0");
     let product = get("/current/httpd/mod-tools/latest/httpd-mod-tools-1.0.0.tar.gz").await.unwrap();
     assert_eq!(product.status(), 307);
     for (project, version) in [("httpd", "2.4.68"), ("wayang", "1.0.0-incubating")] {
-        let checks: serde_json::Value = get(&format!("/api/projects/{project}/releases/{version}/revisions/1/checks"))
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let checks: serde_json::Value =
+            as_rm(&format!("/api/projects/{project}/releases/{version}/revisions/1/checks"))
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
         let checks = checks.as_array().unwrap();
         assert!(checks.iter().any(|c| c["checker"] == "signature" && c["status"] == "success"), "{checks:?}");
         assert!(checks.iter().all(|c| c["status"] != "blocker"), "{project}: {checks:?}");

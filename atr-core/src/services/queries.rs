@@ -59,12 +59,11 @@ impl Services {
             return Ok(true);
         }
         let loaded;
-        let scope = match project {
-            Some(scope) => scope,
-            None => {
-                loaded = self.scope(&release.key.project).await?;
-                &loaded
-            }
+        let scope = if let Some(scope) = project {
+            scope
+        } else {
+            loaded = self.scope(&release.key.project).await?;
+            &loaded
         };
         Ok(auth::authorize(principal, Activity::ViewDrafts, &scope.target(), now).is_ok())
     }
