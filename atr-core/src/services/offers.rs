@@ -45,6 +45,9 @@ pub struct ProjectOffers {
     pub roles: BTreeSet<Role>,
     /// Start a release (`manage release`).
     pub start_release: bool,
+    /// Import a KEYS file into the project's committee (`manage keys` on the committee, as
+    /// [`Services::import_keys`] decides).
+    pub import_keys: bool,
 }
 
 /// A check result as a page shows it: with whether one of the project's ignores silences it.
@@ -89,7 +92,9 @@ impl Services {
             Principal::Person(person) | Principal::Token { owner: person, .. } => auth::roles(person, &target),
         };
         let start_release = auth::authorize(principal, Activity::ManageRelease, &target, now).is_ok();
-        Ok(ProjectOffers { roles, start_release })
+        let keys = auth::Target::Key { owner: None, committee: &scope.committee, project: None };
+        let import_keys = auth::authorize(principal, Activity::ManageKeys, &keys, now).is_ok();
+        Ok(ProjectOffers { roles, start_release, import_keys })
     }
 
     /// The actions on `release` offered to the principal now: allowed to them by
