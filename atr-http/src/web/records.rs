@@ -195,7 +195,7 @@ pub(crate) async fn task(
         .map_err(|_| PageError::new(StatusCode::NOT_FOUND, "There is no such task: a task id is a number."))?;
     let view = state.services.task(&viewer.principal, id, now()).await?;
     let wire = atr_api::Task::from(&view);
-    let status = view::plain(&serde_json::to_value(&wire.status).unwrap_or_default());
+    let status = view::plain(&serde_json::to_value(wire.status).unwrap_or_default());
     let mut facts = vec![
         Fact { name: "Status", value: status },
         Fact { name: "Kind", value: wire.kind.clone() },

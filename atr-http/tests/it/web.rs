@@ -243,18 +243,20 @@ async fn sign_in_page_sets_a_session_only_with_its_token() {
 
 /// A multipart upload form with several files, in the order the page's form sends its fields.
 fn multipart_files(token: &str, parent: &str, files: &[(&str, &str)]) -> (String, String) {
+    use std::fmt::Write as _;
     let boundary = "XyZboundary";
     let mut body = format!(
         "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{token}\r\n\
          --{boundary}\r\nContent-Disposition: form-data; name=\"parent\"\r\n\r\n{parent}\r\n"
     );
     for (name, content) in files {
-        body.push_str(&format!(
+        let _ = write!(
+            body,
             "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\
              Content-Type: application/octet-stream\r\n\r\n{content}\r\n"
-        ));
+        );
     }
-    body.push_str(&format!("--{boundary}--\r\n"));
+    let _ = write!(body, "--{boundary}--\r\n");
     (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
@@ -294,7 +296,7 @@ async fn release_page_uploads_several_files_moves_and_deletes_them() {
         assert!(page.body.contains("name=\"file\" multiple"), "{}", page.body);
         let at = page.body.find("<script src=\"/static/atr-").expect("the upload script") + 13;
         let js_url = &page.body[at..at + page.body[at..].find('"').unwrap()];
-        assert!(js_url.ends_with(".js"), "{js_url}");
+        assert_eq!(js_url.rsplit('.').next(), Some("js"), "{js_url}");
         let js = app.get(js_url, None).await;
         assert_eq!(js.status, StatusCode::OK);
         assert_eq!(js.headers[header::CONTENT_TYPE], "text/javascript; charset=utf-8");
@@ -383,6 +385,7 @@ fn release(version: &str) -> atr_core::model::ReleaseKey {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[expect(clippy::too_many_lines, reason = "three pages over one set of records, each checked in turn")]
 async fn key_cve_and_task_pages_show_their_records() {
     use atr_core::model::{CveLink, CveRecord, Cvss, Severity, SigningKey};
     use atr_core::ports::KeyRepository;
@@ -577,7 +580,7 @@ async fn configuration_page_shows_the_policy_in_force_with_its_source_and_import
     use atr_core::model::{CheckIgnore, Product};
     use atr_core::policy::PolicyOverrides;
 
-    for kit in TestApp::all_with(|| HttpConfig::default()).await {
+    for kit in TestApp::all_with(HttpConfig::default).await {
         let app = app(kit).await;
         let sql = &app.kit.state.storage.sql;
         app.kit.account("pmc", false).await;
