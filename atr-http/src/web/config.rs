@@ -6,6 +6,7 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use atr_core::model::Metadata;
+use atr_core::policy::SourcedPolicy;
 use atr_core::services::{KeyImport, ProjectConfig, ProjectOffers};
 use atr_core::types::ProjectKey;
 use atr_tasks::analyze::signature::MAX_KEYS_FILE_BYTES;
@@ -30,17 +31,33 @@ fn project_key(text: &str) -> Result<ProjectKey, PageError> {
 }
 
 /// One setting of a vote policy: its value in force and the level it comes from.
-struct Setting {
-    name: String,
-    value: String,
-    source: &'static str,
+pub(crate) struct Setting {
+    pub(crate) name: String,
+    pub(crate) value: String,
+    pub(crate) source: &'static str,
 }
 
-/// The vote policy in force for one product.
-struct PolicyTable {
-    id: String,
-    title: String,
-    settings: Vec<Setting>,
+/// The vote policy in force for one product (or release).
+pub(crate) struct PolicyTable {
+    pub(crate) id: String,
+    pub(crate) title: String,
+    pub(crate) settings: Vec<Setting>,
+}
+
+/// A resolved policy as a table: each setting with its value and the level it comes from, as
+/// the core resolved them.
+pub(crate) fn policy_table(id: String, title: String, sourced: &SourcedPolicy) -> PolicyTable {
+    let json = serde_json::to_value(&sourced.policy).unwrap_or_default();
+    let settings = sourced
+        .sources
+        .iter()
+        .map(|(name, source)| Setting {
+            name: name.replace('_', " "),
+            value: json.get(*name).map(setting_value).unwrap_or_default(),
+            source: source.as_str(),
+        })
+        .collect();
+    PolicyTable { id, title, settings }
 }
 
 struct ProductRow {
@@ -175,22 +192,11 @@ fn page(
         .policies
         .iter()
         .map(|sourced| {
-            let json = serde_json::to_value(&sourced.policy.policy).unwrap_or_default();
-            let settings = sourced
-                .policy
-                .sources
-                .iter()
-                .map(|(name, source)| Setting {
-                    name: name.replace('_', " "),
-                    value: json.get(*name).map(setting_value).unwrap_or_default(),
-                    source: source.as_str(),
-                })
-                .collect();
             let (id, title) = match &sourced.product {
                 Some(product) => (format!("policy-{product}"), format!("Vote policy of the product {product}")),
                 None => ("policy-main".to_owned(), "Vote policy of the main product".to_owned()),
             };
-            PolicyTable { id, title, settings }
+            policy_table(id, title, &sourced.policy)
         })
         .collect();
     let keys = config

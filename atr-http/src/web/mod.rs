@@ -25,7 +25,7 @@
 
 mod assets;
 mod audit;
-mod config;
+pub(crate) mod config;
 mod csrf;
 mod forms;
 pub(crate) mod listing;

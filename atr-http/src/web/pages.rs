@@ -463,6 +463,8 @@ struct ReleasePage {
     sboms: Vec<SbomRow>,
     /// The upload progress script's URL.
     upload_js: &'static str,
+    /// The vote policy that resolves for the release now, with where each value comes from.
+    policy: super::config::PolicyTable,
     events: Vec<EventRow>,
     events_note: Option<String>,
     offers: ReleaseOffers,
@@ -632,6 +634,12 @@ pub(crate) async fn release_page(
         _ => None,
     };
 
+    let policy = super::config::policy_table(
+        "release-policy".to_owned(),
+        "Vote policy in force".to_owned(),
+        &services.release_policy(principal, key, now).await?,
+    );
+
     // The links are kept with the CVE records; the core reads them both ways.
     let cve_ids = |records: Vec<atr_core::model::CveRecord>| records.iter().map(|r| r.id.to_string()).collect();
     let cves_affecting = cve_ids(services.release_cves(key, atr_core::model::CveLink::Affects).await?);
@@ -675,6 +683,7 @@ pub(crate) async fn release_page(
         files,
         sboms,
         upload_js: super::assets::JS_URL.as_str(),
+        policy,
         events,
         events_note,
         offers,

@@ -575,39 +575,41 @@ fn policy_rows(body: &str, id: &str) -> Vec<(String, String, String)> {
         .collect()
 }
 
+/// The project `demo` with a PMC member `pmc`, a home page, policy overrides of its own and of
+/// its product `tools`, and a check ignore.
+async fn configure(app: &App) {
+    use atr_core::model::{CheckIgnore, Product};
+
+    let sql = &app.kit.state.storage.sql;
+    app.kit.account("pmc", false).await;
+    let mut committee = CommitteeRepository::get(sql, &CommitteeKey::parse("demo").unwrap()).await.unwrap().unwrap();
+    committee.pmc_members.insert(UserId::parse("pmc").unwrap());
+    CommitteeRepository::put(sql, &committee).await.unwrap();
+    let key = ProjectKey::parse("demo").unwrap();
+    let mut project = ProjectRepository::get(sql, &key).await.unwrap().unwrap();
+    project.metadata.homepage = Some("https://demo.example.org/".into());
+    project.policy = PolicyOverrides { min_hours: Some(96), strict_checking: Some(true), ..PolicyOverrides::default() };
+    project.products.push(Product {
+        key: atr_core::types::ProductKey::parse("tools").unwrap(),
+        metadata: Metadata { display_name: "Demo Tools".into(), ..Metadata::default() },
+        policy: PolicyOverrides { min_hours: Some(120), ..PolicyOverrides::default() },
+    });
+    ProjectRepository::update(sql, &project).await.unwrap();
+    let ignore = CheckIgnore {
+        project: key.clone(),
+        checker_glob: Some("license".into()),
+        path_glob: Some("*.txt".into()),
+        message_glob: None,
+        reason: "text files need no header".into(),
+    };
+    ProjectRepository::set_ignores(sql, &key, &[ignore]).await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn configuration_page_shows_the_policy_in_force_with_its_source_and_imports_keys() {
-    use atr_core::model::{CheckIgnore, Product};
-    use atr_core::policy::PolicyOverrides;
-
     for kit in TestApp::all_with(HttpConfig::default).await {
         let app = app(kit).await;
-        let sql = &app.kit.state.storage.sql;
-        app.kit.account("pmc", false).await;
-        let mut committee =
-            CommitteeRepository::get(sql, &CommitteeKey::parse("demo").unwrap()).await.unwrap().unwrap();
-        committee.pmc_members.insert(UserId::parse("pmc").unwrap());
-        CommitteeRepository::put(sql, &committee).await.unwrap();
-        let key = ProjectKey::parse("demo").unwrap();
-        let mut project = ProjectRepository::get(sql, &key).await.unwrap().unwrap();
-        project.metadata.homepage = Some("https://demo.example.org/".into());
-        project.policy =
-            PolicyOverrides { min_hours: Some(96), strict_checking: Some(true), ..PolicyOverrides::default() };
-        project.products.push(Product {
-            key: atr_core::types::ProductKey::parse("tools").unwrap(),
-            metadata: Metadata { display_name: "Demo Tools".into(), ..Metadata::default() },
-            policy: PolicyOverrides { min_hours: Some(120), ..PolicyOverrides::default() },
-        });
-        ProjectRepository::update(sql, &project).await.unwrap();
-        let ignore = CheckIgnore {
-            project: key.clone(),
-            checker_glob: Some("license".into()),
-            path_glob: Some("*.txt".into()),
-            message_glob: None,
-            reason: "text files need no header".into(),
-        };
-        ProjectRepository::set_ignores(sql, &key, &[ignore]).await.unwrap();
-
+        configure(&app).await;
         // Anyone reads the configuration; the values come with the level they come from.
         let project_page = app.get("/projects/demo", None).await;
         assert!(project_page.body.contains("href=\"/projects/demo/config\""));
@@ -638,9 +640,19 @@ async fn configuration_page_shows_the_policy_in_force_with_its_source_and_import
             assert!(page.body.contains(shown), "{shown} is missing: {}", page.body);
         }
         assert!(!page.body.contains("id=\"import-keys\""), "nobody signed in is offered the import");
+        // A release page shows the same resolution for the release, its own level included.
+        let rm = app.session("rm").await;
+        let token = app.token("/projects/demo", &rm).await;
+        let started =
+            app.post_form("/projects/demo/releases", &rm, &format!("csrf={token}&version=3.0.0&product=tools")).await;
+        assert_eq!(started.status, StatusCode::SEE_OTHER, "{}", started.body);
+        let release = app.get("/projects/demo/releases/3.0.0?product=tools", None).await;
+        let rows = policy_rows(&release.body, "release-policy");
+        assert_eq!(row(&rows, "min hours"), ("min hours".into(), "120".into(), "product".into()));
+        assert_eq!(row(&rows, "strict checking").2, "project");
+        assert_eq!(row(&rows, "checklist").2, "foundation");
 
         // A release manager may not manage the committee's keys: no form, and refused if posted.
-        let rm = app.session("rm").await;
         let page = app.get("/projects/demo/config", Some(&rm)).await;
         assert!(!page.body.contains("id=\"import-keys\""), "{}", page.body);
         let rm_token = app.token("/projects/demo", &rm).await;
