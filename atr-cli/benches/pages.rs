@@ -45,7 +45,12 @@ async fn main() {
         .unwrap();
     let cookie = signed_in.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
 
-    let targets: [(&str, &str, bool); 9] = [
+    // The demo's key is generated at start: its page is found through the committee's keys.
+    let keys: serde_json::Value =
+        client.get(format!("{base}/api/committees/httpd/keys")).send().await.unwrap().json().await.unwrap();
+    let key_page = format!("/keys/{}", keys[0]["fingerprint"].as_str().unwrap());
+
+    let targets: [(&str, &str, bool); 13] = [
         ("JSON API: GET /api/projects/httpd/releases/2.4.68 (baseline)", "/api/projects/httpd/releases/2.4.68", false),
         ("directory /", "/", false),
         ("project /projects/httpd", "/projects/httpd", false),
@@ -55,6 +60,10 @@ async fn main() {
         ("project history /projects/httpd/audit", "/projects/httpd/audit", true),
         ("download folder, HTML", "/current/httpd/2.4.66/", false),
         ("sign-in page", "/signin", false),
+        ("project configuration /projects/httpd/config", "/projects/httpd/config", false),
+        ("key page", key_page.as_str(), false),
+        ("CVE page /cves/CVE-2026-10001", "/cves/CVE-2026-10001", false),
+        ("task page /tasks/1 (rm signed in)", "/tasks/1", true),
     ];
     let mut baseline = None;
     println!("| page | p95 | p50 | p95 / baseline |");

@@ -286,6 +286,32 @@ async fn load_releases(state: &AppState) -> DemoResult<()> {
             services.revoke(&rm, &key, "superseded by 2.4.68 (demo)", now()).await.map_err(e)?;
         }
     }
+    // A CVE that affects the revoked release and is resolved by the one under vote.
+    let cve = atr_core::types::CveId::parse("CVE-2026-10001").expect("valid");
+    let record = atr_core::model::CveRecord {
+        id: cve.clone(),
+        title: "Demo: a long request header overflows a buffer".into(),
+        description: "A made-up advisory of the demo: a request header longer than 64 KiB overflows a buffer.".into(),
+        severity: Some(atr_core::model::Severity::Important),
+        cvss: Some(atr_core::model::Cvss {
+            score_tenths: 75,
+            vector: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H".into(),
+        }),
+        references: vec!["https://httpd.apache.org/security/vulnerabilities_24.html".into()],
+        published_at: Some(now()),
+        affects: std::collections::BTreeSet::new(),
+        resolved_by: std::collections::BTreeSet::new(),
+    };
+    let httpd = ProjectKey::parse("httpd").expect("valid");
+    services.record_cve(&rm, &httpd, record, now()).await.map_err(e)?;
+    services
+        .link_cve(&rm, &cve, &release("httpd", None, "2.4.67"), atr_core::model::CveLink::Affects, now())
+        .await
+        .map_err(e)?;
+    services
+        .link_cve(&rm, &cve, &release("httpd", None, "2.4.68"), atr_core::model::CveLink::Resolves, now())
+        .await
+        .map_err(e)?;
     let podling = release("wayang", None, "1.0.0-incubating");
     services.start_release(&rm, podling.clone(), now()).await.map_err(e)?;
     upload(state, &rm, &podling, &cert, true).await?;

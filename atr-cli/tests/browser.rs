@@ -4,7 +4,8 @@
 //! One browser for the whole walk: the demo roles sign in through the sign-in page and take a
 //! release from start to revocation through the forms (start, upload, checks, vote with binding
 //! and non-binding ballots, a visitor's consent and ballot, resolve, announce, the download
-//! folder, revoke). A form that a role is not offered is posted anyway and must be refused. Every
+//! folder, revoke), move a file of a draft, and visit the key, CVE, task and project
+//! configuration pages. A form that a role is not offered is posted anyway and must be refused. Every
 //! page is checked by axe-core inside the browser (no serious or critical finding) and saved as
 //! screenshots at 390x844 and 1440x900 into `$ATR_SCREENSHOTS` (default: the test's temporary
 //! folder under the build output, `.../screenshots`).
@@ -286,6 +287,24 @@ async fn a_release_walks_through_the_pages() {
     assert!(b.text().await.contains("Signed by the keys"));
     assert!(!b.has("#actions").await, "an anonymous visitor is offered actions");
     b.check_page("release-candidate-anonymous").await;
+    // The records the release page links to: the CVE it resolves and the key that signed it.
+    b.click("#cves-resolved a").await;
+    let text = b.text().await;
+    assert!(
+        text.contains("CVE-2026-10001") && text.contains("httpd 2.4.67") && text.contains("httpd 2.4.68"),
+        "{text}"
+    );
+    b.check_page("cve").await;
+    b.goto("/projects/httpd/releases/2.4.68").await;
+    b.click("#signing-keys a").await;
+    let text = b.text().await;
+    assert!(text.contains("Demo Release Manager") && text.contains("httpd 2.4.66"), "{text}");
+    b.check_page("key").await;
+    b.goto("/projects/httpd/config").await;
+    let text = b.text().await;
+    assert!(text.contains("Vote policy of the product mod-tools") && text.contains("Demo Release Manager"), "{text}");
+    assert!(!b.has("form#import-keys").await, "an anonymous visitor is offered the KEYS import");
+    b.check_page("config").await;
     b.goto("/no/such/page").await;
     assert!(b.text().await.contains("There is no page at this address"));
     b.check_page("not-found").await;
@@ -304,6 +323,19 @@ async fn a_release_walks_through_the_pages() {
     b.goto("/projects/httpd").await;
     assert!(b.text().await.contains("release manager"));
     b.check_page("project").await;
+    // A task of the project's checks, and a file of the demo's draft moved through the form.
+    b.goto("/tasks/1").await;
+    let text = b.text().await;
+    assert!(text.contains("Kind\nanalyze") && text.contains("httpd"), "{text}");
+    b.check_page("task").await;
+    b.goto("/projects/httpd/releases/2.5.0").await;
+    let from = b.client.find(Locator::Css("#move-from")).await.unwrap();
+    let first = from.find(Locator::Css("option")).await.unwrap().attr("value").await.unwrap().unwrap();
+    b.client.find(Locator::Css("#move-to")).await.unwrap().send_keys(&format!("moved/{first}")).await.unwrap();
+    b.submit("move-file").await;
+    assert!(b.notice().await.contains("moved in a new revision"));
+    assert!(b.text().await.contains(&format!("moved/{first}")));
+    b.goto("/projects/httpd").await;
     b.client.find(Locator::Css("#version")).await.unwrap().send_keys("2.6.0").await.unwrap();
     b.submit("start-release").await;
     assert!(b.notice().await.contains("started as a draft"));
@@ -425,6 +457,9 @@ async fn a_release_walks_through_the_pages() {
     let chain = b.client.find(Locator::Css("#chain")).await.unwrap().text().await.unwrap();
     assert!(chain.starts_with("The hash chain verifies"), "{chain}");
     b.check_page("audit").await;
+    b.goto("/projects/httpd/config").await;
+    assert!(b.has("form#import-keys").await, "an admin is not offered the KEYS import");
+    b.check_page("config-admin").await;
 
     b.client.close().await.unwrap();
     for name in &b.checked {

@@ -211,45 +211,112 @@ pub struct PolicyOverrides {
     pub pause_before_announce: Option<bool>,
 }
 
+/// Where the value in force of a policy setting comes from: the level that set it last.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum PolicySource {
+    /// Nobody overrides the foundation's default.
+    Foundation,
+    Project,
+    Product,
+    Release,
+}
+
+impl PolicySource {
+    /// The level's name in words: `foundation`, `project`, `product` or `release`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PolicySource::Foundation => "foundation",
+            PolicySource::Project => "project",
+            PolicySource::Product => "product",
+            PolicySource::Release => "release",
+        }
+    }
+}
+
+/// A resolved policy with, for every setting (by its field name, in the order of
+/// [`VotePolicy`]'s fields), the level its value comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourcedPolicy {
+    pub policy: VotePolicy,
+    pub sources: Vec<(&'static str, PolicySource)>,
+}
+
+impl SourcedPolicy {
+    /// The level the setting `field` comes from, `None` for a name that is no setting.
+    pub fn source(&self, field: &str) -> Option<PolicySource> {
+        self.sources.iter().find(|(name, _)| *name == field).map(|(_, source)| *source)
+    }
+}
+
 macro_rules! resolve_fields {
-    ($base:ident, $layers:ident; $($field:ident),*) => {
+    ($base:ident, $sources:ident, $layers:ident; $($field:ident),*) => {
         $(
-            for layer in $layers {
+            let mut from = PolicySource::Foundation;
+            for (level, layer) in $layers {
                 if let Some(value) = &layer.$field {
                     $base.$field = value.clone();
+                    from = *level;
                 }
             }
+            $sources.push((stringify!($field), from));
         )*
     };
 }
 
 /// The vote policy in force for a release of `project` (and `product`): the foundation's default
 /// under the project's, the product's and the release's own settings, validated. The one place
-/// that resolution is written; everything that needs the policy in force calls it.
+/// that resolution is written; everything that needs the policy in force calls it (or
+/// [`effective_sourced`], which is the same resolution telling where each value comes from).
 pub fn effective(
     foundation: &VotePolicy,
     project: &crate::model::Project,
     product: Option<&crate::types::ProductKey>,
     release: Option<&crate::model::Release>,
 ) -> Result<VotePolicy, PolicyError> {
+    effective_sourced(foundation, project, product, release).map(|sourced| sourced.policy)
+}
+
+/// [`effective`] with the level each setting's value in force comes from.
+pub fn effective_sourced(
+    foundation: &VotePolicy,
+    project: &crate::model::Project,
+    product: Option<&crate::types::ProductKey>,
+    release: Option<&crate::model::Release>,
+) -> Result<SourcedPolicy, PolicyError> {
     let none = PolicyOverrides::default();
     let product = product.and_then(|p| project.product(p)).map_or(&none, |p| &p.policy);
     let own = release.map_or(&none, |r| &r.policy);
-    PolicyOverrides::resolve(foundation, &[&project.policy, product, own])
+    PolicyOverrides::resolve_sourced(
+        foundation,
+        &[(PolicySource::Project, &project.policy), (PolicySource::Product, product), (PolicySource::Release, own)],
+    )
 }
 
 impl PolicyOverrides {
     /// Applies the overrides of `layers`, lowest first (project, product, release), over `base`,
     /// field by field, and validates the result.
     pub fn resolve(base: &VotePolicy, layers: &[&PolicyOverrides]) -> Result<VotePolicy, PolicyError> {
+        let levels = [PolicySource::Project, PolicySource::Product, PolicySource::Release];
+        let layers: Vec<(PolicySource, &PolicyOverrides)> =
+            layers.iter().enumerate().map(|(i, layer)| (levels[i.min(levels.len() - 1)], *layer)).collect();
+        Self::resolve_sourced(base, &layers).map(|sourced| sourced.policy)
+    }
+
+    /// [`PolicyOverrides::resolve`] over layers named by their level, telling for every setting
+    /// the level whose value is in force (the last layer that sets it, else the foundation).
+    pub fn resolve_sourced(
+        base: &VotePolicy,
+        layers: &[(PolicySource, &PolicyOverrides)],
+    ) -> Result<SourcedPolicy, PolicyError> {
         let mut policy = base.clone();
-        resolve_fields!(policy, layers;
+        let mut sources = Vec::with_capacity(17);
+        resolve_fields!(policy, sources, layers;
             min_hours, mode, strict_checking, pass_rule, vote_recipients, announce_recipients,
             vote_subject_template, vote_body_template, result_subject_template, result_body_template,
             announce_subject_template, announce_body_template, checklist, binary_globs, source_globs,
             auto_resolve, pause_before_announce);
         policy.validate()?;
-        Ok(policy)
+        Ok(SourcedPolicy { policy, sources })
     }
 
     /// Validates the settings this level sets, as far as they can be judged alone.
@@ -303,6 +370,33 @@ mod tests {
         // An empty release layer changes nothing.
         let q = PolicyOverrides::resolve(&base, &[&project, &product, &PolicyOverrides::default()]).unwrap();
         assert_eq!(q.checklist, "product");
+    }
+
+    #[test]
+    fn sources_name_the_level_in_force() {
+        let base = VotePolicy::foundation_default();
+        let project = PolicyOverrides { min_hours: Some(96), strict_checking: Some(true), ..Default::default() };
+        let product = PolicyOverrides { min_hours: Some(120), ..Default::default() };
+        let release = PolicyOverrides { checklist: Some("release".into()), ..Default::default() };
+        let layers =
+            [(PolicySource::Project, &project), (PolicySource::Product, &product), (PolicySource::Release, &release)];
+        let sourced = PolicyOverrides::resolve_sourced(&base, &layers).unwrap();
+        assert_eq!(sourced.policy, PolicyOverrides::resolve(&base, &[&project, &product, &release]).unwrap());
+        assert_eq!(sourced.source("min_hours"), Some(PolicySource::Product));
+        assert_eq!(sourced.source("strict_checking"), Some(PolicySource::Project));
+        assert_eq!(sourced.source("checklist"), Some(PolicySource::Release));
+        assert_eq!(sourced.source("mode"), Some(PolicySource::Foundation));
+        assert_eq!(sourced.source("no_such_setting"), None);
+        // Every field of the policy is named, in order.
+        let names: Vec<&str> = sourced.sources.iter().map(|(n, _)| *n).collect();
+        let json = serde_json::to_value(&sourced.policy).unwrap();
+        let fields: Vec<&str> = json.as_object().unwrap().keys().map(String::as_str).collect();
+        let mut sorted = names.clone();
+        sorted.sort_unstable();
+        let mut expected = fields.clone();
+        expected.sort_unstable();
+        assert_eq!(sorted, expected);
+        assert_eq!(names.len(), 17);
     }
 
     #[test]

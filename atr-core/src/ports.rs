@@ -81,10 +81,17 @@ impl<C> PageRequest<C> {
 /// Bytes streamed in or out of release storage, in chunks.
 pub type ByteStream = Pin<Box<dyn Stream<Item = io::Result<Bytes>> + Send>>;
 
+/// Named files streamed one after the other (as a form with several files sends them): each
+/// item is read, and its content streamed in, before the next is asked for.
+pub type FileStream = Pin<Box<dyn Stream<Item = StoreResult<(ReleasePath, ByteStream)>> + Send>>;
+
 /// One change to a revision's files.
 pub enum FileChange {
     /// Adds or replaces a file with the streamed content.
     Put { path: ReleasePath, content: ByteStream },
+    /// Adds or replaces every file the stream names, in its order, as `Put` does each; an error
+    /// of the stream refuses the whole revision.
+    PutEach { files: FileStream },
     /// Removes a file (or a folder and everything under it).
     Delete { path: ReleasePath },
     /// Moves a file (or a folder).
@@ -95,6 +102,7 @@ impl std::fmt::Debug for FileChange {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             FileChange::Put { path, .. } => write!(f, "Put({path})"),
+            FileChange::PutEach { .. } => f.write_str("PutEach(..)"),
             FileChange::Delete { path } => write!(f, "Delete({path})"),
             FileChange::Move { from, to } => write!(f, "Move({from} -> {to})"),
         }

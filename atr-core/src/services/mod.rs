@@ -43,8 +43,8 @@ pub use downloads::{NotServed, Public, ServedFile, ServedFolder, served_revision
 pub use keys::{ImportedKey, KeyAdded, KeyImport, KeyRefusal, RejectedKey};
 pub use offers::{ProjectOffers, ReleaseOffers, ReviewedCheck};
 pub use projects::{
-    MAX_METADATA_DESCRIPTION_LEN, MAX_METADATA_NAME_LEN, MAX_URL_LEN, NewProduct, ProductUpdate, ProjectView,
-    check_metadata,
+    MAX_METADATA_DESCRIPTION_LEN, MAX_METADATA_NAME_LEN, MAX_URL_LEN, NewProduct, ProductPolicy, ProductUpdate,
+    ProjectConfig, ProjectView, check_metadata,
 };
 pub use queries::{ReleaseView, SbomFile, SbomListing};
 pub use records::{CveRecorded, MAX_CVE_TEXT_LEN};
@@ -241,6 +241,17 @@ impl Services {
         release: Option<&Release>,
     ) -> ServiceResult<VotePolicy> {
         Ok(crate::policy::effective(&self.foundation_policy, project, product, release)?)
+    }
+
+    /// [`Services::effective_policy`] with the level each setting's value comes from
+    /// (`policy::effective_sourced`, the same resolution).
+    pub fn effective_policy_sourced(
+        &self,
+        project: &Project,
+        product: Option<&crate::types::ProductKey>,
+        release: Option<&Release>,
+    ) -> ServiceResult<crate::policy::SourcedPolicy> {
+        Ok(crate::policy::effective_sourced(&self.foundation_policy, project, product, release)?)
     }
 
     /// The foundation's default vote policy.

@@ -47,6 +47,9 @@ pub struct ProjectOffers {
     pub start_release: bool,
     /// Read its drafts and previews (`view drafts`): whether a page lists them at all.
     pub view_drafts: bool,
+    /// Import a KEYS file into the project's committee (`manage keys` on the committee, as
+    /// [`Services::import_keys`] decides).
+    pub import_keys: bool,
 }
 
 /// A check result as a page shows it: with whether one of the project's ignores silences it.
@@ -91,7 +94,14 @@ impl Services {
             Principal::Person(person) | Principal::Token { owner: person, .. } => auth::roles(person, &target),
         };
         let may = |activity| auth::authorize(principal, activity, &target, now).is_ok();
-        Ok(ProjectOffers { roles, start_release: may(Activity::ManageRelease), view_drafts: may(Activity::ViewDrafts) })
+        let keys = auth::Target::Key { owner: None, committee: &scope.committee, project: None };
+        let import_keys = auth::authorize(principal, Activity::ManageKeys, &keys, now).is_ok();
+        Ok(ProjectOffers {
+            roles,
+            start_release: may(Activity::ManageRelease),
+            view_drafts: may(Activity::ViewDrafts),
+            import_keys,
+        })
     }
 
     /// The actions on `release` offered to the principal now: allowed to them by

@@ -3,8 +3,8 @@
 
 use super::{ServiceError, ServiceResult, Services, actor};
 use crate::auth::{self, Activity, Principal, Target};
-use crate::model::{EventKind, Metadata, NewEvent, Product, Project};
-use crate::policy::{PolicyOverrides, VotePolicy};
+use crate::model::{CheckIgnore, Committee, EventKind, Metadata, NewEvent, Product, Project, SigningKey};
+use crate::policy::{PolicyOverrides, SourcedPolicy, VotePolicy};
 use crate::ports::{Change, PageRequest, Write};
 use crate::types::{ProductKey, ProjectKey, Timestamp};
 
@@ -20,6 +20,28 @@ pub const MAX_URL_LEN: usize = 2048;
 pub struct ProjectView {
     pub project: Project,
     pub effective_vote_policy: VotePolicy,
+}
+
+/// The vote policy in force for the releases of one product, with where each value comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProductPolicy {
+    /// `None` for the main product.
+    pub product: Option<ProductKey>,
+    pub policy: SourcedPolicy,
+}
+
+/// What a project's configuration page shows: the project with its products, its committee (and
+/// so its release managers), the vote policy in force for each product with the level each value
+/// comes from, the check ignores and the committee's signing keys.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProjectConfig {
+    pub project: Project,
+    pub committee: Committee,
+    /// The main product first, then the products in the project's order.
+    pub policies: Vec<ProductPolicy>,
+    pub ignores: Vec<CheckIgnore>,
+    /// The committee's keys, by fingerprint (its KEYS file).
+    pub keys: Vec<SigningKey>,
 }
 
 /// A product to add.
@@ -125,6 +147,24 @@ impl Services {
             ServiceError::Store(format!("the stored vote policy of project {key} does not resolve: {e}"))
         })?;
         Ok(ProjectView { project, effective_vote_policy })
+    }
+
+    /// A project's configuration (see [`ProjectConfig`]). Everyone may read it, as they may read
+    /// the project and the committee's KEYS file. A stored policy that does not resolve is a
+    /// storage failure, as for [`Services::get_project`].
+    pub async fn project_config(&self, key: &ProjectKey) -> ServiceResult<ProjectConfig> {
+        let super::Scope { project, committee } = self.scope(key).await?;
+        let products = std::iter::once(None).chain(project.products.iter().map(|p| Some(p.key.clone())));
+        let mut policies = Vec::with_capacity(project.products.len() + 1);
+        for product in products {
+            let policy = self.effective_policy_sourced(&project, product.as_ref(), None).map_err(|e| {
+                ServiceError::Store(format!("the stored vote policy of project {key} does not resolve: {e}"))
+            })?;
+            policies.push(ProductPolicy { product, policy });
+        }
+        let ignores = self.ports.projects.ignores(key).await?;
+        let keys = self.ports.keys.by_committee(&committee.key).await?;
+        Ok(ProjectConfig { project, committee, policies, ignores, keys })
     }
 
     /// Creates a project. Needs `create project`. `Conflict` if the key exists, `NotFound` if its

@@ -130,6 +130,21 @@ impl Services {
         Ok(ReleaseView { stage: release.stage(), release, packages, tally })
     }
 
+    /// The vote policy that resolves for the release now, with the level each value comes from
+    /// (foundation, project, product or the release's own settings): what a vote started now
+    /// would snapshot. A vote already started keeps the policy it snapshotted.
+    pub async fn release_policy(
+        &self,
+        principal: &Principal,
+        key: &ReleaseKey,
+        now: Timestamp,
+    ) -> ServiceResult<crate::policy::SourcedPolicy> {
+        let release = self.readable_release(principal, key, now).await?;
+        let scope = self.scope(&key.project).await?;
+        self.effective_policy_sourced(&scope.project, key.product.as_ref(), Some(&release))
+            .map_err(|e| ServiceError::Store(format!("the stored vote policy of release {key} does not resolve: {e}")))
+    }
+
     /// Revisions of a release, oldest first, after the cursor.
     pub async fn list_revisions(
         &self,

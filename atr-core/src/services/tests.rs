@@ -682,3 +682,47 @@ async fn a_token_cannot_vote_but_can_start_a_release() {
 }
 
 mod admin;
+
+#[tokio::test]
+async fn configuration_and_release_policy_tell_where_each_value_comes_from() {
+    use crate::model::Product;
+    use crate::policy::PolicySource;
+    use crate::types::ProductKey;
+
+    let mut httpd = project(PolicyOverrides { min_hours: Some(96), ..PolicyOverrides::default() });
+    let tools = ProductKey::parse("tools").unwrap();
+    httpd.products.push(Product {
+        key: tools.clone(),
+        metadata: Metadata::default(),
+        policy: PolicyOverrides { strict_checking: Some(true), ..PolicyOverrides::default() },
+    });
+    let mut release = draft_with(1);
+    release.key = ReleaseKey::new(key().project, Some(tools.clone()), key().version);
+    release.policy = PolicyOverrides { min_hours: Some(120), ..PolicyOverrides::default() };
+    let (mut mocks, _) = Mocks::new(httpd_committee(), httpd);
+    mocks.projects.expect_ignores().returning(|_| Ok(Vec::new()));
+    mocks.keys.expect_by_committee().returning(|_| Ok(Vec::new()));
+    let services = mocks.with_release(release.clone()).services();
+
+    let config = services.project_config(&key().project).await.unwrap();
+    let products: Vec<_> = config.policies.iter().map(|p| p.product.clone()).collect();
+    assert_eq!(products, [None, Some(tools.clone())]);
+    let (main, product) = (&config.policies[0].policy, &config.policies[1].policy);
+    assert_eq!((main.policy.min_hours, main.source("min_hours")), (96, Some(PolicySource::Project)));
+    assert_eq!(main.source("strict_checking"), Some(PolicySource::Foundation));
+    assert_eq!(product.source("strict_checking"), Some(PolicySource::Product));
+    assert_eq!(config.committee.release_managers, BTreeSet::from([uid("rm")]));
+
+    let for_release = services.release_policy(&Principal::Anonymous, &release.key, T0).await.unwrap();
+    assert_eq!((for_release.policy.min_hours, for_release.source("min_hours")), (120, Some(PolicySource::Release)));
+    assert!(for_release.policy.strict_checking);
+    assert_eq!(for_release.source("strict_checking"), Some(PolicySource::Product));
+
+    // Only those who may manage the committee's keys are offered the import.
+    let offered = |who: Principal| {
+        let services = services.clone();
+        async move { services.project_offers(&who, &key().project, T0).await.unwrap().import_keys }
+    };
+    assert!(offered(person("pmc1")).await);
+    assert!(!offered(person("rm")).await && !offered(person("dev1")).await && !offered(Principal::Anonymous).await);
+}

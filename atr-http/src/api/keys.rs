@@ -63,7 +63,7 @@ fn raw_body(body: Result<Bytes, BytesRejection>, limit: usize) -> ApiResult<Byte
 }
 
 /// Reads OpenPGP keys (off the async threads: a KEYS file may hold thousands).
-async fn parse_keys(bytes: Bytes, now: Timestamp) -> ApiResult<ReadKeys> {
+pub(crate) async fn parse_keys(bytes: Bytes, now: Timestamp) -> ApiResult<ReadKeys> {
     tokio::task::spawn_blocking(move || read_keys(&bytes, &SignaturePolicy::default(), now))
         .await
         .map_err(|e| ApiError::internal(&e))

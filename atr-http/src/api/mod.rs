@@ -3,7 +3,7 @@
 
 mod body;
 mod events;
-mod keys;
+pub(crate) mod keys;
 mod openapi;
 mod records;
 mod releases;

@@ -1,5 +1,6 @@
-//! The static assets of the pages: one stylesheet, served under a name that carries a digest of
-//! its content, so that it can be cached for a year and a new version is a new URL.
+//! The static assets of the pages: one stylesheet and one small script (upload progress), each
+//! served under a name that carries a digest of its content, so that it can be cached for a
+//! year and a new version is a new URL.
 
 use std::sync::LazyLock;
 
@@ -11,26 +12,38 @@ use sha2::{Digest, Sha256};
 
 /// The stylesheet's bytes, compiled in.
 const CSS: &str = include_str!("../../static/atr.css");
+/// The upload progress script's bytes, compiled in. The pages work without it.
+const JS: &str = include_str!("../../static/upload.js");
 
 /// How long a content-named asset may be cached: a year, never revalidated.
 pub(crate) const CACHE_ASSET: &str = "public, max-age=31536000, immutable";
 
-/// The stylesheet's URL, `/static/atr-<first 16 hex digits of its SHA-256>.css`.
-pub(crate) static CSS_URL: LazyLock<String> = LazyLock::new(|| {
-    let digest = Sha256::digest(CSS.as_bytes());
-    let hex = super::view::hex(&digest[..8]);
-    format!("/static/atr-{hex}.css")
-});
+/// `/static/atr-<first 16 hex digits of the SHA-256 of content>.<extension>`.
+fn hashed_url(content: &str, extension: &str) -> String {
+    let digest = Sha256::digest(content.as_bytes());
+    format!("/static/atr-{}.{extension}", super::view::hex(&digest[..8]))
+}
 
-/// `GET /static/{name}`: the stylesheet under its current name; any other name is not found.
+/// The stylesheet's URL.
+pub(crate) static CSS_URL: LazyLock<String> = LazyLock::new(|| hashed_url(CSS, "css"));
+/// The upload progress script's URL.
+pub(crate) static JS_URL: LazyLock<String> = LazyLock::new(|| hashed_url(JS, "js"));
+
+/// `GET /static/{name}`: the stylesheet or the script under its current name; any other name
+/// is not found.
 pub(crate) async fn asset(Path(name): Path<String>) -> Response {
-    if format!("/static/{name}") != *CSS_URL {
+    let url = format!("/static/{name}");
+    let (content_type, body) = if url == *CSS_URL {
+        ("text/css; charset=utf-8", CSS)
+    } else if url == *JS_URL {
+        ("text/javascript; charset=utf-8", JS)
+    } else {
         return super::not_found_page();
-    }
+    };
     let headers = [
-        (CONTENT_TYPE, HeaderValue::from_static("text/css; charset=utf-8")),
+        (CONTENT_TYPE, HeaderValue::from_static(content_type)),
         (CACHE_CONTROL, HeaderValue::from_static(CACHE_ASSET)),
         (X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
     ];
-    (StatusCode::OK, headers, CSS).into_response()
+    (StatusCode::OK, headers, body).into_response()
 }

@@ -7,7 +7,7 @@ use std::task::{Context, Poll};
 
 use atr_core::auth::{Principal, Secret};
 use atr_core::model::{ReleaseKey, RevisionNumber, VoteOutcome, VoteValue};
-use atr_core::ports::{ByteStream, FileChange};
+use atr_core::ports::{ByteStream, FileChange, StoreError, StoreResult};
 use atr_core::services::Parent;
 use atr_core::types::ReleasePath;
 use axum::body::Body;
@@ -25,7 +25,7 @@ use crate::AppState;
 use crate::auth::{clear_session_cookie, now, session_cookie, set_session_cookie};
 
 /// The refusal of a form without this browser's token.
-fn bad_token() -> PageError {
+pub(crate) fn bad_token() -> PageError {
     PageError::new(
         StatusCode::FORBIDDEN,
         "The form was not accepted: it has expired or did not come from this site. Reload the page and try again.",
@@ -128,14 +128,44 @@ pub(crate) struct ActionForm {
     confirm: Option<String>,
     /// Why a release is revoked.
     reason: Option<String>,
+    /// The revision the page showed, which a file change builds on (delete, move).
+    parent: Option<String>,
+    /// The file to delete.
+    path: Option<String>,
+    /// The file to move, and where to.
+    from: Option<String>,
+    to: Option<String>,
 }
 
 fn invalid(message: impl Into<String>) -> PageError {
     PageError::new(StatusCode::UNPROCESSABLE_ENTITY, message)
 }
 
+/// The revision a form builds on: the one the page showed (empty: none yet).
+fn parent_of(text: &str) -> Result<Parent, PageError> {
+    match text.trim() {
+        "" => Ok(Parent::Exactly(None)),
+        n => n
+            .parse::<u32>()
+            .ok()
+            .and_then(RevisionNumber::new)
+            .map(|n| Parent::Exactly(Some(n)))
+            .ok_or_else(|| PageError::bad_request("The form names no valid revision to build on.")),
+    }
+}
+
+/// A path of the release named by the field `label`, or why it is refused.
+fn path_field(label: &str, value: Option<String>) -> Result<ReleasePath, PageError> {
+    let text = value.unwrap_or_default();
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(invalid(format!("{label}: name a file of the release.")));
+    }
+    ReleasePath::parse(text).map_err(|e| invalid(format!("{label} {text:?}: {e}")))
+}
+
 /// `POST /projects/{project}/releases/{version}/{action}`: `start-vote`, `ballot`, `resolve`,
-/// `announce` or `revoke`.
+/// `announce`, `revoke`, or `delete` and `move` (a file, as a new revision).
 pub(crate) async fn release_action(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -151,7 +181,7 @@ pub(crate) async fn release_action(
         Ok(key) => key,
         Err(error) => return error.into_response(),
     };
-    if !matches!(action.as_str(), "start-vote" | "ballot" | "resolve" | "announce" | "revoke") {
+    if !matches!(action.as_str(), "start-vote" | "ballot" | "resolve" | "announce" | "revoke" | "delete" | "move") {
         return super::not_found_page();
     }
     let result = async {
@@ -216,15 +246,31 @@ async fn act(
             services.revoke(principal, key, &reason, now).await?;
             Ok("revoked")
         }
+        "delete" => {
+            let parent = parent_of(form.parent.as_deref().unwrap_or_default())?;
+            let path = path_field("File", form.path)?;
+            services.add_revision(principal, key, parent, vec![FileChange::Delete { path }], None, now).await?;
+            Ok("deleted")
+        }
+        "move" => {
+            let parent = parent_of(form.parent.as_deref().unwrap_or_default())?;
+            let from = path_field("File", form.from)?;
+            let to = path_field("New path", form.to)?;
+            services.add_revision(principal, key, parent, vec![FileChange::Move { from, to }], None, now).await?;
+            Ok("moved")
+        }
         _ => Err(PageError::new(StatusCode::NOT_FOUND, "There is no such action.")),
     }
 }
 
 // ---------------------------------------------------------------------------------------------
-// Uploads: `multipart/form-data` with the fields `csrf`, `parent` and `file`, in that order.
+// Uploads: `multipart/form-data` with the fields `csrf`, `parent` and `file`, in that order;
+// `file` may come several times (`<input type=file multiple>`), all into one revision.
 
 /// Most bytes of the form's small fields.
 const SMALL_FIELD: u64 = 256;
+/// Most files one upload form may send.
+pub(crate) const MAX_FORM_FILES: usize = 100;
 
 /// A file field as the byte stream the release files port takes.
 struct FieldStream(multer::Field<'static>);
@@ -248,6 +294,69 @@ impl Stream for FieldStream {
     }
 }
 
+/// A file of the form with the path it gets in the release: the last segment of the name the
+/// browser sent.
+fn named_file(field: multer::Field<'static>) -> Result<(ReleasePath, ByteStream), PageError> {
+    let name = field.file_name().unwrap_or_default().rsplit(['/', '\\']).next().unwrap_or_default().to_owned();
+    if name.is_empty() {
+        return Err(invalid("File: choose a file to upload."));
+    }
+    let path = ReleasePath::parse(&name).map_err(|e| invalid(format!("File name {name:?}: {e}")))?;
+    Ok((path, Box::pin(FieldStream(field))))
+}
+
+type NextFile = (multer::Multipart<'static>, usize, Option<StoreResult<(ReleasePath, ByteStream)>>);
+
+/// The next file field of the form after `seen` files, as the files port reads it.
+async fn next_file(mut form: multer::Multipart<'static>, seen: usize) -> NextFile {
+    let item = match form.next_field().await {
+        Ok(None) => None,
+        Ok(Some(_)) if seen >= MAX_FORM_FILES => {
+            Some(Err(StoreError::Refused(format!("an upload form may send at most {MAX_FORM_FILES} files"))))
+        }
+        Ok(Some(field)) if field.name() == Some("file") => {
+            Some(named_file(field).map_err(|e| StoreError::Refused(e.message)))
+        }
+        Ok(Some(_)) => Some(Err(StoreError::Refused("the upload form may send only files after its first".into()))),
+        Err(multer::Error::StreamSizeExceeded { limit } | multer::Error::FieldSizeExceeded { limit, .. }) => {
+            Some(Err(StoreError::TooLarge(format!("the upload is larger than {limit} bytes"))))
+        }
+        Err(e) => Some(Err(StoreError::Refused(format!("the upload form could not be read: {e}")))),
+    };
+    (form, seen + 1, item)
+}
+
+/// The files of the form after its first, one after the other: the next field is read only once
+/// the files port has streamed in the one before.
+struct FormFiles {
+    form: Option<(multer::Multipart<'static>, usize)>,
+    reading: Option<Pin<Box<dyn Future<Output = NextFile> + Send>>>,
+}
+
+impl Stream for FormFiles {
+    type Item = StoreResult<(ReleasePath, ByteStream)>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        if self.reading.is_none() {
+            let Some((form, seen)) = self.form.take() else { return Poll::Ready(None) };
+            self.reading = Some(Box::pin(next_file(form, seen)));
+        }
+        let Some(reading) = self.reading.as_mut() else { return Poll::Ready(None) };
+        let polled = reading.as_mut().poll(cx);
+        match polled {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready((form, seen, item)) => {
+                self.reading = None;
+                // After the end or an error, nothing more is read.
+                if matches!(item, Some(Ok(_))) {
+                    self.form = Some((form, seen));
+                }
+                Poll::Ready(item)
+            }
+        }
+    }
+}
+
 fn form_error(error: &multer::Error) -> PageError {
     match error {
         multer::Error::StreamSizeExceeded { limit } | multer::Error::FieldSizeExceeded { limit, .. } => {
@@ -267,8 +376,8 @@ async fn expect_field(form: &mut multer::Multipart<'static>, name: &str) -> Resu
     }
 }
 
-/// `POST /projects/{project}/releases/{version}/upload`: one file, streamed into a new revision
-/// of the draft (or preview) on top of the revision the page showed.
+/// `POST /projects/{project}/releases/{version}/upload`: one file or several, streamed into one
+/// new revision of the draft (or preview) on top of the revision the page showed.
 pub(crate) async fn upload(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -285,13 +394,13 @@ pub(crate) async fn upload(
         Ok(key) => key,
         Err(error) => return error.into_response(),
     };
-    match upload_file(&state, &viewer, &key, &headers, body).await {
+    match upload_files(&state, &viewer, &key, &headers, body).await {
         Ok(()) => done(&key, "uploaded"),
         Err(error) => release_error(&state, &viewer, &key, error).await,
     }
 }
 
-async fn upload_file(
+async fn upload_files(
     state: &AppState,
     viewer: &Viewer,
     key: &ReleaseKey,
@@ -302,6 +411,7 @@ async fn upload_file(
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
     let boundary = multer::parse_boundary(content_type)
         .map_err(|_| PageError::bad_request("The upload must be sent as multipart/form-data."))?;
+    // The limit is on the whole upload, however many files it holds.
     let constraints = multer::Constraints::new().allowed_fields(vec!["csrf", "parent", "file"]).size_limit(
         multer::SizeLimit::new()
             .whole_stream(limit.saturating_add(64 * 1024))
@@ -315,25 +425,11 @@ async fn upload_file(
         return Err(bad_token());
     }
     let parent = expect_field(&mut form, "parent").await?.text().await.map_err(|e| form_error(&e))?;
-    let parent = match parent.trim() {
-        "" => Parent::Exactly(None),
-        n => Parent::Exactly(Some(
-            n.parse::<u32>()
-                .ok()
-                .and_then(RevisionNumber::new)
-                .ok_or_else(|| PageError::bad_request("The form names no valid revision to build on."))?,
-        )),
-    };
-    let file = expect_field(&mut form, "file").await?;
-    // Browsers send the file's own name; only its last segment names the file in the release.
-    let name = file.file_name().unwrap_or_default().rsplit(['/', '\\']).next().unwrap_or_default().to_owned();
-    if name.is_empty() {
-        return Err(invalid("File: choose a file to upload."));
-    }
-    let path = ReleasePath::parse(&name).map_err(|e| invalid(format!("File name {name:?}: {e}")))?;
-    let content: ByteStream = Box::pin(FieldStream(file));
-    let change = FileChange::Put { path, content };
-    state.services.add_revision(&viewer.principal, key, parent, vec![change], None, now()).await?;
+    let parent = parent_of(&parent)?;
+    let (path, content) = named_file(expect_field(&mut form, "file").await?)?;
+    let rest = FormFiles { form: Some((form, 1)), reading: None };
+    let changes = vec![FileChange::Put { path, content }, FileChange::PutEach { files: Box::pin(rest) }];
+    state.services.add_revision(&viewer.principal, key, parent, changes, None, now()).await?;
     Ok(())
 }
 

@@ -14,17 +14,23 @@
 //! that the request failed.
 //!
 //! Routes: `/` (project directory), `/projects/{project}` (its releases by stage),
+//! `/projects/{project}/config` (its configuration, [`config`]; a KEYS import posted to
+//! `/projects/{project}/config/keys`),
 //! `/projects/{project}/releases/{version}` (a release; `?product=` for a sub-product) and the
-//! forms posted under it, `/audit` and `/projects/{project}/audit` (event histories), `/signin`, `/signout`, `/consent`, `/static/{asset}`; unknown paths are
+//! forms posted under it, `/audit` and `/projects/{project}/audit` (event histories),
+//! `/keys/{fingerprint}`, `/cves/{id}` and `/tasks/{id}` (the records a release refers to,
+//! [`records`]), `/signin`, `/signout`, `/consent`, `/static/{asset}`; unknown paths are
 //! a 404 page. A release folder by coordinates answers browsers with an HTML listing
 //! ([`listing`], called from [`crate::download`]).
 
 mod assets;
 mod audit;
+pub(crate) mod config;
 mod csrf;
 mod forms;
 pub(crate) mod listing;
 mod pages;
+mod records;
 pub(crate) mod security;
 mod view;
 
@@ -48,10 +54,18 @@ pub(crate) fn routes(state: &AppState) -> Router<AppState> {
         .route("/audit", get(audit::foundation))
         .route("/projects/{project}", get(pages::project))
         .route("/projects/{project}/audit", get(audit::project))
+        .route("/projects/{project}/config", get(config::config))
+        .route(
+            "/projects/{project}/config/keys",
+            post(config::import).layer(axum::extract::DefaultBodyLimit::max(config::MAX_IMPORT_FORM_BYTES)),
+        )
         .route("/projects/{project}/releases", post(forms::start_release))
         .route("/projects/{project}/releases/{version}", get(pages::release))
         .route("/projects/{project}/releases/{version}/upload", post(forms::upload))
         .route("/projects/{project}/releases/{version}/{action}", post(forms::release_action))
+        .route("/keys/{fingerprint}", get(records::key))
+        .route("/cves/{id}", get(records::cve))
+        .route("/tasks/{id}", get(records::task))
         .route("/signin", get(pages::sign_in).post(forms::sign_in))
         .route("/signout", post(forms::sign_out))
         .route("/consent", get(pages::consent).post(forms::consent))

@@ -429,6 +429,17 @@ struct Fact {
     value: String,
 }
 
+/// An SBOM file of the latest revision with the results of its validation.
+struct SbomRow {
+    file: FileLink,
+    checks: Vec<SbomCheck>,
+}
+
+struct SbomCheck {
+    status: &'static str,
+    message: String,
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "release.html")]
 struct ReleasePage {
@@ -448,6 +459,13 @@ struct ReleasePage {
     vote: Option<VoteView>,
     cves_affecting: Vec<String>,
     cves_resolved: Vec<String>,
+    /// The paths of the latest revision, for the delete and move forms.
+    files: Vec<String>,
+    sboms: Vec<SbomRow>,
+    /// The upload progress script's URL.
+    upload_js: &'static str,
+    /// The vote policy that resolves for the release now, with where each value comes from.
+    policy: super::config::PolicyTable,
     events: Vec<EventRow>,
     events_note: Option<String>,
     offers: ReleaseOffers,
@@ -461,7 +479,9 @@ struct ReleasePage {
 fn done_message(code: &str) -> Option<&'static str> {
     Some(match code {
         "started" => "The release was started as a draft. Upload its files next.",
-        "uploaded" => "The file was uploaded as a new revision; its checks are queued.",
+        "uploaded" => "The file(s) were uploaded as a new revision; its checks are queued.",
+        "deleted" => "The file was deleted in a new revision; its checks are queued.",
+        "moved" => "The file was moved in a new revision; its checks are queued.",
         "vote-started" => "The vote was started.",
         "ballot" => "Your ballot was recorded.",
         "resolved" => "The vote was resolved.",
@@ -552,6 +572,8 @@ pub(crate) async fn release_page(
     let mut other_files = Vec::new();
     let mut check_groups = Vec::new();
     let mut checks_summary = "No files yet: nothing was checked.".to_owned();
+    let mut files = Vec::new();
+    let mut sboms = Vec::new();
     if let Some(number) = release.latest_revision {
         let revision = services.revision(principal, key, number, now).await?;
         let sizes: BTreeMap<String, u64> = revision.files.iter().map(|f| (f.path.to_string(), f.size)).collect();
@@ -576,6 +598,20 @@ pub(crate) async fn release_page(
             });
         }
         other_files = sizes.keys().filter(|p| !in_packages.contains(*p)).map(|p| link(p)).collect();
+        files = sizes.keys().cloned().collect();
+        let listed = services.release_sboms(principal, key, now).await?;
+        sboms = listed
+            .sboms
+            .iter()
+            .map(|sbom| SbomRow {
+                file: link(sbom.file.path.as_str()),
+                checks: sbom
+                    .checks
+                    .iter()
+                    .map(|c| SbomCheck { status: view::status(c.status).0, message: c.message.clone() })
+                    .collect(),
+            })
+            .collect();
         let checks = services.reviewed_checks(principal, key, number, now).await?;
         checks_summary = summarize(&checks, number.get());
         check_groups = group_checks(checks);
@@ -599,8 +635,16 @@ pub(crate) async fn release_page(
         _ => None,
     };
 
-    let cves_affecting = wire.cves_affecting.clone();
-    let cves_resolved = wire.cves_resolved.clone();
+    let policy = super::config::policy_table(
+        "release-policy".to_owned(),
+        "Vote policy in force".to_owned(),
+        &services.release_policy(principal, key, now).await?,
+    );
+
+    // The links are kept with the CVE records; the core reads them both ways.
+    let cve_ids = |records: Vec<atr_core::model::CveRecord>| records.iter().map(|r| r.id.to_string()).collect();
+    let cves_affecting = cve_ids(services.release_cves(key, atr_core::model::CveLink::Affects).await?);
+    let cves_resolved = cve_ids(services.release_cves(key, atr_core::model::CveLink::Resolves).await?);
 
     let filter = EventFilter { project: None, product: None, release: Some(key.clone()) };
     let (events, events_note) =
@@ -637,6 +681,10 @@ pub(crate) async fn release_page(
         vote,
         cves_affecting,
         cves_resolved,
+        files,
+        sboms,
+        upload_js: super::assets::JS_URL.as_str(),
+        policy,
         events,
         events_note,
         offers,

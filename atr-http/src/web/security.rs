@@ -6,10 +6,11 @@ use axum::http::header::{
 use axum::http::{HeaderMap, HeaderValue};
 use axum::response::Response;
 
-/// The pages' content security policy: no script at all (the pages work without one), styles and
-/// images from this origin only, forms posted only here, never framed.
-pub(crate) const PAGE_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; \
-                                   frame-ancestors 'none'; base-uri 'none'";
+/// The pages' content security policy: scripts, styles and images from this origin only (no
+/// inline script; the pages work without any), requests made by a script only to this origin
+/// (the upload progress), forms posted only here, never framed.
+pub(crate) const PAGE_CSP: &str = "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; \
+                                   img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /// Adds the pages' security headers to `headers`, keeping a `Cache-Control` already chosen.
 pub(crate) fn page_headers(headers: &mut HeaderMap) {

@@ -1,6 +1,7 @@
-//! The web pages over HTTP, on every database engine: security headers, the stylesheet's
-//! caching, the 404 page, form tokens, refusals shown in words that change nothing, uploads
-//! through the form, and download folders answered by `Accept`.
+//! The web pages over HTTP, on every database engine: security headers, the stylesheet's and the
+//! script's caching, the 404 page, form tokens, refusals shown in words that change nothing,
+//! uploads (several files into one revision), moves and deletes through the forms, the key, CVE,
+//! task and project configuration pages, and download folders answered by `Accept`.
 
 use atr_core::model::{Committee, Metadata, Project};
 use atr_core::policy::PolicyOverrides;
@@ -108,7 +109,8 @@ async fn pages_protect_forms_and_refuse_in_words() {
         let home = app.get("/", None).await;
         assert_eq!(home.status, StatusCode::OK);
         let csp = home.headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
-        assert!(csp.contains("frame-ancestors 'none'") && !csp.contains("script-src"), "{csp}");
+        assert!(csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self';"), "{csp}");
+        assert!(!csp.contains("unsafe-inline") && !home.body.contains("<script>"), "{csp}");
         assert_eq!(home.headers[header::REFERRER_POLICY], "same-origin");
         assert_eq!(home.headers[header::CACHE_CONTROL], "no-store");
         let set = home.headers[header::SET_COOKIE].to_str().unwrap();
@@ -247,4 +249,455 @@ async fn sign_in_page_sets_a_session_only_with_its_token() {
         .await;
     assert_eq!(away.headers[header::LOCATION], "/");
     app.kit.finish().await;
+}
+
+/// A multipart upload form with several files, in the order the page's form sends its fields.
+fn multipart_files(token: &str, parent: &str, files: &[(&str, &str)]) -> (String, String) {
+    use std::fmt::Write as _;
+    let boundary = "XyZboundary";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{token}\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"parent\"\r\n\r\n{parent}\r\n"
+    );
+    for (name, content) in files {
+        let _ = write!(
+            body,
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\
+             Content-Type: application/octet-stream\r\n\r\n{content}\r\n"
+        );
+    }
+    let _ = write!(body, "--{boundary}--\r\n");
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+impl App {
+    async fn upload(&self, release: &str, cookie: &str, kind: &str, body: String) -> Answer {
+        let request = Request::post(format!("{release}/upload"))
+            .header(header::COOKIE, cookie)
+            .header(header::CONTENT_TYPE, kind)
+            .body(Body::from(body))
+            .unwrap();
+        self.send(request).await
+    }
+
+    /// The files of the release's latest revision, as its page lists them for the delete form.
+    async fn files(&self, release: &str, cookie: &str) -> Vec<String> {
+        let page = self.get(release, Some(cookie)).await;
+        let Some(at) = page.body.find("id=\"delete-path\"") else { return Vec::new() };
+        let select = &page.body[at..at + page.body[at..].find("</select>").unwrap()];
+        select.split("<option value=\"").skip(1).map(|o| o[..o.find('"').unwrap()].to_owned()).collect()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn release_page_uploads_several_files_moves_and_deletes_them() {
+    for kit in TestApp::all_with(|| HttpConfig { max_upload_bytes: 64 * 1024, ..HttpConfig::default() }).await {
+        let app = app(kit).await;
+        let rm = app.session("rm").await;
+        let dev = app.session("dev").await;
+        let token = app.token("/projects/demo", &rm).await;
+        let started = app.post_form("/projects/demo/releases", &rm, &format!("csrf={token}&version=2.0.0")).await;
+        assert_eq!(started.status, StatusCode::SEE_OTHER, "{}", started.body);
+        let release = "/projects/demo/releases/2.0.0";
+
+        // The upload form takes several files, and the script that shows its progress is served
+        // under a content-hashed name, cached like the stylesheet.
+        let page = app.get(release, Some(&rm)).await;
+        assert!(page.body.contains("name=\"file\" multiple"), "{}", page.body);
+        let at = page.body.find("<script src=\"/static/atr-").expect("the upload script") + 13;
+        let js_url = &page.body[at..at + page.body[at..].find('"').unwrap()];
+        assert_eq!(js_url.rsplit('.').next(), Some("js"), "{js_url}");
+        let js = app.get(js_url, None).await;
+        assert_eq!(js.status, StatusCode::OK);
+        assert_eq!(js.headers[header::CONTENT_TYPE], "text/javascript; charset=utf-8");
+        assert_eq!(js.headers[header::CACHE_CONTROL], "public, max-age=31536000, immutable");
+        assert!(js.body.contains("upload.addEventListener(\"progress\""));
+
+        // Three files in one form: one revision holding all three.
+        let sbom = r#"{"bomFormat": "CycloneDX", "specVersion": "1.5", "version": 1, "components": []}"#;
+        let (kind, body) =
+            multipart_files(&token, "", &[("a.txt", "first"), ("b.txt", "second"), ("demo.cdx.json", sbom)]);
+        let uploaded = app.upload(release, &rm, &kind, body).await;
+        assert_eq!(uploaded.status, StatusCode::SEE_OTHER, "{}", uploaded.body);
+        assert_eq!(app.files(release, &rm).await, ["a.txt", "b.txt", "demo.cdx.json"]);
+        let page = app.get(release, Some(&rm)).await;
+        assert!(page.body.contains("<dd>00001</dd>"), "one revision for the three files: {}", page.body);
+        // The SBOM is listed on the page, its validation still to come.
+        let at = page.body.find("<section id=\"sboms\">").expect("an SBOM section");
+        let sboms = &page.body[at..at + page.body[at..].find("</section>").unwrap()];
+        assert!(sboms.contains("demo.cdx.json") && sboms.contains("not validated yet"), "{sboms}");
+        assert!(!sboms.contains("a.txt"), "only SBOM files are listed: {sboms}");
+
+        // A form with a bad second file name changes nothing, and says why.
+        let (kind, body) = multipart_files(&token, "1", &[("c.txt", "third"), (".secret", "bad")]);
+        let refused = app.upload(release, &rm, &kind, body).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
+        assert!(refused.body.contains("id=\"form-error\"") && refused.body.contains(".secret"), "{}", refused.body);
+        assert_eq!(app.files(release, &rm).await, ["a.txt", "b.txt", "demo.cdx.json"]);
+
+        // Move, then delete, each a new revision on the one the page showed.
+        let moved = app
+            .post_form(&format!("{release}/move"), &rm, &format!("csrf={token}&parent=1&from=a.txt&to=docs/a.txt"))
+            .await;
+        assert_eq!(moved.status, StatusCode::SEE_OTHER, "{}", moved.body);
+        assert_eq!(moved.headers[header::LOCATION], format!("{release}?done=moved"));
+        assert_eq!(app.files(release, &rm).await, ["b.txt", "demo.cdx.json", "docs/a.txt"]);
+        let deleted =
+            app.post_form(&format!("{release}/delete"), &rm, &format!("csrf={token}&parent=2&path=b.txt")).await;
+        assert_eq!(deleted.status, StatusCode::SEE_OTHER, "{}", deleted.body);
+        let page = app.get(&format!("{release}?done=deleted"), Some(&rm)).await;
+        assert!(
+            page.body.contains("deleted in a new revision") && page.body.contains("<dd>00003</dd>"),
+            "{}",
+            page.body
+        );
+        assert_eq!(app.files(release, &rm).await, ["demo.cdx.json", "docs/a.txt"]);
+
+        // Refused in words, changing nothing: a stale page, a path that is no path of a release,
+        // a missing file, a form without the token, and a committer who is not offered the forms.
+        let stale =
+            app.post_form(&format!("{release}/delete"), &rm, &format!("csrf={token}&parent=2&path=docs/a.txt")).await;
+        assert_eq!(stale.status, StatusCode::CONFLICT, "{}", stale.body);
+        assert!(stale.body.contains("expected revision 00002 to be the latest, but it is 00003"), "{}", stale.body);
+        let bad = app
+            .post_form(&format!("{release}/move"), &rm, &format!("csrf={token}&parent=3&from=docs/a.txt&to=../a.txt"))
+            .await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
+        assert!(bad.body.contains("New path") && bad.body.contains("../a.txt"), "{}", bad.body);
+        let empty = app.post_form(&format!("{release}/delete"), &rm, &format!("csrf={token}&parent=3&path=")).await;
+        assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(empty.body.contains("File: name a file of the release."), "{}", empty.body);
+        let forged = app.post_form(&format!("{release}/delete"), &rm, "parent=3&path=docs/a.txt").await;
+        assert_eq!(forged.status, StatusCode::FORBIDDEN);
+        let page = app.get(release, Some(&dev)).await;
+        assert!(!page.body.contains("id=\"delete-file\"") && !page.body.contains("id=\"move-file\""));
+        assert!(!page.body.contains("<script"), "the script is served only with the upload form");
+        let dev_token = app.token(release, &dev).await;
+        let refused = app
+            .post_form(&format!("{release}/delete"), &dev, &format!("csrf={dev_token}&parent=3&path=docs/a.txt"))
+            .await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN);
+        assert!(refused.body.contains("permission denied: manage_release"), "{}", refused.body);
+        assert_eq!(app.files(release, &rm).await, ["demo.cdx.json", "docs/a.txt"]);
+        assert!(app.get(release, Some(&rm)).await.body.contains("<dd>00003</dd>"));
+        app.kit.finish().await;
+    }
+}
+
+const FINGERPRINT: &str = "0123456789ABCDEF0123456789ABCDEF01234567";
+
+fn release(version: &str) -> atr_core::model::ReleaseKey {
+    atr_core::model::ReleaseKey::new(
+        ProjectKey::parse("demo").unwrap(),
+        None,
+        atr_core::types::Version::parse(version).unwrap(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[expect(clippy::too_many_lines, reason = "three pages over one set of records, each checked in turn")]
+async fn key_cve_and_task_pages_show_their_records() {
+    use atr_core::model::{CveLink, CveRecord, Cvss, Severity, SigningKey};
+    use atr_core::ports::KeyRepository;
+    use atr_core::types::{CveId, Fingerprint, Timestamp};
+
+    for kit in TestApp::all_with(config).await {
+        let app = app(kit).await;
+        app.kit.account("outsider", false).await;
+        let rm = app.session("rm").await;
+        let dev = app.session("dev").await;
+        let outsider = app.session("outsider").await;
+        let token = app.token("/projects/demo", &rm).await;
+        for version in ["1.0.0", "1.0.1"] {
+            let started =
+                app.post_form("/projects/demo/releases", &rm, &format!("csrf={token}&version={version}")).await;
+            assert_eq!(started.status, StatusCode::SEE_OTHER, "{}", started.body);
+        }
+        let (kind, body) = multipart(&token, "", "notes.txt", "hello");
+        assert_eq!(app.upload("/projects/demo/releases/1.0.0", &rm, &kind, body).await.status, StatusCode::SEE_OTHER);
+
+        // A key of the committee that signed 1.0.0.
+        let sql = &app.kit.state.storage.sql;
+        let fingerprint = Fingerprint::parse(FINGERPRINT).unwrap();
+        let key = SigningKey {
+            fingerprint: fingerprint.clone(),
+            owner: Some(UserId::parse("rm").unwrap()),
+            algorithm: "RSA".into(),
+            bits: Some(4096),
+            created_at: Timestamp::from_unix(1_700_000_000),
+            expires_at: None,
+            revoked: false,
+            user_ids: vec!["Release Manager <rm@apache.org>".into()],
+            armored: String::new(),
+            committees: std::collections::BTreeSet::from([CommitteeKey::parse("demo").unwrap()]),
+            added_at: Timestamp::from_unix(1_700_000_100),
+        };
+        KeyRepository::upsert(sql, &key).await.unwrap();
+        KeyRepository::record_use(sql, &fingerprint, &release("1.0.0")).await.unwrap();
+        let page = app.get(&format!("/keys/{FINGERPRINT}"), None).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        for shown in [
+            FINGERPRINT,
+            "<dd>89ABCDEF01234567</dd>",
+            "RSA 4096 bits",
+            "Release Manager &#60;rm@apache.org&#62;",
+            "<dd>rm</dd>",
+            "<dd>never</dd>",
+            "href=\"/api/committees/demo/KEYS\"",
+            "<a href=\"/projects/demo/releases/1.0.0\">demo 1.0.0</a>",
+        ] {
+            assert!(page.body.contains(shown), "{shown} is missing: {}", page.body);
+        }
+        assert!(!page.body.contains("1.0.1"), "only what the key signed is listed");
+        // Lower case and spaces name the same key; a wrong or unknown fingerprint is a 404 in words.
+        let spaced = "0123 4567 89ab cdef 0123 4567 89ab cdef 0123 4567".replace(' ', "%20");
+        assert_eq!(app.get(&format!("/keys/{spaced}"), None).await.status, StatusCode::OK);
+        let wrong = app.get("/keys/not-a-key", None).await;
+        assert_eq!(wrong.status, StatusCode::NOT_FOUND);
+        assert!(wrong.body.contains("40 or 64 hexadecimal digits"), "{}", wrong.body);
+        let unknown = app.get(&format!("/keys/{}", "F".repeat(40)), None).await;
+        assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+        assert!(unknown.body.contains("not found"), "{}", unknown.body);
+
+        // A CVE affecting 1.0.0 and resolved by 1.0.1; both release pages link to it.
+        let id = CveId::parse("CVE-2026-1234").unwrap();
+        let record = CveRecord {
+            id: id.clone(),
+            title: "Demo overflow".into(),
+            description: "A long header overflows a buffer.".into(),
+            severity: Some(Severity::Important),
+            cvss: Some(Cvss { score_tenths: 98, vector: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H".into() }),
+            references: vec!["https://example.org/advisory".into(), "mail thread of 2026-01-02".into()],
+            published_at: None,
+            affects: std::collections::BTreeSet::new(),
+            resolved_by: std::collections::BTreeSet::new(),
+        };
+        let admin = app.kit.admin().await;
+        let services = &app.kit.state.services;
+        let at = atr_testkit::now();
+        services.record_cve(&admin, &ProjectKey::parse("demo").unwrap(), record, at).await.unwrap();
+        services.link_cve(&admin, &id, &release("1.0.0"), CveLink::Affects, at).await.unwrap();
+        services.link_cve(&admin, &id, &release("1.0.1"), CveLink::Resolves, at).await.unwrap();
+        let page = app.get("/cves/CVE-2026-1234", None).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        let affects =
+            &page.body[page.body.find("id=\"affects\"").unwrap()..page.body.find("id=\"resolved-by\"").unwrap()];
+        assert!(affects.contains("href=\"/projects/demo/releases/1.0.0\"") && !affects.contains("1.0.1"), "{affects}");
+        let resolved = &page.body[page.body.find("id=\"resolved-by\"").unwrap()..];
+        assert!(resolved.contains("href=\"/projects/demo/releases/1.0.1\""), "{resolved}");
+        for shown in ["Demo overflow", "important", "9.8 (CVSS:3.1/AV:N", "<a href=\"https://example.org/advisory\">"] {
+            assert!(page.body.contains(shown), "{shown} is missing: {}", page.body);
+        }
+        assert!(
+            page.body.contains("<li>mail thread of 2026-01-02</li>"),
+            "a reference that is no address is not a link"
+        );
+        let affected = app.get("/projects/demo/releases/1.0.0", None).await;
+        assert!(
+            affected.body.contains("Affecting this release: <a href=\"/cves/CVE-2026-1234\">"),
+            "{}",
+            affected.body
+        );
+        let fixed = app.get("/projects/demo/releases/1.0.1", None).await;
+        assert!(fixed.body.contains("Resolved by this release: <a href=\"/cves/CVE-2026-1234\">"), "{}", fixed.body);
+        assert_eq!(app.get("/cves/CVE-2026-9999", None).await.status, StatusCode::NOT_FOUND);
+        let wrong = app.get("/cves/1234", None).await;
+        assert_eq!(wrong.status, StatusCode::NOT_FOUND);
+        assert!(wrong.body.contains("CVE-2026-1234"), "the 404 says what an id looks like: {}", wrong.body);
+
+        // The Analyze task of the upload: shown to a committer of the project, refused in words to
+        // someone without a role and to nobody.
+        let queued = app
+            .kit
+            .state
+            .services
+            .tasks(&admin, atr_core::model::TaskStatus::Queued, 10, atr_testkit::now())
+            .await
+            .unwrap();
+        let task = queued.iter().find(|t| t.task.release == Some(release("1.0.0"))).expect("the upload's task");
+        let url = format!("/tasks/{}", task.task.id);
+        let page = app.get(&url, Some(&dev)).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        let attempts = format!("<dt>Attempts</dt><dd>0 of at most {}</dd>", task.task.max_attempts);
+        for shown in [
+            "<dt>Status</dt><dd>queued</dd>",
+            "<dt>Kind</dt><dd>analyze</dd>",
+            attempts.as_str(),
+            "<dt>Started</dt><dd>not yet</dd>",
+            "<dt>Revision</dt><dd>00001</dd>",
+            "<a href=\"/projects/demo/releases/1.0.0\">demo 1.0.0</a>",
+        ] {
+            assert!(page.body.contains(shown), "{shown} is missing: {}", page.body);
+        }
+        let refused = app.get(&url, Some(&outsider)).await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN);
+        assert!(refused.body.contains("view_tasks") && !refused.body.contains("analyze"), "{}", refused.body);
+        let anonymous = app.get(&url, None).await;
+        assert!(anonymous.status.is_client_error() && anonymous.body.contains("view_tasks"), "{}", anonymous.body);
+        assert_eq!(app.get("/tasks/999999", Some(&dev)).await.status, StatusCode::NOT_FOUND);
+        assert_eq!(app.get("/tasks/abc", Some(&dev)).await.status, StatusCode::NOT_FOUND);
+        app.kit.finish().await;
+    }
+}
+
+/// The KEYS file of the Apache httpd 2.4.68 release: `ATR_HTTPD_FIXTURE`, or the workspace's
+/// fixture folder.
+fn httpd_keys() -> String {
+    let dir = std::env::var_os("ATR_HTTPD_FIXTURE").map_or_else(
+        || std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/fixtures/httpd-2.4.68"),
+        std::path::PathBuf::from,
+    );
+    let path = dir.join("KEYS");
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| {
+        panic!("the httpd KEYS file is missing at {} ({e}): run scripts/fetch-httpd-release.sh", path.display())
+    });
+    // A form sends text; the armored keys are ASCII whatever the comments around them are in.
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+/// `text` percent-encoded as a form value.
+fn form_value(text: &str) -> String {
+    use std::fmt::Write as _;
+    text.bytes().fold(String::with_capacity(text.len() * 3), |mut out, b| {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+        out
+    })
+}
+
+/// The rows of a policy table on the configuration page, as (setting, value, source).
+fn policy_rows(body: &str, id: &str) -> Vec<(String, String, String)> {
+    let at = body.find(&format!("<table id=\"{id}\">")).unwrap_or_else(|| panic!("no table {id}: {body}"));
+    let table = &body[at..at + body[at..].find("</table>").unwrap()];
+    table
+        .split("<tr><th scope=\"row\">")
+        .skip(1)
+        .map(|row| {
+            let cells: Vec<&str> = row.split("</t").collect();
+            let name = cells[0].to_owned();
+            let value = cells[1].rsplit('>').next().unwrap().to_owned();
+            let source = cells[2].rsplit('>').next().unwrap().to_owned();
+            (name, value, source)
+        })
+        .collect()
+}
+
+/// The project `demo` with a PMC member `pmc`, a home page, policy overrides of its own and of
+/// its product `tools`, and a check ignore.
+async fn configure(app: &App) {
+    use atr_core::model::{CheckIgnore, Product};
+
+    let sql = &app.kit.state.storage.sql;
+    app.kit.account("pmc", false).await;
+    let mut committee = CommitteeRepository::get(sql, &CommitteeKey::parse("demo").unwrap()).await.unwrap().unwrap();
+    committee.pmc_members.insert(UserId::parse("pmc").unwrap());
+    CommitteeRepository::put(sql, &committee).await.unwrap();
+    let key = ProjectKey::parse("demo").unwrap();
+    let mut project = ProjectRepository::get(sql, &key).await.unwrap().unwrap();
+    project.metadata.homepage = Some("https://demo.example.org/".into());
+    project.policy = PolicyOverrides { min_hours: Some(96), strict_checking: Some(true), ..PolicyOverrides::default() };
+    project.products.push(Product {
+        key: atr_core::types::ProductKey::parse("tools").unwrap(),
+        metadata: Metadata { display_name: "Demo Tools".into(), ..Metadata::default() },
+        policy: PolicyOverrides { min_hours: Some(120), ..PolicyOverrides::default() },
+    });
+    ProjectRepository::update(sql, &project).await.unwrap();
+    let ignore = CheckIgnore {
+        project: key.clone(),
+        checker_glob: Some("license".into()),
+        path_glob: Some("*.txt".into()),
+        message_glob: None,
+        reason: "text files need no header".into(),
+    };
+    ProjectRepository::set_ignores(sql, &key, &[ignore]).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn configuration_page_shows_the_policy_in_force_with_its_source_and_imports_keys() {
+    for kit in TestApp::all_with(HttpConfig::default).await {
+        let app = app(kit).await;
+        configure(&app).await;
+        // Anyone reads the configuration; the values come with the level they come from.
+        let project_page = app.get("/projects/demo", None).await;
+        assert!(project_page.body.contains("href=\"/projects/demo/config\""));
+        let page = app.get("/projects/demo/config", None).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        let main = policy_rows(&page.body, "policy-main");
+        let row = |rows: &[(String, String, String)], name: &str| {
+            rows.iter().find(|r| r.0 == name).cloned().unwrap_or_else(|| panic!("no row {name}: {rows:?}"))
+        };
+        assert_eq!(main.len(), 17, "{main:?}");
+        assert_eq!(row(&main, "min hours"), ("min hours".into(), "96".into(), "project".into()));
+        assert_eq!(row(&main, "strict checking"), ("strict checking".into(), "true".into(), "project".into()));
+        assert_eq!(row(&main, "mode"), ("mode".into(), "email".into(), "foundation".into()));
+        assert_eq!(row(&main, "pass rule").2, "foundation");
+        assert!(row(&main, "pass rule").1.contains("min binding plus one: 3"), "{main:?}");
+        let tools = policy_rows(&page.body, "policy-tools");
+        assert_eq!(row(&tools, "min hours"), ("min hours".into(), "120".into(), "product".into()));
+        assert_eq!(row(&tools, "strict checking").2, "project");
+        for shown in [
+            "https://demo.example.org/",
+            "Demo Tools",
+            "<dd id=\"release-managers\">rm</dd>",
+            "<dd id=\"pmc-members\">pmc</dd>",
+            "text files need no header",
+            "href=\"/api/committees/demo/KEYS\"",
+            "No key yet.",
+        ] {
+            assert!(page.body.contains(shown), "{shown} is missing: {}", page.body);
+        }
+        assert!(!page.body.contains("id=\"import-keys\""), "nobody signed in is offered the import");
+        // A release page shows the same resolution for the release, its own level included.
+        let rm = app.session("rm").await;
+        let token = app.token("/projects/demo", &rm).await;
+        let started =
+            app.post_form("/projects/demo/releases", &rm, &format!("csrf={token}&version=3.0.0&product=tools")).await;
+        assert_eq!(started.status, StatusCode::SEE_OTHER, "{}", started.body);
+        let release = app.get("/projects/demo/releases/3.0.0?product=tools", None).await;
+        let rows = policy_rows(&release.body, "release-policy");
+        assert_eq!(row(&rows, "min hours"), ("min hours".into(), "120".into(), "product".into()));
+        assert_eq!(row(&rows, "strict checking").2, "project");
+        assert_eq!(row(&rows, "checklist").2, "foundation");
+
+        // A release manager may not manage the committee's keys: no form, and refused if posted.
+        let page = app.get("/projects/demo/config", Some(&rm)).await;
+        assert!(!page.body.contains("id=\"import-keys\""), "{}", page.body);
+        let rm_token = app.token("/projects/demo", &rm).await;
+        let keys = httpd_keys();
+        let posted = format!("csrf={rm_token}&keys={}", form_value(&keys));
+        let refused = app.post_form("/projects/demo/config/keys", &rm, &posted).await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+        assert!(refused.body.contains("permission denied: manage_keys") && refused.body.contains("No key yet."));
+
+        // A PMC member imports the KEYS file and reads what happened to each key.
+        let pmc = app.session("pmc").await;
+        let page = app.get("/projects/demo/config", Some(&pmc)).await;
+        assert!(page.body.contains("id=\"import-keys\""), "{}", page.body);
+        let token = app.token("/projects/demo/config", &pmc).await;
+        let empty = app.post_form("/projects/demo/config/keys", &pmc, &format!("csrf={token}&keys=")).await;
+        assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(empty.body.contains("KEYS: paste the text of a KEYS file."), "{}", empty.body);
+        let forged = app.post_form("/projects/demo/config/keys", &pmc, &format!("keys={}", form_value(&keys))).await;
+        assert_eq!(forged.status, StatusCode::FORBIDDEN);
+        assert!(app.get("/projects/demo/config", None).await.body.contains("No key yet."));
+        let imported = app
+            .post_form("/projects/demo/config/keys", &pmc, &format!("csrf={token}&keys={}", form_value(&keys)))
+            .await;
+        assert_eq!(imported.status, StatusCode::OK, "{}", imported.body);
+        assert!(imported.body.contains("41 key(s) added, 0 updated, 26 rejected."), "{}", imported.body);
+        assert!(imported.body.contains("<h4>Rejected</h4>"), "{}", imported.body);
+        let listed = app.get("/projects/demo/config", None).await;
+        let at = listed.body.find("<table id=\"key-list\">").expect("the committee's keys");
+        let table = &listed.body[at..at + listed.body[at..].find("</table>").unwrap()];
+        assert_eq!(table.matches("<a href=\"/keys/").count(), 41, "{table}");
+        // Again: every key is known now.
+        let again = app
+            .post_form("/projects/demo/config/keys", &pmc, &format!("csrf={token}&keys={}", form_value(&keys)))
+            .await;
+        assert!(again.body.contains("0 key(s) added, 41 updated"), "{}", again.body);
+        app.kit.finish().await;
+    }
 }

@@ -81,6 +81,14 @@ impl Staging {
     pub(super) async fn apply(&mut self, change: FileChange) -> StoreResult<()> {
         match change {
             FileChange::Put { path, content } => self.put(path, content).await,
+            FileChange::PutEach { mut files } => {
+                // Each file's content is streamed in before the next one is asked for.
+                while let Some(next) = std::future::poll_fn(|cx| files.as_mut().poll_next(cx)).await {
+                    let (path, content) = next?;
+                    self.put(path, content).await?;
+                }
+                Ok(())
+            }
             FileChange::Delete { path } => self.delete(&path).await,
             FileChange::Move { from, to } => self.move_to(&from, &to).await,
         }

@@ -787,3 +787,89 @@ async fn a_revision_without_an_owner_mark_ends_only_when_old() {
         assert_eq!(files.writer_state(&release(), rev(1)).await.unwrap(), WriterState::Ended, "{mark:?}");
     }
 }
+
+/// A stream of named files, each handed out only once the one before was read to its end (as
+/// the files of a form arrive), and an error where `fail_at` says.
+struct NamedFiles {
+    files: std::collections::VecDeque<(ReleasePath, Vec<u8>)>,
+    fail_at: Option<usize>,
+    handed: usize,
+    /// How many chunks the file handed out last has left to give.
+    last: Option<Arc<AtomicUsize>>,
+}
+
+impl Stream for NamedFiles {
+    type Item = Result<(ReleasePath, ByteStream), StoreError>;
+
+    fn poll_next(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        if let Some(left) = &self.last {
+            assert_eq!(left.load(Ordering::SeqCst), 0, "the next file was asked for before the last one was read");
+        }
+        if self.fail_at == Some(self.handed) {
+            return Poll::Ready(Some(Err(StoreError::Refused("the third file has a bad name".into()))));
+        }
+        let Some((at, content)) = self.files.pop_front() else { return Poll::Ready(None) };
+        self.handed += 1;
+        let chunks: Vec<io::Result<Bytes>> = content.chunks(1000).map(|c| Ok(Bytes::copy_from_slice(c))).collect();
+        let left = Arc::new(AtomicUsize::new(chunks.len()));
+        let counted = CountDown { items: chunks.into(), left: left.clone() };
+        self.last = Some(left);
+        Poll::Ready(Some(Ok((at, Box::pin(counted)))))
+    }
+}
+
+/// Content that counts down the chunks it has left.
+struct CountDown {
+    items: std::collections::VecDeque<io::Result<Bytes>>,
+    left: Arc<AtomicUsize>,
+}
+
+impl Stream for CountDown {
+    type Item = io::Result<Bytes>;
+
+    fn poll_next(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let next = self.items.pop_front();
+        if next.is_some() {
+            self.left.fetch_sub(1, Ordering::SeqCst);
+        }
+        Poll::Ready(next)
+    }
+}
+
+fn named_files(files: &[(&str, Vec<u8>)], fail_at: Option<usize>) -> FileChange {
+    let files = files.iter().map(|(at, content)| (path(at), content.clone())).collect();
+    FileChange::PutEach { files: Box::pin(NamedFiles { files, fail_at, handed: 0, last: None }) }
+}
+
+#[tokio::test]
+async fn a_stream_of_files_goes_into_one_revision_file_after_file() {
+    let root = TestRoot::new();
+    let files = root.store(MIB as u64);
+    let content = BTreeMap::from([("a.txt", noise(7, 5_500)), ("b.txt", noise(8, 2_000)), ("dir/c.txt", Vec::new())]);
+    let changes = vec![
+        put("a.txt", b"replaced by the stream"),
+        named_files(
+            &[("a.txt", content["a.txt"].clone()), ("b.txt", content["b.txt"].clone()), ("dir/c.txt", Vec::new())],
+            None,
+        ),
+    ];
+    let manifest = files.create_revision(&release(), None, rev(1), changes).await.unwrap();
+    assert_eq!(manifest, expected_manifest(&content));
+    for (at, bytes) in &content {
+        assert_eq!(&read(&files, &release(), rev(1), at).await, bytes, "{at}");
+    }
+    assert_complete(&files, &release(), rev(1)).await;
+
+    // An error of the stream after two files refuses the whole revision.
+    let changes = vec![named_files(&[("d.txt", noise(9, 3_000)), ("e.txt", noise(10, 10))], Some(2))];
+    let outcome = files.create_revision(&release(), Some(rev(1)), rev(2), changes).await;
+    let Err(StoreError::Refused(message)) = outcome else { panic!("expected a refusal, got {outcome:?}") };
+    assert!(message.contains("bad name"), "{message}");
+    assert!(root.leftovers().is_empty());
+    assert!(!files.revision_path(&release(), rev(2)).exists());
+    // Files over the bound are refused as for one file.
+    let changes = vec![named_files(&[("small.txt", vec![1; 10]), ("big.bin", vec![2; MIB + 1])], None)];
+    let outcome = files.create_revision(&release(), Some(rev(1)), rev(2), changes).await;
+    assert!(matches!(outcome, Err(StoreError::TooLarge(_))), "{outcome:?}");
+    assert!(root.leftovers().is_empty());
+}
