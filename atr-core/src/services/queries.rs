@@ -243,9 +243,33 @@ impl Services {
         Ok(self.ports.events.list(filter, page).await?)
     }
 
-    /// One CVE record with its links.
-    pub async fn cve(&self, id: &CveId) -> ServiceResult<CveRecord> {
-        self.ports.cves.get(id).await?.ok_or_else(|| ServiceError::NotFound(format!("CVE {id}")))
+    /// One CVE record with its links to the releases `principal` may read (a draft it affects
+    /// is not shown to whom may not read the draft).
+    pub async fn cve(&self, principal: &Principal, id: &CveId, now: Timestamp) -> ServiceResult<CveRecord> {
+        let mut record = self.ports.cves.get(id).await?.ok_or_else(|| ServiceError::NotFound(format!("CVE {id}")))?;
+        let affects = std::mem::take(&mut record.affects);
+        record.affects = self.readable_keys(principal, affects, now).await?.into_iter().collect();
+        let resolved_by = std::mem::take(&mut record.resolved_by);
+        record.resolved_by = self.readable_keys(principal, resolved_by, now).await?.into_iter().collect();
+        Ok(record)
+    }
+
+    /// The releases of `keys` that `principal` may read, in order; one that went away since is
+    /// left out too.
+    async fn readable_keys(
+        &self,
+        principal: &Principal,
+        keys: impl IntoIterator<Item = ReleaseKey>,
+        now: Timestamp,
+    ) -> ServiceResult<Vec<ReleaseKey>> {
+        let mut readable = Vec::new();
+        for key in keys {
+            let Some(release) = self.ports.releases.get(&key).await? else { continue };
+            if self.may_read_release(principal, &release, None, now).await? {
+                readable.push(key);
+            }
+        }
+        Ok(readable)
     }
 
     /// CVE records ordered by id, after the cursor.
@@ -254,8 +278,14 @@ impl Services {
     }
 
     /// The CVE records that affect the release, or that it resolves, by id.
-    pub async fn release_cves(&self, key: &ReleaseKey, link: CveLink) -> ServiceResult<Vec<CveRecord>> {
-        self.release(key).await?;
+    pub async fn release_cves(
+        &self,
+        principal: &Principal,
+        key: &ReleaseKey,
+        link: CveLink,
+        now: Timestamp,
+    ) -> ServiceResult<Vec<CveRecord>> {
+        self.readable_release(principal, key, now).await?;
         let ids = self.ports.cves.for_release(key, link).await?;
         let mut records = Vec::with_capacity(ids.len());
         for id in &ids {
@@ -281,15 +311,7 @@ impl Services {
     ) -> ServiceResult<Vec<ReleaseKey>> {
         self.signing_key(fingerprint).await?;
         let signed = self.ports.keys.releases_signed(fingerprint).await?;
-        let mut readable = Vec::with_capacity(signed.len());
-        for key in signed {
-            // A release that went away since is simply not listed.
-            let Some(release) = self.ports.releases.get(&key).await? else { continue };
-            if self.may_read_release(principal, &release, None, now).await? {
-                readable.push(key);
-            }
-        }
-        Ok(readable)
+        self.readable_keys(principal, signed, now).await
     }
 
     /// The keys of a committee, by fingerprint.

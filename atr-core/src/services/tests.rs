@@ -713,7 +713,7 @@ async fn configuration_and_release_policy_tell_where_each_value_comes_from() {
     assert_eq!(product.source("strict_checking"), Some(PolicySource::Product));
     assert_eq!(config.committee.release_managers, BTreeSet::from([uid("rm")]));
 
-    let for_release = services.release_policy(&Principal::Anonymous, &release.key, T0).await.unwrap();
+    let for_release = services.release_policy(&person("rm"), &release.key, T0).await.unwrap();
     assert_eq!((for_release.policy.min_hours, for_release.source("min_hours")), (120, Some(PolicySource::Release)));
     assert!(for_release.policy.strict_checking);
     assert_eq!(for_release.source("strict_checking"), Some(PolicySource::Product));

@@ -643,8 +643,8 @@ pub(crate) async fn release_page(
 
     // The links are kept with the CVE records; the core reads them both ways.
     let cve_ids = |records: Vec<atr_core::model::CveRecord>| records.iter().map(|r| r.id.to_string()).collect();
-    let cves_affecting = cve_ids(services.release_cves(key, atr_core::model::CveLink::Affects).await?);
-    let cves_resolved = cve_ids(services.release_cves(key, atr_core::model::CveLink::Resolves).await?);
+    let cves_affecting = cve_ids(services.release_cves(principal, key, atr_core::model::CveLink::Affects, now).await?);
+    let cves_resolved = cve_ids(services.release_cves(principal, key, atr_core::model::CveLink::Resolves, now).await?);
 
     let filter = EventFilter { project: None, product: None, release: Some(key.clone()) };
     let (events, events_note) =

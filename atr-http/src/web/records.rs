@@ -122,7 +122,7 @@ struct CvePage {
 pub(crate) async fn cve(State(state): State<AppState>, viewer: Viewer, uri: Uri, Path(id): Path<String>) -> PageResult {
     let id = CveId::parse(&id)
         .map_err(|_| PageError::new(StatusCode::NOT_FOUND, "There is no such CVE: an id looks like CVE-2026-1234."))?;
-    let record = state.services.cve(&id).await?;
+    let record = state.services.cve(&viewer.principal, &id, now()).await?;
     let wire = atr_api::CveRecord::from(&record);
     let mut facts = vec![Fact {
         name: "Severity",

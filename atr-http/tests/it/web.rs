@@ -434,7 +434,11 @@ async fn key_cve_and_task_pages_show_their_records() {
         };
         KeyRepository::upsert(sql, &key).await.unwrap();
         KeyRepository::record_use(sql, &fingerprint, &release("1.0.0")).await.unwrap();
-        let page = app.get(&format!("/keys/{FINGERPRINT}"), None).await;
+        // The release it signed is a draft: listed to its release manager, not to a visitor.
+        let anonymous = app.get(&format!("/keys/{FINGERPRINT}"), None).await;
+        assert_eq!(anonymous.status, StatusCode::OK, "{}", anonymous.body);
+        assert!(anonymous.body.contains(FINGERPRINT) && !anonymous.body.contains("demo 1.0.0"), "{}", anonymous.body);
+        let page = app.get(&format!("/keys/{FINGERPRINT}"), Some(&rm)).await;
         assert_eq!(page.status, StatusCode::OK, "{}", page.body);
         for shown in [
             FINGERPRINT,
@@ -478,7 +482,10 @@ async fn key_cve_and_task_pages_show_their_records() {
         services.record_cve(&admin, &ProjectKey::parse("demo").unwrap(), record, at).await.unwrap();
         services.link_cve(&admin, &id, &release("1.0.0"), CveLink::Affects, at).await.unwrap();
         services.link_cve(&admin, &id, &release("1.0.1"), CveLink::Resolves, at).await.unwrap();
-        let page = app.get("/cves/CVE-2026-1234", None).await;
+        // Both are drafts: a visitor sees the record without them, their release manager with.
+        let anonymous = app.get("/cves/CVE-2026-1234", None).await;
+        assert!(anonymous.body.contains("Demo overflow") && !anonymous.body.contains("demo/releases/1.0"));
+        let page = app.get("/cves/CVE-2026-1234", Some(&rm)).await;
         assert_eq!(page.status, StatusCode::OK, "{}", page.body);
         let affects =
             &page.body[page.body.find("id=\"affects\"").unwrap()..page.body.find("id=\"resolved-by\"").unwrap()];
@@ -492,13 +499,13 @@ async fn key_cve_and_task_pages_show_their_records() {
             page.body.contains("<li>mail thread of 2026-01-02</li>"),
             "a reference that is no address is not a link"
         );
-        let affected = app.get("/projects/demo/releases/1.0.0", None).await;
+        let affected = app.get("/projects/demo/releases/1.0.0", Some(&rm)).await;
         assert!(
             affected.body.contains("Affecting this release: <a href=\"/cves/CVE-2026-1234\">"),
             "{}",
             affected.body
         );
-        let fixed = app.get("/projects/demo/releases/1.0.1", None).await;
+        let fixed = app.get("/projects/demo/releases/1.0.1", Some(&rm)).await;
         assert!(fixed.body.contains("Resolved by this release: <a href=\"/cves/CVE-2026-1234\">"), "{}", fixed.body);
         assert_eq!(app.get("/cves/CVE-2026-9999", None).await.status, StatusCode::NOT_FOUND);
         let wrong = app.get("/cves/1234", None).await;
@@ -656,7 +663,7 @@ async fn configuration_page_shows_the_policy_in_force_with_its_source_and_import
         let started =
             app.post_form("/projects/demo/releases", &rm, &format!("csrf={token}&version=3.0.0&product=tools")).await;
         assert_eq!(started.status, StatusCode::SEE_OTHER, "{}", started.body);
-        let release = app.get("/projects/demo/releases/3.0.0?product=tools", None).await;
+        let release = app.get("/projects/demo/releases/3.0.0?product=tools", Some(&rm)).await;
         let rows = policy_rows(&release.body, "release-policy");
         assert_eq!(row(&rows, "min hours"), ("min hours".into(), "120".into(), "product".into()));
         assert_eq!(row(&rows, "strict checking").2, "project");

@@ -213,12 +213,17 @@ async fn a_releases_cves_need_the_release() {
         .returning(move |_, link| Ok(if link == CveLink::Affects { vec![affects.clone()] } else { vec![] }));
     f.cves.expect_get().returning(move |i| Ok((i == &record.id).then(|| record.clone())));
     let s = f.services();
-    let found = s.release_cves(&release_key("2.4.68"), CveLink::Affects).await.unwrap();
+    let found = s.release_cves(&person("pmc1"), &release_key("2.4.68"), CveLink::Affects, T0).await.unwrap();
     assert_eq!(found.iter().map(|r| &r.id).collect::<Vec<_>>(), [&id]);
-    assert!(s.release_cves(&release_key("2.4.68"), CveLink::Resolves).await.unwrap().is_empty());
-    let err = s.release_cves(&release_key("9.9"), CveLink::Affects).await.unwrap_err();
+    assert!(s.release_cves(&person("pmc1"), &release_key("2.4.68"), CveLink::Resolves, T0).await.unwrap().is_empty());
+    let err = s.release_cves(&person("pmc1"), &release_key("9.9"), CveLink::Affects, T0).await.unwrap_err();
     assert!(matches!(err, ServiceError::NotFound(_)), "{err}");
-    let err = s.cve(&CveId::parse("CVE-2025-0002").unwrap()).await.unwrap_err();
+    // The draft it affects is shown to whom may read the draft only, and hidden otherwise.
+    assert_eq!(s.cve(&person("pmc1"), &id, T0).await.unwrap().affects, [release_key("2.4.68")].into());
+    assert!(s.cve(&Principal::Anonymous, &id, T0).await.unwrap().affects.is_empty());
+    let err = s.release_cves(&Principal::Anonymous, &release_key("2.4.68"), CveLink::Affects, T0).await.unwrap_err();
+    assert!(matches!(err, ServiceError::NotFound(_)), "{err}");
+    let err = s.cve(&Principal::Anonymous, &CveId::parse("CVE-2025-0002").unwrap(), T0).await.unwrap_err();
     assert!(matches!(&err, ServiceError::NotFound(w) if w == "CVE CVE-2025-0002"), "{err}");
 }
 

@@ -11,6 +11,7 @@ use axum::http::StatusCode;
 
 use super::super::{ProductQuery, SignedIn, json_error, now, project_key, query_error, release_key};
 use super::ApiResult;
+use crate::auth::Caller;
 use crate::{ApiError, AppState};
 
 fn cve_id(text: &str) -> ApiResult<CveId> {
@@ -32,10 +33,15 @@ pub(crate) async fn record(
     Ok((status, Json((&recorded.record).into())))
 }
 
-/// One CVE record with the releases it affects and those that resolve it.
-pub(crate) async fn get(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<api::CveRecord>> {
+/// One CVE record with the releases it affects and those that resolve it, as far as the caller
+/// may read them.
+pub(crate) async fn get(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<api::CveRecord>> {
     let id = cve_id(&id)?;
-    Ok(Json((&state.services.cve(&id).await?).into()))
+    Ok(Json((&state.services.cve(&caller, &id, now()).await?).into()))
 }
 
 /// CVE records ordered by id.
@@ -71,12 +77,13 @@ pub(crate) async fn link(
 /// The CVEs that affect the release (`?link=affects`) or that it resolves (`?link=resolves`).
 pub(crate) async fn for_release(
     State(state): State<AppState>,
+    Caller(caller): Caller,
     Path((project, version)): Path<(String, String)>,
     query: Result<Query<api::ReleaseCvesQuery>, QueryRejection>,
 ) -> ApiResult<Json<Vec<api::CveRecord>>> {
     let Query(query) = query.map_err(|e| query_error(&e))?;
     let key = release_key(&project, &version, query.product.as_deref())?;
     let link = query.link.ok_or_else(|| ApiError::bad_request("link: say ?link=affects or ?link=resolves"))?;
-    let records = state.services.release_cves(&key, link.into()).await?;
+    let records = state.services.release_cves(&caller, &key, link.into(), now()).await?;
     Ok(Json(records.iter().map(api::CveRecord::from).collect()))
 }
