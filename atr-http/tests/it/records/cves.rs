@@ -47,41 +47,49 @@ async fn a_cve_is_recorded_linked_and_read_both_ways() {
         site.post("/api/projects/demo/releases/1.0.1/cves", Some("pmc"), resolves_link).await.expect(StatusCode::OK);
 
         // From the CVE to the releases.
-        let cve = site.get(&format!("/api/cves/{ID}"), None).await;
+        let cve = site.get(&format!("/api/cves/{ID}"), Some("pmc")).await;
         let cve = cve.expect(StatusCode::OK);
         assert_eq!(cve["title"], "Path traversal in mod_demo");
         assert_eq!(cve["affects"], json!([release_json("1.0.0")]));
         assert_eq!(cve["resolved_by"], json!([release_json("1.0.1")]));
 
+        // Both releases are drafts: an anonymous caller sees the record without them, and the
+        // releases' CVE lists not at all.
+        let hidden = site.get(&format!("/api/cves/{ID}"), None).await;
+        let hidden = hidden.expect(StatusCode::OK);
+        assert_eq!((hidden["affects"].clone(), hidden["resolved_by"].clone()), (json!([]), json!([])));
+        let listed = site.get("/api/projects/demo/releases/1.0.0/cves?link=affects", None).await;
+        listed.expect(StatusCode::NOT_FOUND);
+
         // From the releases to the CVE.
         let ids = |answer: &Value| -> Vec<String> {
             answer.as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap().to_owned()).collect()
         };
-        let affecting = site.get("/api/projects/demo/releases/1.0.0/cves?link=affects", None).await;
+        let affecting = site.get("/api/projects/demo/releases/1.0.0/cves?link=affects", Some("pmc")).await;
         assert_eq!(ids(affecting.expect(StatusCode::OK)), [ID]);
-        let resolved = site.get("/api/projects/demo/releases/1.0.1/cves?link=resolves", None).await;
+        let resolved = site.get("/api/projects/demo/releases/1.0.1/cves?link=resolves", Some("pmc")).await;
         assert_eq!(ids(resolved.expect(StatusCode::OK)), [ID]);
-        let not_resolved = site.get("/api/projects/demo/releases/1.0.0/cves?link=resolves", None).await;
+        let not_resolved = site.get("/api/projects/demo/releases/1.0.0/cves?link=resolves", Some("pmc")).await;
         assert_eq!(ids(not_resolved.expect(StatusCode::OK)), Vec::<String>::new());
-        let not_affected = site.get("/api/projects/demo/releases/1.0.1/cves?link=affects", None).await;
+        let not_affected = site.get("/api/projects/demo/releases/1.0.1/cves?link=affects", Some("pmc")).await;
         assert_eq!(ids(not_affected.expect(StatusCode::OK)), Vec::<String>::new());
 
         // Updating the record keeps its links.
         site.put(&format!("/api/projects/demo/cves/{ID}"), Some("pmc"), record("Path traversal"))
             .await
             .expect(StatusCode::OK);
-        let cve = site.get(&format!("/api/cves/{ID}"), None).await;
+        let cve = site.get(&format!("/api/cves/{ID}"), Some("pmc")).await;
         assert_eq!(cve.expect(StatusCode::OK)["affects"], json!([release_json("1.0.0")]));
 
         // The listing, in pages by id.
         site.put("/api/projects/demo/cves/CVE-2024-0001", Some("pmc"), record("Older"))
             .await
             .expect(StatusCode::CREATED);
-        let all = site.get("/api/cves", None).await;
+        let all = site.get("/api/cves", Some("pmc")).await;
         assert_eq!(ids(all.expect(StatusCode::OK)), ["CVE-2024-0001", ID]);
-        let first = site.get("/api/cves?limit=1", None).await;
+        let first = site.get("/api/cves?limit=1", Some("pmc")).await;
         assert_eq!(ids(first.expect(StatusCode::OK)), ["CVE-2024-0001"]);
-        let next = site.get("/api/cves?after=CVE-2024-0001&limit=1", None).await;
+        let next = site.get("/api/cves?after=CVE-2024-0001&limit=1", Some("pmc")).await;
         assert_eq!(ids(next.expect(StatusCode::OK)), [ID]);
 
         // Both changes are in the audit trail.
