@@ -45,7 +45,7 @@ async fn main() {
         .unwrap();
     let cookie = signed_in.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
 
-    let targets: [(&str, &str, bool); 9] = [
+    let targets: [(&str, &str, bool); 11] = [
         ("JSON API: GET /api/projects/httpd/releases/2.4.68 (baseline)", "/api/projects/httpd/releases/2.4.68", false),
         ("directory /", "/", false),
         ("project /projects/httpd", "/projects/httpd", false),
@@ -55,6 +55,8 @@ async fn main() {
         ("project history /projects/httpd/audit", "/projects/httpd/audit", true),
         ("download folder, HTML", "/current/httpd/2.4.66/", false),
         ("sign-in page", "/signin", false),
+        ("search `/search?q=httpd`", "/search?q=httpd", false),
+        ("search by version `/search?q=2.4`", "/search?q=2.4", false),
     ];
     let mut baseline = None;
     println!("| page | p95 | p50 | p95 / baseline |");

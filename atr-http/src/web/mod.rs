@@ -15,8 +15,9 @@
 //!
 //! Routes: `/` (project directory), `/projects/{project}` (its releases by stage),
 //! `/projects/{project}/releases/{version}` (a release; `?product=` for a sub-product) and the
-//! forms posted under it, `/audit` and `/projects/{project}/audit` (event histories), `/signin`, `/signout`, `/consent`, `/static/{asset}`; unknown paths are
-//! a 404 page. A release folder by coordinates answers browsers with an HTML listing
+//! forms posted under it, `/audit` and `/projects/{project}/audit` (event histories), `/search`
+//! (what the header's search box finds: projects, releases, keys and CVEs, grouped by kind),
+//! `/signin`, `/signout`, `/consent`, `/static/{asset}`; unknown paths are a 404 page. A release folder by coordinates answers browsers with an HTML listing
 //! ([`listing`], called from [`crate::download`]).
 
 mod assets;
@@ -25,6 +26,7 @@ mod csrf;
 mod forms;
 pub(crate) mod listing;
 mod pages;
+mod search;
 pub(crate) mod security;
 mod view;
 
@@ -52,6 +54,7 @@ pub(crate) fn routes(state: &AppState) -> Router<AppState> {
         .route("/projects/{project}/releases/{version}", get(pages::release))
         .route("/projects/{project}/releases/{version}/upload", post(forms::upload))
         .route("/projects/{project}/releases/{version}/{action}", post(forms::release_action))
+        .route("/search", get(search::page))
         .route("/signin", get(pages::sign_in).post(forms::sign_in))
         .route("/signout", post(forms::sign_out))
         .route("/consent", get(pages::consent).post(forms::consent))
@@ -73,6 +76,8 @@ pub(crate) struct Layout {
     pub(crate) csrf: String,
     /// The path of the page, for the sign-in link to come back to.
     pub(crate) here: String,
+    /// The text in the header's search box (what the search page searched for).
+    pub(crate) search: String,
 }
 
 impl Layout {
@@ -97,6 +102,7 @@ impl Layout {
             global_roles,
             csrf: viewer.binding.as_deref().map(csrf::token).unwrap_or_default(),
             here: here.to_owned(),
+            search: String::new(),
         }
     }
 
@@ -109,6 +115,7 @@ impl Layout {
             global_roles: Vec::new(),
             csrf: String::new(),
             here: "/".to_owned(),
+            search: String::new(),
         }
     }
 }
