@@ -340,6 +340,22 @@ async fn search_page_finds_each_kind_with_links_and_words_refusals() {
             assert!(refused.body.contains("id=\"search-error\"") && refused.body.contains(words), "{q}: {}", refused.body);
             assert!(!refused.body.contains("class=\"hits\""));
         }
+
+        // The same search in the JSON API, one hit of each kind.
+        let answer = app.kit.get("/api/search?q=demo&limit=1", Auth::Nobody).await;
+        let hits = answer.expect(200_u16).as_array().unwrap().clone();
+        let kinds: Vec<&str> = hits.iter().map(|h| h["kind"].as_str().unwrap()).collect();
+        assert_eq!(kinds, ["project", "release", "cve"], "{hits:?}");
+        assert_eq!((hits[0]["project"].as_str(), hits[0]["label"].as_str()), (Some("demo"), Some("Demo Project")));
+        assert_eq!(hits[1]["release"], serde_json::json!({ "project": "demo", "product": null, "version": "1.0.7" }));
+        assert_eq!((hits[1]["label"].as_str(), hits[2]["cve"].as_str()), (Some("draft"), Some("CVE-2024-1234")));
+        let key = app.kit.get(&format!("/api/search?q={}", &FPR[24..]), Auth::Nobody).await;
+        assert_eq!(key.expect(200_u16)[0]["fingerprint"], FPR);
+        let refused = app.kit.get("/api/search?q=%22%2A%3A", Auth::Nobody).await;
+        assert_eq!((refused.status.as_u16(), refused.code()), (422, "invalid"), "{}", refused.text);
+        assert!(refused.message().starts_with("q: ") && refused.message().contains("no letter or digit"));
+        let missing = app.kit.get("/api/search", Auth::Nobody).await;
+        assert_eq!(missing.status.as_u16(), 400, "{}", missing.text);
         app.kit.finish().await;
     }
 }
