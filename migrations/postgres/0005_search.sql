@@ -26,8 +26,8 @@ CREATE INDEX releases_search ON releases USING GIN (search);
 ALTER TABLE signing_keys ADD COLUMN search tsvector GENERATED ALWAYS AS (
     ('''' || lower(fingerprint) || ''':1A ''' || lower(key_id) || ''':2A')::tsvector
     || setweight(to_tsvector('simple', coalesce(data::jsonb -> 'user_ids', '[]'::jsonb)), 'B')
-    -- The parser keeps an address whole; its parts (`apache.org`) are found too.
-    || setweight(to_tsvector('simple', replace(coalesce(data::jsonb ->> 'user_ids', ''), '@', ' ')), 'B')
+    -- The parser keeps an address whole (and reads `<...>` as markup): its parts are found too.
+    || setweight(to_tsvector('simple', translate(coalesce(data::jsonb ->> 'user_ids', ''), '@<>', '   ')), 'B')
     || setweight(to_tsvector('simple', coalesce(data::jsonb ->> 'owner', '')), 'B')
 ) STORED;
 CREATE INDEX signing_keys_search ON signing_keys USING GIN (search);
