@@ -8,10 +8,10 @@ use crate::auth::Principal;
 use crate::model::{Committee, Event, EventKind, Metadata, Person, Project, Release, ReleaseKey};
 use crate::policy::{PolicyOverrides, VotePolicy};
 use crate::ports::{
-    Change, Committed, MockAccountRepository, MockAuditLog, MockSearchIndex, MockBallotRepository, MockCommitteeRepository,
+    Change, Committed, MockAccountRepository, MockAuditLog, MockBallotRepository, MockCommitteeRepository,
     MockCredentials, MockCveRepository, MockDistributionRepository, MockEventRepository, MockKeyRepository,
     MockPersonRepository, MockProjectRepository, MockReleaseFiles, MockReleaseRepository, MockRevisionRepository,
-    MockTaskQueue, MockTaskRepository, MockUnitOfWork, StoreError, Write,
+    MockSearchIndex, MockTaskQueue, MockTaskRepository, MockUnitOfWork, StoreError, Write,
 };
 use crate::types::{CommitteeKey, ProjectKey, Timestamp, UserId, Version};
 

@@ -87,7 +87,8 @@ pub(crate) async fn page(
     let title = if text.trim().is_empty() { "Search".to_owned() } else { format!("Search: {}", text.trim()) };
     let mut layout = Layout::new(title, &viewer, &here);
     layout.search.clone_from(&text);
-    let mut page = SearchPage { layout, text: text.trim().to_owned(), searched: false, error: None, groups: Vec::new() };
+    let mut page =
+        SearchPage { layout, text: text.trim().to_owned(), searched: false, error: None, groups: Vec::new() };
     if text.trim().is_empty() {
         return Ok(page.into_response());
     }

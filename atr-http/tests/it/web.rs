@@ -239,46 +239,53 @@ async fn sign_in_page_sets_a_session_only_with_its_token() {
     app.kit.finish().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn search_page_finds_each_kind_with_links_and_words_refusals() {
+const FPR: &str = "A93D62ECC3C8EA12DB220EC934EA76E6791485A8";
+
+/// The site of [`app`] with a release, a signing key and a CVE record to find.
+async fn search_site(kit: TestApp) -> App {
     use atr_core::model::{CveRecord, Release, ReleaseKey, SigningKey};
     use atr_core::ports::{CveRepository, KeyRepository, ReleaseRepository};
     use atr_core::types::{CveId, Fingerprint, Timestamp, Version};
-    const FPR: &str = "A93D62ECC3C8EA12DB220EC934EA76E6791485A8";
-    for kit in TestApp::all().await {
-        let app = app(kit).await;
-        let sql = &app.kit.state.storage.sql;
-        let key = ReleaseKey::new(ProjectKey::parse("demo").unwrap(), None, Version::parse("1.0.7").unwrap());
-        let at = Timestamp::from_unix(1_750_000_000);
-        let release = Release::new_draft(key, CommitteeKey::parse("demo").unwrap(), UserId::parse("rm").unwrap(), at);
-        ReleaseRepository::create(sql, &release).await.unwrap();
-        let signing_key = SigningKey {
-            fingerprint: Fingerprint::parse(FPR).unwrap(),
-            owner: Some(UserId::parse("rm").unwrap()),
-            algorithm: "RSA".into(),
-            bits: Some(4096),
-            created_at: at,
-            expires_at: None,
-            revoked: false,
-            user_ids: vec!["Rita Manager <rm@apache.org>".into()],
-            armored: "-----BEGIN PGP PUBLIC KEY BLOCK-----".into(),
-            committees: std::collections::BTreeSet::new(),
-            added_at: at,
-        };
-        KeyRepository::upsert(sql, &signing_key).await.unwrap();
-        let record = CveRecord {
-            id: CveId::parse("CVE-2024-1234").unwrap(),
-            title: "Demo <b>header</b> injection".into(),
-            description: "Crafted headers reach the demo.".into(),
-            severity: None,
-            cvss: None,
-            references: vec![],
-            published_at: None,
-            affects: std::collections::BTreeSet::new(),
-            resolved_by: std::collections::BTreeSet::new(),
-        };
-        CveRepository::put(sql, &record).await.unwrap();
+    let app = app(kit).await;
+    let sql = &app.kit.state.storage.sql;
+    let key = ReleaseKey::new(ProjectKey::parse("demo").unwrap(), None, Version::parse("1.0.7").unwrap());
+    let at = Timestamp::from_unix(1_750_000_000);
+    let release = Release::new_draft(key, CommitteeKey::parse("demo").unwrap(), UserId::parse("rm").unwrap(), at);
+    ReleaseRepository::create(sql, &release).await.unwrap();
+    let signing_key = SigningKey {
+        fingerprint: Fingerprint::parse(FPR).unwrap(),
+        owner: Some(UserId::parse("rm").unwrap()),
+        algorithm: "RSA".into(),
+        bits: Some(4096),
+        created_at: at,
+        expires_at: None,
+        revoked: false,
+        user_ids: vec!["Rita Manager <rm@apache.org>".into()],
+        armored: "-----BEGIN PGP PUBLIC KEY BLOCK-----".into(),
+        committees: std::collections::BTreeSet::new(),
+        added_at: at,
+    };
+    KeyRepository::upsert(sql, &signing_key).await.unwrap();
+    let record = CveRecord {
+        id: CveId::parse("CVE-2024-1234").unwrap(),
+        title: "Demo <b>header</b> injection".into(),
+        description: "Crafted headers reach the demo.".into(),
+        severity: None,
+        cvss: None,
+        references: vec![],
+        published_at: None,
+        affects: std::collections::BTreeSet::new(),
+        resolved_by: std::collections::BTreeSet::new(),
+    };
+    CveRepository::put(sql, &record).await.unwrap();
 
+    app
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_page_finds_each_kind_with_links_and_words_refusals() {
+    for kit in TestApp::all().await {
+        let app = search_site(kit).await;
         // Every page has the box in its header, labelled, sent by GET without a script.
         let home = app.get("/", None).await;
         assert!(
@@ -304,22 +311,30 @@ async fn search_page_finds_each_kind_with_links_and_words_refusals() {
         assert!(demo.body.contains("<a href=\"/projects/demo/releases/1.0.7\">demo 1.0.7</a>"), "{}", demo.body);
         assert!(demo.body.contains("<a href=\"/cves/CVE-2024-1234\">CVE-2024-1234</a>"), "{}", demo.body);
         // The CVE's title is escaped, never markup.
-        assert!(demo.body.contains("Demo &#60;b&#62;header&#60;/b&#62; injection") || demo.body.contains("Demo &lt;b&gt;header"));
+        assert!(
+            demo.body.contains("Demo &#60;b&#62;header&#60;/b&#62; injection")
+                || demo.body.contains("Demo &lt;b&gt;header")
+        );
         let version = app.get("/search?q=1.0", None).await;
         assert!(version.body.contains("href=\"/projects/demo/releases/1.0.7\"") && version.body.contains("draft"));
         assert!(!version.body.contains("id=\"projects\""), "only the release matches 1.0: {}", version.body);
-        let key_hit = format!("<a href=\"/keys/{FPR}\">{FPR}</a> <span class=\"label\">Rita Manager &#60;rm@apache.org&#62;</span>");
+        let key_hit = format!(
+            "<a href=\"/keys/{FPR}\">{FPR}</a> <span class=\"label\">Rita Manager &#60;rm@apache.org&#62;</span>"
+        );
         for text in [FPR.to_lowercase(), FPR[24..].to_owned(), "rita".to_owned(), "rm%40apache.org".to_owned()] {
             let found = app.get(&format!("/search?q={text}"), None).await;
             assert!(
-                found.body.contains(&key_hit) || found.body.contains(&key_hit.replace("&#60;", "&lt;").replace("&#62;", "&gt;")),
+                found.body.contains(&key_hit)
+                    || found.body.contains(&key_hit.replace("&#60;", "&lt;").replace("&#62;", "&gt;")),
                 "{text}: {}",
                 found.body
             );
             assert!(found.body.contains("<ul class=\"hits\" id=\"keys\">"), "{text}");
         }
         let cve = app.get("/search?q=cve-2024-1234", None).await;
-        assert!(cve.body.contains("<ul class=\"hits\" id=\"cves\">") && cve.body.contains("href=\"/cves/CVE-2024-1234\""));
+        assert!(
+            cve.body.contains("<ul class=\"hits\" id=\"cves\">") && cve.body.contains("href=\"/cves/CVE-2024-1234\"")
+        );
 
         // Nothing found, said so; markup typed in is shown as text.
         let none = app.get("/search?q=%3Cscript%3Ealert(1)%3C%2Fscript%3E", None).await;
@@ -337,10 +352,22 @@ async fn search_page_finds_each_kind_with_links_and_words_refusals() {
         ] {
             let refused = app.get(&format!("/search?q={q}"), None).await;
             assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{q}");
-            assert!(refused.body.contains("id=\"search-error\"") && refused.body.contains(words), "{q}: {}", refused.body);
+            assert!(
+                refused.body.contains("id=\"search-error\"") && refused.body.contains(words),
+                "{q}: {}",
+                refused.body
+            );
             assert!(!refused.body.contains("class=\"hits\""));
         }
 
+        app.kit.finish().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_in_the_api_answers_each_kind_by_its_identity() {
+    for kit in TestApp::all().await {
+        let app = search_site(kit).await;
         // The same search in the JSON API, one hit of each kind.
         let answer = app.kit.get("/api/search?q=demo&limit=1", Auth::Nobody).await;
         let hits = answer.expect(200_u16).as_array().unwrap().clone();

@@ -80,10 +80,7 @@ fn fts5_expression(terms: &SearchTerms) -> String {
 /// The tsquery of `n` terms bound as `$1..$n`: each the exact lexeme or its parsed lexemes, as a
 /// prefix, all required. Only placeholders are written into the text.
 fn tsquery_of(n: usize) -> String {
-    (1..=n)
-        .map(|i| format!("(${i}::tsquery || to_tsquery('simple', ${i}))"))
-        .collect::<Vec<_>>()
-        .join(" && ")
+    (1..=n).map(|i| format!("(${i}::tsquery || to_tsquery('simple', ${i}))")).collect::<Vec<_>>().join(" && ")
 }
 
 /// A term as a tsquery lexeme with prefix matching.
@@ -133,7 +130,8 @@ impl SearchIndex for SqlStore {
                     .map_err(backend)?,
                 Engine::Postgres => {
                     let n = terms.terms().len();
-                    let sql = postgres_query(kind).replace("{q}", &tsquery_of(n)).replace("{limit}", &format!("${}", n + 1));
+                    let sql =
+                        postgres_query(kind).replace("{q}", &tsquery_of(n)).replace("{limit}", &format!("${}", n + 1));
                     // The text holds placeholders only; every term is bound.
                     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
                     for term in terms.terms() {
@@ -159,7 +157,10 @@ mod tests {
         let terms = SearchTerms::parse("HTTPD 2.4 jane@apache.org").unwrap();
         assert_eq!(fts5_expression(&terms), "\"httpd\"* \"2.4\"* \"jane@apache.org\"*");
         assert_eq!(tsquery_term("o'brien\\"), "'o''brien\\\\':*");
-        assert_eq!(tsquery_of(2), "($1::tsquery || to_tsquery('simple', $1)) && ($2::tsquery || to_tsquery('simple', $2))");
+        assert_eq!(
+            tsquery_of(2),
+            "($1::tsquery || to_tsquery('simple', $1)) && ($2::tsquery || to_tsquery('simple', $2))"
+        );
         assert_eq!(label("é".repeat(300)).chars().count(), MAX_LABEL_CHARS);
     }
 }

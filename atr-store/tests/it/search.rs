@@ -23,11 +23,7 @@ fn project(key: &str, name: &str, description: &str, products: &[&str]) -> Proje
     Project {
         key: ProjectKey::parse(key).unwrap(),
         committee: CommitteeKey::parse("httpd").unwrap(),
-        metadata: Metadata {
-            display_name: name.into(),
-            description: Some(description.into()),
-            ..Metadata::default()
-        },
+        metadata: Metadata { display_name: name.into(), description: Some(description.into()), ..Metadata::default() },
         policy: PolicyOverrides::default(),
         products: products
             .iter()
@@ -150,7 +146,11 @@ async fn each_kind_is_found_by_each_of_its_identifiers_in_any_case_and_as_a_pref
         // Projects: by key, a prefix of it, a word of the name or description, a product key.
         // (Tomcat's description mentions httpd: it comes second.)
         for text in ["httpd", "HTTPD", "http", "Apache HTTP"] {
-            assert_eq!(of("project", &found(store, text).await), ["project:httpd", "project:tomcat"], "{engine}: {text}");
+            assert_eq!(
+                of("project", &found(store, text).await),
+                ["project:httpd", "project:tomcat"],
+                "{engine}: {text}"
+            );
         }
         for text in ["foundation", "mod-ssl", "MOD-SSL"] {
             assert_eq!(of("project", &found(store, text).await), ["project:httpd"], "{engine}: {text}");
@@ -211,10 +211,36 @@ async fn hostile_text_gives_results_or_a_clear_refusal_never_a_storage_error() {
         seed(store).await;
         let engine = format!("{:?}", store.engine());
         for text in [
-            "\"", "\"httpd", "httpd\"", "httpd*", "*", "-httpd", "httpd-", "(httpd)", "^httpd", "ident:httpd",
-            "{ident words}: httpd", "'httpd'", "httpd'", "\\httpd", "httpd\\", "httpd\0", "\0", "httpd AND NOT tomcat",
-            "NEAR(httpd tomcat)", "httpd OR", "'; DROP TABLE projects; --", "a:* & !b | c <-> d", "x''y", "2.4 +x",
-            "é ü 中文", "\u{202e}httpd", "httpd\u{0301}", "..", "@@", "--",
+            "\"",
+            "\"httpd",
+            "httpd\"",
+            "httpd*",
+            "*",
+            "-httpd",
+            "httpd-",
+            "(httpd)",
+            "^httpd",
+            "ident:httpd",
+            "{ident words}: httpd",
+            "'httpd'",
+            "httpd'",
+            "\\httpd",
+            "httpd\\",
+            "httpd\0",
+            "\0",
+            "httpd AND NOT tomcat",
+            "NEAR(httpd tomcat)",
+            "httpd OR",
+            "'; DROP TABLE projects; --",
+            "a:* & !b | c <-> d",
+            "x''y",
+            "2.4 +x",
+            "é ü 中文",
+            "\u{202e}httpd",
+            "httpd\u{0301}",
+            "..",
+            "@@",
+            "--",
         ] {
             match SearchTerms::parse(text) {
                 Ok(terms) => {
