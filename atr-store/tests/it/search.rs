@@ -238,6 +238,10 @@ async fn hostile_text_gives_results_or_a_clear_refusal_never_a_storage_error() {
             "é ü 中文",
             "\u{202e}httpd",
             "httpd\u{0301}",
+            // Letters to Rust that the FTS5 tokenizer drops (a vowel sign), and a superscript digit.
+            "\u{093e}",
+            "x\u{093e}y",
+            "\u{b2}",
             "..",
             "@@",
             "--",
