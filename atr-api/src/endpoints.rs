@@ -23,6 +23,7 @@ use crate::releases::{
     Analyze, Announce, CheckResult, MoveFile, NewRelease, NewRevision, ProductQuery, Release, ReleaseDetails,
     ReleaseKey, ReleasesQuery, Revision, Revoke, SbomListing, StartVote,
 };
+use crate::search::{SearchHit, SearchQuery};
 use crate::tasks::{QueueStatus, Task, TasksQuery};
 use crate::votes::{Ballot, CastBallot, ResolveVote, Tally};
 
@@ -269,6 +270,7 @@ json_bodies!(
     Revision,
     Revoke,
     SbomListing,
+    SearchHit,
     Session,
     SignIn,
     SigningKey,
@@ -674,6 +676,15 @@ operations! {
     UserKeys = "user_keys": Get "/api/users/{id}/keys" {
         tag: "keys", access: Public, query: NoQuery, request: (), response: Vec<SigningKey>,
         success: [200], errors: [400],
+    }
+
+    /// Search projects, releases (by version), signing keys (by fingerprint, key id or user id)
+    /// and CVE records: up to `limit` hits of each kind, best first, projects, releases, keys
+    /// and CVEs in that order. Releases the caller may not read are left out. A text that cannot
+    /// be searched (blank, over 200 bytes or 8 words, no letter or digit) is a 422 naming `q`.
+    Search = "search": Get "/api/search" {
+        tag: "search", access: Caller, query: SearchQuery, request: (), response: Vec<SearchHit>,
+        success: [200], errors: [400, 401, 422],
     }
 
     /// List CVE records, by id.

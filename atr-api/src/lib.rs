@@ -12,6 +12,7 @@ mod keys;
 pub mod openapi;
 mod projects;
 mod releases;
+mod search;
 mod tasks;
 mod votes;
 
@@ -26,6 +27,7 @@ pub use events::*;
 pub use keys::*;
 pub use projects::*;
 pub use releases::*;
+pub use search::*;
 pub use tasks::*;
 pub use votes::*;
 

@@ -32,6 +32,7 @@ const TAGS: &[(&str, &str)] = &[
     ("events", "The audit log"),
     ("keys", "Signing keys and KEYS files"),
     ("cves", "CVE records and their links to releases"),
+    ("search", "Search projects, releases, signing keys and CVE records"),
     ("tasks", "The task queue"),
     ("downloads", "Downloads by coordinates: /<stage>/<project>/[<product>/]<version>/<path>"),
     ("meta", "This description"),

@@ -467,6 +467,30 @@ fn answers_conform_to_the_document() {
         total: StatusCounts::default(),
     };
     conforms(&document, "QueueStatus", &status);
+    for subject in [
+        atr_core::search::SearchSubject::Project(key(None).project),
+        atr_core::search::SearchSubject::Release(key(Some("server"))),
+        atr_core::search::SearchSubject::Key(fingerprint("ab")),
+        atr_core::search::SearchSubject::Cve(cve().id),
+    ] {
+        let hit = atr_core::search::SearchHit { subject, label: "a label".into() };
+        conforms(&document, "SearchHit", &SearchHit::from(&hit));
+    }
+}
+
+#[test]
+fn search_hits_name_what_they_found_by_its_kind() {
+    let hit = |subject| to_json(&SearchHit::from(&atr_core::search::SearchHit { subject, label: "l".into() }));
+    assert_eq!(
+        hit(atr_core::search::SearchSubject::Release(key(Some("server")))),
+        json!({
+            "kind": "release", "project": "httpd", "fingerprint": null, "cve": null, "label": "l",
+            "release": { "project": "httpd", "product": "server", "version": "2.4.68" },
+        })
+    );
+    let cve_hit = hit(atr_core::search::SearchSubject::Cve(cve().id));
+    assert_eq!((cve_hit["kind"].as_str(), cve_hit["cve"].as_str()), (Some("cve"), Some(cve().id.as_str())));
+    assert!(cve_hit["project"].is_null() && cve_hit["release"].is_null());
 }
 
 #[test]

@@ -50,7 +50,7 @@ async fn main() {
         client.get(format!("{base}/api/committees/httpd/keys")).send().await.unwrap().json().await.unwrap();
     let key_page = format!("/keys/{}", keys[0]["fingerprint"].as_str().unwrap());
 
-    let targets: [(&str, &str, bool); 13] = [
+    let targets: [(&str, &str, bool); 15] = [
         ("JSON API: GET /api/projects/httpd/releases/2.4.68 (baseline)", "/api/projects/httpd/releases/2.4.68", false),
         ("directory /", "/", false),
         ("project /projects/httpd", "/projects/httpd", false),
@@ -64,6 +64,8 @@ async fn main() {
         ("key page", key_page.as_str(), false),
         ("CVE page /cves/CVE-2026-10001", "/cves/CVE-2026-10001", false),
         ("task page /tasks/1 (rm signed in)", "/tasks/1", true),
+        ("search `/search?q=httpd`", "/search?q=httpd", false),
+        ("search by version `/search?q=2.4`", "/search?q=2.4", false),
     ];
     let mut baseline = None;
     println!("| page | p95 | p50 | p95 / baseline |");

@@ -283,6 +283,12 @@ async fn a_release_walks_through_the_pages() {
     assert!(text.contains("Apache HTTP Server") && text.contains("podling") && text.contains("main 2.4.66"), "{text}");
     assert!(!b.has("#signed-in").await);
     b.check_page("directory").await;
+    // The header's search box: typed into and submitted, a results page grouped by kind.
+    b.client.find(Locator::Css("#site-search")).await.unwrap().send_keys("2.4.6").await.unwrap();
+    b.click("form.search button[type=submit]").await;
+    assert_eq!(b.path().await, "/search");
+    assert!(b.has("#releases a[href='/projects/httpd/releases/2.4.68']").await, "{}", b.text().await);
+    b.check_page("search").await;
     b.goto("/projects/httpd/releases/2.4.68").await;
     assert!(b.text().await.contains("Signed by the keys"));
     assert!(!b.has("#actions").await, "an anonymous visitor is offered actions");

@@ -5,6 +5,7 @@ pub mod lifecycle;
 pub mod model;
 pub mod policy;
 pub mod ports;
+pub mod search;
 pub mod services;
 pub mod tally;
 pub mod throttle;

@@ -357,6 +357,28 @@ pub trait EventRepository: Send + Sync {
     async fn list(&self, filter: &EventFilter, page: PageRequest<u64>) -> StoreResult<Vec<Event>>;
 }
 
+/// The search index over projects, releases, signing keys and CVE records, kept by the
+/// database itself.
+#[cfg_attr(test, mockall::automock)]
+#[async_trait]
+pub trait SearchIndex: Send + Sync {
+    /// The hits of every term as a prefix (`http` finds `httpd`, `2.4` finds `2.4.68`; case
+    /// does not matter), at most `limit` (clamped to 1..=[`crate::search::MAX_SEARCH_HITS`]) of
+    /// each kind, each kind best first: a match of a project's key, a release's version, a key's
+    /// fingerprint or key id or a CVE's id ranks above a match of a name, user id, title or
+    /// description. Kinds come in [`crate::search::SearchKind`] order. What is matched:
+    /// a project's key, product keys, name and description; a release's version, project and
+    /// product keys; a key's fingerprint, key id, user ids and owner; a CVE's id, title and
+    /// description. MUST be answered by the database's own index, never by reading rows into
+    /// memory, and MUST reflect every committed change (the index is written in the change's
+    /// transaction). Every release is answered, whoever may read it: the services filter.
+    async fn search(
+        &self,
+        terms: &crate::search::SearchTerms,
+        limit: u32,
+    ) -> StoreResult<Vec<crate::search::SearchHit>>;
+}
+
 /// The task queue, as the domain sees it (the runner has its own, richer interface).
 #[cfg_attr(test, mockall::automock)]
 #[async_trait]

@@ -144,7 +144,8 @@ impl Storage {
             accounts: sql.clone(),
             credentials: Arc::new(crate::credentials::Argon2Credentials),
             queue: sql.clone(),
-            audit: sql,
+            audit: sql.clone(),
+            search: sql,
         }
     }
 }

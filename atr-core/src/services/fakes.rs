@@ -11,7 +11,7 @@ use crate::ports::{
     Change, Committed, MockAccountRepository, MockAuditLog, MockBallotRepository, MockCommitteeRepository,
     MockCredentials, MockCveRepository, MockDistributionRepository, MockEventRepository, MockKeyRepository,
     MockPersonRepository, MockProjectRepository, MockReleaseFiles, MockReleaseRepository, MockRevisionRepository,
-    MockTaskQueue, MockTaskRepository, MockUnitOfWork, StoreError, Write,
+    MockSearchIndex, MockTaskQueue, MockTaskRepository, MockUnitOfWork, StoreError, Write,
 };
 use crate::types::{CommitteeKey, ProjectKey, Timestamp, UserId, Version};
 
@@ -98,6 +98,7 @@ pub(super) struct Fakes {
     pub credentials: MockCredentials,
     pub queue: MockTaskQueue,
     pub audit: MockAuditLog,
+    pub search: MockSearchIndex,
 }
 
 impl Fakes {
@@ -163,6 +164,7 @@ impl Fakes {
             credentials: Arc::new(self.credentials),
             queue: Arc::new(self.queue),
             audit: Arc::new(self.audit),
+            search: Arc::new(self.search),
         };
         Services::new(ports, VotePolicy::foundation_default()).unwrap()
     }

@@ -33,7 +33,7 @@ use crate::ports::{AccountRepository, AuditLog, Credentials, TaskQueue};
 use crate::ports::{
     BallotRepository, Change, Committed, CommitteeRepository, CveRepository, DistributionRepository, EventRepository,
     KeyRepository, PersonRepository, ProjectRepository, ReleaseFiles, ReleaseRepository, RevisionRepository,
-    StoreError, TaskRepository, UnitOfWork,
+    SearchIndex, StoreError, TaskRepository, UnitOfWork,
 };
 use crate::types::{CommitteeKey, ProjectKey, Timestamp};
 
@@ -140,6 +140,8 @@ pub struct Ports {
     pub queue: Arc<dyn TaskQueue>,
     /// The audit log's integrity check.
     pub audit: Arc<dyn AuditLog>,
+    /// The search index over projects, releases, keys and CVE records.
+    pub search: Arc<dyn SearchIndex>,
 }
 
 impl std::fmt::Debug for Ports {

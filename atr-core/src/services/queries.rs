@@ -11,6 +11,7 @@ use crate::model::{
     SigningKey, derive_packages,
 };
 use crate::ports::{EventFilter, PageRequest};
+use crate::search::{MAX_SEARCH_HITS, SearchHit, SearchSubject, SearchTerms};
 use crate::tally::Tally;
 use crate::types::{CommitteeKey, CveId, Fingerprint, ProductKey, ProjectKey, Stage, Timestamp, UserId, Version};
 
@@ -241,6 +242,34 @@ impl Services {
             None => auth::authorize(principal, Activity::ViewAllEvents, &Target::Foundation, now)?,
         }
         Ok(self.ports.events.list(filter, page).await?)
+    }
+
+    /// What a search text finds, as far as `principal` may see it: up to `limit` (clamped to
+    /// 1..=[`MAX_SEARCH_HITS`]) projects, releases, signing keys and CVE records each, best
+    /// first, by kind (see [`crate::ports::SearchIndex::search`]). The text is made into terms
+    /// by [`SearchTerms::parse`] (refused as the field `q`); a release `principal` may not read
+    /// is left out, by the same rule as every other read of a release.
+    pub async fn search(
+        &self,
+        principal: &Principal,
+        text: &str,
+        limit: u32,
+        now: Timestamp,
+    ) -> ServiceResult<Vec<SearchHit>> {
+        let terms = SearchTerms::parse(text).map_err(|e| ServiceError::field("q", e))?;
+        let hits = self.ports.search.search(&terms, limit.clamp(1, MAX_SEARCH_HITS)).await?;
+        let mut shown = Vec::with_capacity(hits.len());
+        for hit in hits {
+            if let SearchSubject::Release(key) = &hit.subject {
+                match self.readable_release(principal, key, now).await {
+                    Ok(_) => {}
+                    Err(ServiceError::NotFound(_)) => continue,
+                    Err(other) => return Err(other),
+                }
+            }
+            shown.push(hit);
+        }
+        Ok(shown)
     }
 
     /// One CVE record with its links to the releases `principal` may read (a draft it affects

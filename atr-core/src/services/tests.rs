@@ -107,6 +107,7 @@ struct Mocks {
     credentials: crate::ports::MockCredentials,
     queue: crate::ports::MockTaskQueue,
     audit: crate::ports::MockAuditLog,
+    search: crate::ports::MockSearchIndex,
 }
 
 /// A unit of work that records every change it commits (or refuses them all with `fail`).
@@ -205,6 +206,7 @@ impl Mocks {
             credentials: Arc::new(self.credentials),
             queue: Arc::new(self.queue),
             audit: Arc::new(self.audit),
+            search: Arc::new(self.search),
         };
         Services::new(ports, VotePolicy::foundation_default()).unwrap()
     }

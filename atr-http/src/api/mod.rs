@@ -7,6 +7,7 @@ pub(crate) mod keys;
 mod openapi;
 mod records;
 mod releases;
+mod search;
 mod slots;
 
 pub(crate) use slots::UploadSlots;
@@ -45,6 +46,7 @@ pub(crate) fn routes() -> Routes {
         .serve(op::ResolveReleaseVote, releases::resolve_vote)
         .serve(op::AnnounceRelease, releases::announce)
         .serve(op::ListEvents, events::events)
+        .serve(op::Search, search::search)
         .merge(keys::routes())
         .merge(records::routes())
 }

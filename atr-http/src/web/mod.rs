@@ -17,7 +17,8 @@
 //! `/projects/{project}/config` (its configuration, [`config`]; a KEYS import posted to
 //! `/projects/{project}/config/keys`),
 //! `/projects/{project}/releases/{version}` (a release; `?product=` for a sub-product) and the
-//! forms posted under it, `/audit` and `/projects/{project}/audit` (event histories),
+//! forms posted under it, `/audit` and `/projects/{project}/audit` (event histories), `/search`
+//! (what the header's search box finds: projects, releases, keys and CVEs, grouped by kind),
 //! `/keys/{fingerprint}`, `/cves/{id}` and `/tasks/{id}` (the records a release refers to,
 //! [`records`]), `/signin`, `/signout`, `/consent`, `/static/{asset}`; unknown paths are
 //! a 404 page. A release folder by coordinates answers browsers with an HTML listing
@@ -31,6 +32,7 @@ mod forms;
 pub(crate) mod listing;
 mod pages;
 mod records;
+mod search;
 pub(crate) mod security;
 mod view;
 
@@ -66,6 +68,7 @@ pub(crate) fn routes(state: &AppState) -> Router<AppState> {
         .route("/keys/{fingerprint}", get(records::key))
         .route("/cves/{id}", get(records::cve))
         .route("/tasks/{id}", get(records::task))
+        .route("/search", get(search::page))
         .route("/signin", get(pages::sign_in).post(forms::sign_in))
         .route("/signout", post(forms::sign_out))
         .route("/consent", get(pages::consent).post(forms::consent))
@@ -87,6 +90,8 @@ pub(crate) struct Layout {
     pub(crate) csrf: String,
     /// The path of the page, for the sign-in link to come back to.
     pub(crate) here: String,
+    /// The text in the header's search box (what the search page searched for).
+    pub(crate) search: String,
 }
 
 impl Layout {
@@ -111,6 +116,7 @@ impl Layout {
             global_roles,
             csrf: viewer.binding.as_deref().map(csrf::token).unwrap_or_default(),
             here: here.to_owned(),
+            search: String::new(),
         }
     }
 
@@ -123,6 +129,7 @@ impl Layout {
             global_roles: Vec::new(),
             csrf: String::new(),
             here: "/".to_owned(),
+            search: String::new(),
         }
     }
 }

@@ -708,3 +708,151 @@ async fn configuration_page_shows_the_policy_in_force_with_its_source_and_import
         app.kit.finish().await;
     }
 }
+
+const FPR: &str = "A93D62ECC3C8EA12DB220EC934EA76E6791485A8";
+
+/// The site of [`app`] with a release, a signing key and a CVE record to find.
+async fn search_site(kit: TestApp) -> App {
+    use atr_core::model::{CveRecord, Release, ReleaseKey, SigningKey};
+    use atr_core::ports::{CveRepository, KeyRepository, ReleaseRepository};
+    use atr_core::types::{CveId, Fingerprint, Timestamp, Version};
+    let app = app(kit).await;
+    let sql = &app.kit.state.storage.sql;
+    let key = ReleaseKey::new(ProjectKey::parse("demo").unwrap(), None, Version::parse("1.0.7").unwrap());
+    let at = Timestamp::from_unix(1_750_000_000);
+    let release = Release::new_draft(key, CommitteeKey::parse("demo").unwrap(), UserId::parse("rm").unwrap(), at);
+    ReleaseRepository::create(sql, &release).await.unwrap();
+    let signing_key = SigningKey {
+        fingerprint: Fingerprint::parse(FPR).unwrap(),
+        owner: Some(UserId::parse("rm").unwrap()),
+        algorithm: "RSA".into(),
+        bits: Some(4096),
+        created_at: at,
+        expires_at: None,
+        revoked: false,
+        user_ids: vec!["Rita Manager <rm@apache.org>".into()],
+        armored: "-----BEGIN PGP PUBLIC KEY BLOCK-----".into(),
+        committees: std::collections::BTreeSet::new(),
+        added_at: at,
+    };
+    KeyRepository::upsert(sql, &signing_key).await.unwrap();
+    let record = CveRecord {
+        id: CveId::parse("CVE-2024-1234").unwrap(),
+        title: "Demo <b>header</b> injection".into(),
+        description: "Crafted headers reach the demo.".into(),
+        severity: None,
+        cvss: None,
+        references: vec![],
+        published_at: None,
+        affects: std::collections::BTreeSet::new(),
+        resolved_by: std::collections::BTreeSet::new(),
+    };
+    CveRepository::put(sql, &record).await.unwrap();
+
+    app
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_page_finds_each_kind_with_links_and_words_refusals() {
+    for kit in TestApp::all().await {
+        let app = search_site(kit).await;
+        // Every page has the box in its header, labelled, sent by GET without a script.
+        let home = app.get("/", None).await;
+        assert!(
+            home.body.contains("<form class=\"search\" method=\"get\" action=\"/search\" role=\"search\"")
+                && home.body.contains("<label for=\"site-search\">Search</label>")
+                && home.body.contains("id=\"site-search\" name=\"q\" value=\"\""),
+            "{}",
+            home.body
+        );
+        // An empty query: the page and its help, no results.
+        for path in ["/search", "/search?q=", "/search?q=+++"] {
+            let empty = app.get(path, None).await;
+            assert_eq!(empty.status, StatusCode::OK, "{path}");
+            assert!(empty.body.contains("id=\"search-help\"") && !empty.body.contains("class=\"hits\""), "{path}");
+        }
+
+        // Each kind, linked to its page; the box keeps the text.
+        let demo = app.get("/search?q=Demo", None).await;
+        assert_eq!(demo.status, StatusCode::OK);
+        assert!(demo.body.contains("value=\"Demo\""), "{}", demo.body);
+        assert!(demo.body.contains("<ul class=\"hits\" id=\"projects\">"), "{}", demo.body);
+        assert!(demo.body.contains("<a href=\"/projects/demo\">demo</a> <span class=\"label\">Demo Project</span>"));
+        assert!(demo.body.contains("<a href=\"/projects/demo/releases/1.0.7\">demo 1.0.7</a>"), "{}", demo.body);
+        assert!(demo.body.contains("<a href=\"/cves/CVE-2024-1234\">CVE-2024-1234</a>"), "{}", demo.body);
+        // The CVE's title is escaped, never markup.
+        assert!(
+            demo.body.contains("Demo &#60;b&#62;header&#60;/b&#62; injection")
+                || demo.body.contains("Demo &lt;b&gt;header")
+        );
+        let version = app.get("/search?q=1.0", None).await;
+        assert!(version.body.contains("href=\"/projects/demo/releases/1.0.7\"") && version.body.contains("draft"));
+        assert!(!version.body.contains("id=\"projects\""), "only the release matches 1.0: {}", version.body);
+        let key_hit = format!(
+            "<a href=\"/keys/{FPR}\">{FPR}</a> <span class=\"label\">Rita Manager &#60;rm@apache.org&#62;</span>"
+        );
+        for text in [FPR.to_lowercase(), FPR[24..].to_owned(), "rita".to_owned(), "rm%40apache.org".to_owned()] {
+            let found = app.get(&format!("/search?q={text}"), None).await;
+            assert!(
+                found.body.contains(&key_hit)
+                    || found.body.contains(&key_hit.replace("&#60;", "&lt;").replace("&#62;", "&gt;")),
+                "{text}: {}",
+                found.body
+            );
+            assert!(found.body.contains("<ul class=\"hits\" id=\"keys\">"), "{text}");
+        }
+        let cve = app.get("/search?q=cve-2024-1234", None).await;
+        assert!(
+            cve.body.contains("<ul class=\"hits\" id=\"cves\">") && cve.body.contains("href=\"/cves/CVE-2024-1234\"")
+        );
+
+        // Nothing found, said so; markup typed in is shown as text.
+        let none = app.get("/search?q=%3Cscript%3Ealert(1)%3C%2Fscript%3E", None).await;
+        assert_eq!(none.status, StatusCode::OK);
+        assert!(none.body.contains("id=\"no-results\"") && !none.body.contains("<script>"), "{}", none.body);
+        // Query syntax and NUL are separators: still results.
+        let hostile = app.get("/search?q=%22demo%22*%00%27%5C%3A%28%29%5E", None).await;
+        assert_eq!(hostile.status, StatusCode::OK, "{}", hostile.body);
+        assert!(hostile.body.contains("href=\"/projects/demo\""), "{}", hostile.body);
+        // Too long, too many words, nothing to search for: the reason in words, nothing searched.
+        for (q, words) in [
+            ("x".repeat(201), "at most 200 are searched"),
+            ("a b c d e f g h i".replace(' ', "+"), "at most 8 are searched"),
+            ("%22*%3A%28%29".to_owned(), "no letter or digit"),
+        ] {
+            let refused = app.get(&format!("/search?q={q}"), None).await;
+            assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{q}");
+            assert!(
+                refused.body.contains("id=\"search-error\"") && refused.body.contains(words),
+                "{q}: {}",
+                refused.body
+            );
+            assert!(!refused.body.contains("class=\"hits\""));
+        }
+
+        app.kit.finish().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_in_the_api_answers_each_kind_by_its_identity() {
+    for kit in TestApp::all().await {
+        let app = search_site(kit).await;
+        // The same search in the JSON API, one hit of each kind.
+        let answer = app.kit.get("/api/search?q=demo&limit=1", Auth::Nobody).await;
+        let hits = answer.expect(200_u16).as_array().unwrap().clone();
+        let kinds: Vec<&str> = hits.iter().map(|h| h["kind"].as_str().unwrap()).collect();
+        assert_eq!(kinds, ["project", "release", "cve"], "{hits:?}");
+        assert_eq!((hits[0]["project"].as_str(), hits[0]["label"].as_str()), (Some("demo"), Some("Demo Project")));
+        assert_eq!(hits[1]["release"], serde_json::json!({ "project": "demo", "product": null, "version": "1.0.7" }));
+        assert_eq!((hits[1]["label"].as_str(), hits[2]["cve"].as_str()), (Some("draft"), Some("CVE-2024-1234")));
+        let key = app.kit.get(&format!("/api/search?q={}", &FPR[24..]), Auth::Nobody).await;
+        assert_eq!(key.expect(200_u16)[0]["fingerprint"], FPR);
+        let refused = app.kit.get("/api/search?q=%22%2A%3A", Auth::Nobody).await;
+        assert_eq!((refused.status.as_u16(), refused.code()), (422, "invalid"), "{}", refused.text);
+        assert!(refused.message().starts_with("q: ") && refused.message().contains("no letter or digit"));
+        let missing = app.kit.get("/api/search", Auth::Nobody).await;
+        assert_eq!(missing.status.as_u16(), 400, "{}", missing.text);
+        app.kit.finish().await;
+    }
+}

@@ -13,6 +13,7 @@ mod people;
 mod queue;
 mod records;
 mod releases;
+mod search;
 mod task_queue;
 
 use std::str::FromStr;
@@ -29,6 +30,7 @@ pub use accounts::StoredToken;
 pub use events::{ChainError, ChainReport};
 pub use queue::{Completion, NewTask, QueueCount, QueuedTask, inputs_hash};
 pub use records::DEFAULT_MAX_ATTEMPTS;
+pub use search::search_queries_for_plans;
 
 /// The SQLite migrations, embedded.
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");

@@ -3,5 +3,6 @@
 mod admin;
 mod crash;
 mod files;
+mod search;
 mod sql;
 mod unit_of_work;

@@ -238,3 +238,42 @@ async fn a_committees_keys_need_the_committee() {
     assert!(matches!(s.committee_keys_file(&nosuch).await, Err(ServiceError::NotFound(_))));
     assert!(matches!(s.committee_keys(&nosuch).await, Err(ServiceError::NotFound(_))));
 }
+
+#[tokio::test]
+async fn search_validates_the_text_bounds_the_limit_and_leaves_out_releases_not_found() {
+    use crate::search::{MAX_SEARCH_HITS, SearchHit, SearchSubject};
+    let mut f = Fakes::httpd().with_releases(vec![draft("2.4.68")]);
+    f.search.expect_search().returning(|terms, limit| {
+        assert_eq!(terms.terms(), ["httpd", "2.4"]);
+        assert_eq!(limit, MAX_SEARCH_HITS, "the limit asked for is clamped");
+        let hit = |subject| SearchHit { subject, label: "label".into() };
+        Ok(vec![
+            hit(SearchSubject::Project(ProjectKey::parse("httpd").unwrap())),
+            hit(SearchSubject::Release(release_key("2.4.68"))),
+            // Gone between the index and the read: not shown.
+            hit(SearchSubject::Release(release_key("2.4.67"))),
+            hit(SearchSubject::Cve(CveId::parse("CVE-2024-1234").unwrap())),
+        ])
+    });
+    let services = f.services();
+    let hits = services.search(&Principal::Anonymous, "  HTTPD \"2.4\"* ", 10_000, T0).await.unwrap();
+    let subjects: Vec<_> = hits.iter().map(|h| h.subject.clone()).collect();
+    assert_eq!(
+        subjects,
+        [
+            SearchSubject::Project(ProjectKey::parse("httpd").unwrap()),
+            SearchSubject::Release(release_key("2.4.68")),
+            SearchSubject::Cve(CveId::parse("CVE-2024-1234").unwrap()),
+        ]
+    );
+    // Refused before storage is asked (the mock would fail on other terms).
+    for (text, words) in [("", "type something"), (&"x".repeat(201)[..], "at most 200"), ("()*", "no letter")] {
+        match services.search(&Principal::Anonymous, text, 10, T0).await {
+            Err(ServiceError::Field { field, message }) => {
+                assert_eq!(field, "q");
+                assert!(message.contains(words), "{message}");
+            }
+            other => panic!("{text:?}: {other:?}"),
+        }
+    }
+}
