@@ -772,8 +772,12 @@ async fn search_page_finds_each_kind_with_links_and_words_refusals() {
             assert!(empty.body.contains("id=\"search-help\"") && !empty.body.contains("class=\"hits\""), "{path}");
         }
 
-        // Each kind, linked to its page; the box keeps the text.
-        let demo = app.get("/search?q=Demo", None).await;
+        // Each kind, linked to its page; the box keeps the text. The release is a draft, found
+        // for its release manager and not for a visitor.
+        let rm = app.session("rm").await;
+        let visitor = app.get("/search?q=1.0", None).await;
+        assert!(!visitor.body.contains("1.0.7"), "{}", visitor.body);
+        let demo = app.get("/search?q=Demo", Some(&rm)).await;
         assert_eq!(demo.status, StatusCode::OK);
         assert!(demo.body.contains("value=\"Demo\""), "{}", demo.body);
         assert!(demo.body.contains("<ul class=\"hits\" id=\"projects\">"), "{}", demo.body);
@@ -785,7 +789,7 @@ async fn search_page_finds_each_kind_with_links_and_words_refusals() {
             demo.body.contains("Demo &#60;b&#62;header&#60;/b&#62; injection")
                 || demo.body.contains("Demo &lt;b&gt;header")
         );
-        let version = app.get("/search?q=1.0", None).await;
+        let version = app.get("/search?q=1.0", Some(&rm)).await;
         assert!(version.body.contains("href=\"/projects/demo/releases/1.0.7\"") && version.body.contains("draft"));
         assert!(!version.body.contains("id=\"projects\""), "only the release matches 1.0: {}", version.body);
         let key_hit = format!(
@@ -838,8 +842,14 @@ async fn search_page_finds_each_kind_with_links_and_words_refusals() {
 async fn search_in_the_api_answers_each_kind_by_its_identity() {
     for kit in TestApp::all().await {
         let app = search_site(kit).await;
-        // The same search in the JSON API, one hit of each kind.
-        let answer = app.kit.get("/api/search?q=demo&limit=1", Auth::Nobody).await;
+        // The same search in the JSON API, one hit of each kind; the draft only for whom may
+        // read it.
+        let anonymous = app.kit.get("/api/search?q=demo&limit=1", Auth::Nobody).await;
+        let kinds: Vec<String> =
+            anonymous.expect(200_u16).as_array().unwrap().iter().map(|h| h["kind"].to_string()).collect();
+        assert_eq!(kinds, ["\"project\"", "\"cve\""]);
+        let rm = app.kit.sign_in("rm").await;
+        let answer = app.kit.get("/api/search?q=demo&limit=1", Auth::Session(&rm)).await;
         let hits = answer.expect(200_u16).as_array().unwrap().clone();
         let kinds: Vec<&str> = hits.iter().map(|h| h["kind"].as_str().unwrap()).collect();
         assert_eq!(kinds, ["project", "release", "cve"], "{hits:?}");
