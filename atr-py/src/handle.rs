@@ -738,15 +738,15 @@ impl Handle {
         })
     }
 
-    /// Imports every usable key of a KEYS file into the committee (`manage keys`) and answers
-    /// what happened to each key.
+    /// Imports every usable key of a KEYS file (its bytes: real ones are not always UTF-8) into
+    /// the committee (`manage keys`) and answers what happened to each key.
     #[pyo3(signature = (principal, committee, keys, done))]
     fn import_keys(
         &self,
         py: Python<'_>,
         principal: Option<PyPrincipal>,
         committee: &str,
-        keys: String,
+        keys: Vec<u8>,
         done: Py<PyAny>,
     ) -> PyResult<Operation> {
         use atr_tasks::analyze::signature::{MAX_KEYS_FILE_BYTES, SignaturePolicy, read_keys};
@@ -757,7 +757,7 @@ impl Handle {
         self.run(py, done, |inner| async move {
             let who = inner.person(principal).await?;
             let at = now();
-            let read = tokio::task::spawn_blocking(move || read_keys(keys.as_bytes(), &SignaturePolicy::default(), at))
+            let read = tokio::task::spawn_blocking(move || read_keys(&keys, &SignaturePolicy::default(), at))
                 .await
                 .map_err(|e| Failure::unavailable(format!("reading the keys failed: {e}")))?;
             let report = inner.services.import_keys(&who, &committee, read, at).await?;

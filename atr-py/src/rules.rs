@@ -54,9 +54,9 @@ pub(crate) struct PyTokenGrant {
 /// An aware `datetime` as whole Unix seconds.
 fn unix_seconds(value: &Bound<'_, PyAny>) -> PyResult<Timestamp> {
     let seconds: f64 = value.call_method0("timestamp")?.extract()?;
-    // Whole seconds within what a Timestamp holds (about 292 billion years either way).
+    // Finite, and far within what an i64 of seconds holds (a datetime ends at year 9999).
     if !seconds.is_finite() || seconds.abs() > 9.0e15 {
-        return Err(pyo3::exceptions::PyValueError::new_err("a token's times must be within years 1 to 9999"));
+        return Err(pyo3::exceptions::PyValueError::new_err("a token's times must be finite Unix seconds"));
     }
     #[expect(clippy::cast_possible_truncation, reason = "finite and bounded above, floored to whole seconds")]
     let whole = seconds.floor() as i64;

@@ -121,3 +121,16 @@ def start_worker(tmp_path: pathlib.Path) -> Iterator[Callable[[Database], subpro
                 process.wait(timeout=WORKER_STOP_SECS)
                 raise AssertionError(f"atr worker ignored SIGTERM for {WORKER_STOP_SECS} s: {log.read_text()[-2000:]}")
         assert process.returncode == 0, f"atr worker ended with {process.returncode}: {log.read_text()[-2000:]}"
+
+
+def create_account(db: Database, uid: str) -> None:
+    """Creates a local account (and so the platform's person record) with `atr account`, as an
+    operator does: personal access tokens belong to persons the platform knows."""
+    command = [str(atr_binary()), "account", uid, "--data-dir", str(db.data_dir)]
+    if db.url is not None:
+        command += ["--database-url", db.url]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ATR_")}
+    env["ATR_ACCOUNT_PASSWORD"] = "a long enough password"
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, (done.stdout, done.stderr)
+    assert f"account {uid} created" in done.stdout, done.stdout

@@ -16,7 +16,7 @@ asfquart = pytest.importorskip("asfquart")
 import asfquart.auth  # noqa: E402
 
 import atr.asfquart  # noqa: E402
-from conftest import Database  # noqa: E402
+from conftest import Database, create_account  # noqa: E402
 
 ROOT = atr.Principal.committer("root")
 ALICE = atr.Principal.committer("alice", member_of=["httpd", "apr"])
@@ -131,6 +131,10 @@ def test_personal_access_tokens(database: Database) -> None:
             for key in ("httpd", "apr"):
                 await handle.put_committee(ROOT, key, name=key.upper(), pmc_members=["alice"])
                 await handle.create_project(ROOT, key, committee=key, name=key.upper())
+            # A token belongs to a person the platform knows: someone with an account.
+            with pytest.raises(atr.NotFound, match="person alice"):
+                await handle.create_token(ALICE, "ci", projects=["httpd"], activities=["manage_release"], expires_in_days=30)
+            create_account(database, "alice")
             created = await handle.create_token(
                 ALICE, "ci", projects=["httpd"], activities=[atr.Activity.MANAGE_RELEASE], expires_in_days=30
             )

@@ -58,7 +58,7 @@ def test_a_release_is_voted_on_and_announced(
             # A manual vote: no minimum duration, so that it may be resolved at once.
             project = await h.set_project_policy(PMC[0], "httpd", {"min_hours": 0})
             assert project.to_dict()["policy"]["min_hours"] == 0
-            imported = await h.import_keys(PMC[0], "httpd", (folder / "KEYS").read_text())
+            imported = await h.import_keys(PMC[0], "httpd", (folder / "KEYS").read_bytes())
             assert SIGNER in {fp.upper() for fp in imported.added}, imported.to_dict()
             assert SIGNER in {k.fingerprint.upper() for k in await h.keys("httpd")}
 
@@ -74,6 +74,9 @@ def test_a_release_is_voted_on_and_announced(
             assert checks, "the Analyze task recorded its checks"
             assert {c.revision for c in checks} == {1}
             assert "blocker" not in {c.status for c in checks}, [c.to_dict() for c in checks]
+            # The signature verified with the imported key, the checksum matched.
+            status = {(c.checker, c.path): c.status for c in checks if c.checker in ("signature", "checksum")}
+            assert status == {("signature", TARBALL): "success", ("checksum", f"{TARBALL}.sha512"): "success"}, status
 
             # A committer may not start the vote; the release manager may.
             with pytest.raises(atr.Forbidden):

@@ -465,10 +465,15 @@ class Handle:
         text = await _call(self._native.add_key, _principal(principal), _str(committee, "committee"), _str(armored, "armored"))
         return SigningKey._of(_decode(text))
 
-    async def import_keys(self, principal: Principal, committee: str, keys: str) -> KeyImport:
-        """Imports every usable key of a KEYS file (ASCII-armored OpenPGP public keys) into the
-        committee (``manage keys``), and says what happened to each."""
-        text = await _call(self._native.import_keys, _principal(principal), _str(committee, "committee"), _str(keys, "keys"))
+    async def import_keys(self, principal: Principal, committee: str, keys: str | bytes) -> KeyImport:
+        """Imports every usable key of a KEYS file (ASCII-armored OpenPGP public keys, as text or
+        as the file's bytes, which need not be UTF-8) into the committee (``manage keys``), and
+        says what happened to each."""
+        if isinstance(keys, str):
+            keys = keys.encode()
+        elif not isinstance(keys, (bytes, bytearray)):
+            raise InvalidInput(f"keys must be the KEYS file as str or bytes, not {type(keys).__name__}")
+        text = await _call(self._native.import_keys, _principal(principal), _str(committee, "committee"), bytes(keys))
         return KeyImport._of(_decode(text))
 
     async def set_project_policy(self, principal: Principal, project: str, policy: Mapping[str, Any]) -> Project:

@@ -254,7 +254,7 @@ class BlockingHandle:
     def add_key(self, principal: Principal, committee: str, armored: str) -> SigningKey:
         return _run("add_key", self._handle.add_key(principal, committee, armored))
 
-    def import_keys(self, principal: Principal, committee: str, keys: str) -> KeyImport:
+    def import_keys(self, principal: Principal, committee: str, keys: str | bytes) -> KeyImport:
         return _run("import_keys", self._handle.import_keys(principal, committee, keys))
 
     def set_project_policy(self, principal: Principal, project: str, policy: Mapping[str, Any]) -> Project:

@@ -179,6 +179,10 @@ async fn a_token_cannot_create_tokens_and_a_presented_token_is_checked() {
     assert!(matches!(&expired, Err(ServiceError::Unauthenticated(m)) if m.contains("expired")), "{expired:?}");
 }
 
+fn unauthenticated<T>(result: &crate::services::ServiceResult<T>, text: &str) -> bool {
+    matches!(result, Err(ServiceError::Unauthenticated(m)) if m.contains(text))
+}
+
 #[tokio::test]
 async fn a_bearer_string_is_parsed_once_and_a_held_token_is_checked_again_at_every_call() {
     let (mut m, _) = Mocks::new(httpd_committee(), project(PolicyOverrides::default()));
@@ -206,7 +210,6 @@ async fn a_bearer_string_is_parsed_once_and_a_held_token_is_checked_again_at_eve
     m.accounts.expect_touch_token().returning(|_, _| Ok(()));
     let s = m.services();
 
-    let unauthenticated = |r: &ServiceResult<_>, text: &str| matches!(r, Err(ServiceError::Unauthenticated(m)) if m.contains(text));
     for garbled in ["", "nonsense", "atr_0123456789abcdef01234567", &format!("atr_0123456789abcdef01234567_{}", "AB".repeat(32))] {
         let refused = s.bearer_principal(garbled, T0).await;
         assert!(unauthenticated(&refused, "malformed"), "{garbled:?}: {refused:?}");
