@@ -707,7 +707,8 @@ impl Handle {
             activities
                 .iter()
                 .map(|a| {
-                    atr_core::auth::Activity::parse(a).ok_or_else(|| Failure::invalid(format!("{a:?} is not an activity")))
+                    atr_core::auth::Activity::parse(a)
+                        .ok_or_else(|| Failure::invalid(format!("{a:?} is not an activity")))
                 })
                 .collect::<Result<BTreeSet<_>, _>>(),
         )?;
@@ -730,7 +731,13 @@ impl Handle {
 
     /// Revokes one of the principal's tokens (a token may revoke itself).
     #[pyo3(signature = (principal, id, done))]
-    fn revoke_token(&self, py: Python<'_>, principal: Option<PyPrincipal>, id: String, done: Py<PyAny>) -> PyResult<Operation> {
+    fn revoke_token(
+        &self,
+        py: Python<'_>,
+        principal: Option<PyPrincipal>,
+        id: String,
+        done: Py<PyAny>,
+    ) -> PyResult<Operation> {
         self.run(py, done, |inner| async move {
             let who = inner.person(principal).await?;
             inner.services.revoke_token(&who, &id, now()).await?;
@@ -778,7 +785,9 @@ impl Handle {
     ) -> PyResult<Operation> {
         let project = raise(py, project_key(project))?;
         if policy.len() > MAX_POLICY_BYTES {
-            return Err(Failure::invalid(format!("a policy is at most {MAX_POLICY_BYTES} bytes of JSON")).into_pyerr(py));
+            return Err(
+                Failure::invalid(format!("a policy is at most {MAX_POLICY_BYTES} bytes of JSON")).into_pyerr(py)
+            );
         }
         let policy: atr_api::PolicyOverrides =
             raise(py, serde_json::from_str(policy).map_err(|e| Failure::invalid(format!("policy: {e}"))))?;

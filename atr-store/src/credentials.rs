@@ -13,7 +13,6 @@ use atr_core::ports::{Credentials, StoreError, StoreResult};
 use atr_core::types::Sha256Digest;
 use sha2::{Digest, Sha256};
 
-
 /// The argon2id PHC string of `password`, with a fresh random salt and the crate's default
 /// parameters.
 ///

@@ -210,7 +210,9 @@ async fn a_bearer_string_is_parsed_once_and_a_held_token_is_checked_again_at_eve
     m.accounts.expect_touch_token().returning(|_, _| Ok(()));
     let s = m.services();
 
-    for garbled in ["", "nonsense", "atr_0123456789abcdef01234567", &format!("atr_0123456789abcdef01234567_{}", "AB".repeat(32))] {
+    for garbled in
+        ["", "nonsense", "atr_0123456789abcdef01234567", &format!("atr_0123456789abcdef01234567_{}", "AB".repeat(32))]
+    {
         let refused = s.bearer_principal(garbled, T0).await;
         assert!(unauthenticated(&refused, "malformed"), "{garbled:?}: {refused:?}");
     }
