@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use crate::model::{Committee, Person};
 use crate::types::{ProjectKey, Timestamp, UserId};
 
+pub mod bearer;
 mod credentials;
 
 pub use credentials::{

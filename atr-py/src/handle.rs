@@ -13,8 +13,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use atr_core::auth::Principal;
-use atr_core::model::{Person, ReleaseKey, RevisionNumber, TaskStatus, VoteOutcome, VoteValue};
+use atr_core::auth::{MachineToken, Principal};
+use atr_core::model::{Committee, Person, ReleaseKey, RevisionNumber, TaskStatus, VoteOutcome, VoteValue};
 use atr_core::policy::VotePolicy;
 use atr_core::ports::{ByteStream, EventFilter, FileChange, PageRequest};
 use atr_core::services::{CommitteeUpdate, Parent, Services};
@@ -34,6 +34,8 @@ const MAX_UPLOAD_FILES: usize = atr_core::services::MAX_CHANGES;
 const MAX_WAIT_SECS: f64 = 24.0 * 3600.0;
 /// How often `wait` looks at a task.
 const WAIT_POLL: Duration = Duration::from_millis(100);
+/// Longest policy document accepted, in bytes of JSON (templates included).
+const MAX_POLICY_BYTES: usize = 256 * 1024;
 
 #[derive(Debug)]
 struct Inner {
@@ -138,11 +140,24 @@ impl Inner {
     /// The core's principal for a Python one: the person as the platform knows them (their
     /// consent and global roles), with the global roles the caller vouches for added, and the
     /// admins named at `connect`. Per-project roles come from the platform's committee records.
+    ///
+    /// A principal that carries a token (from [`Handle::token_principal`]) is the core's token
+    /// principal: the token is looked up again by its id, so a token revoked or expired since is
+    /// refused at every call, and its stored grant (not the one Python shows) limits what it does.
     async fn principal(&self, principal: Option<PyPrincipal>) -> Result<Principal, Failure> {
         let Some((p, uid)) = principal.and_then(|p| p.uid.clone().map(|uid| (p, uid))) else {
             return Ok(Principal::Anonymous);
         };
         let id = user_id(&uid)?;
+        if let Some(token) = &p.token {
+            return match self.services.held_token_principal(&token.id, &id, now()).await? {
+                Principal::Token { mut owner, token } => {
+                    owner.admin |= self.admins.contains(&owner.id);
+                    Ok(Principal::Token { owner, token })
+                }
+                other => Ok(other),
+            };
+        }
         let known = self.services.ports().persons.get(&id).await?;
         let mut person = known.unwrap_or(Person { id: id.clone(), asf_member: false, admin: false, consent: None });
         person.asf_member |= p.is_asf_member;
@@ -156,6 +171,34 @@ impl Inner {
         match self.principal(principal).await? {
             Principal::Anonymous => Err(Failure::new(Kind::NotAuthenticated, "not signed in: this needs a person")),
             person => Ok(person),
+        }
+    }
+}
+
+/// What Python makes an `atr.Principal` of for a token principal: the owner as the platform
+/// knows them, their roles on the committees of the token's projects, and the token's grant.
+#[derive(Debug, Serialize)]
+struct TokenPrincipal {
+    uid: String,
+    is_admin: bool,
+    is_asf_member: bool,
+    member_of: Vec<String>,
+    participant_of: Vec<String>,
+    token: atr_api::Grant,
+}
+
+impl TokenPrincipal {
+    fn new(owner: &Person, token: &MachineToken, committees: &[Committee]) -> Self {
+        let names = |holds: fn(&Committee, &UserId) -> bool| {
+            committees.iter().filter(|c| holds(c, &owner.id)).map(|c| c.key.to_string()).collect::<Vec<_>>()
+        };
+        Self {
+            uid: owner.id.to_string(),
+            is_admin: owner.admin,
+            is_asf_member: owner.asf_member,
+            member_of: names(|c, id| c.pmc_members.contains(id)),
+            participant_of: names(|c, id| c.pmc_members.contains(id) || c.committers.contains(id)),
+            token: atr_api::Grant::from(token),
         }
     }
 }
@@ -619,6 +662,162 @@ impl Handle {
                     .map_err(|e| Failure::unavailable(format!("reading the key failed: {e}")))?;
             let added = inner.services.add_one_key(&who, &committee, read, at).await?;
             json(&atr_api::SigningKey::full(&added.key))
+        })
+    }
+
+    /// The principal of a presented bearer string (`atr_<id>_<secret>`), checked by the core
+    /// (its shape, the secret's digest in constant time, revocation, expiry), or
+    /// `NotAuthenticated`. Notes the token's use.
+    #[pyo3(signature = (bearer, done))]
+    fn token_principal(&self, py: Python<'_>, bearer: String, done: Py<PyAny>) -> PyResult<Operation> {
+        self.run(py, done, |inner| async move {
+            // A use that could not be noted still signs the token in, as in the HTTP service;
+            // the module has no log to report it to.
+            let (principal, _unnoted) = inner.services.bearer_principal(&bearer, now()).await?;
+            let Principal::Token { mut owner, token } = principal else {
+                return Err(Failure::unavailable("the core answered a token with another principal"));
+            };
+            owner.admin |= inner.admins.contains(&owner.id);
+            let committees = inner.services.token_committees(&token).await?;
+            json(&TokenPrincipal::new(&owner, &token, &committees))
+        })
+    }
+
+    /// Creates a personal access token for the signed-in person (never with a token); the
+    /// answer holds the bearer string, shown this once.
+    #[pyo3(signature = (principal, name, projects, activities, expires_in_days, done))]
+    #[expect(clippy::too_many_arguments, reason = "one argument per keyword of the Python method")]
+    fn create_token(
+        &self,
+        py: Python<'_>,
+        principal: Option<PyPrincipal>,
+        name: String,
+        projects: Vec<String>,
+        activities: Vec<String>,
+        expires_in_days: u32,
+        done: Py<PyAny>,
+    ) -> PyResult<Operation> {
+        if projects.len() > atr_core::auth::MAX_TOKEN_PROJECTS {
+            let most = atr_core::auth::MAX_TOKEN_PROJECTS;
+            return Err(Failure::invalid(format!("a token is scoped to at most {most} projects")).into_pyerr(py));
+        }
+        let projects = raise(py, projects.iter().map(|p| project_key(p)).collect::<Result<BTreeSet<_>, _>>())?;
+        let activities = raise(
+            py,
+            activities
+                .iter()
+                .map(|a| {
+                    atr_core::auth::Activity::parse(a)
+                        .ok_or_else(|| Failure::invalid(format!("{a:?} is not an activity")))
+                })
+                .collect::<Result<BTreeSet<_>, _>>(),
+        )?;
+        let request = atr_core::services::NewToken { name, projects, activities, expires_in_days };
+        self.run(py, done, |inner| async move {
+            let who = inner.person(principal).await?;
+            let at = now();
+            let (stored, secret) = inner.services.create_token(&who, request, at).await?;
+            let view = atr_api::Token::new(
+                &stored.grant,
+                &stored.name,
+                stored.status(at).into(),
+                stored.revoked_at,
+                stored.last_used_at,
+            );
+            let bearer = atr_core::auth::bearer::bearer(stored.grant.id(), &secret);
+            json(&atr_api::CreatedToken::new(bearer, view))
+        })
+    }
+
+    /// Revokes one of the principal's tokens (a token may revoke itself).
+    #[pyo3(signature = (principal, id, done))]
+    fn revoke_token(
+        &self,
+        py: Python<'_>,
+        principal: Option<PyPrincipal>,
+        id: String,
+        done: Py<PyAny>,
+    ) -> PyResult<Operation> {
+        self.run(py, done, |inner| async move {
+            let who = inner.person(principal).await?;
+            inner.services.revoke_token(&who, &id, now()).await?;
+            Ok(Reply::Nothing)
+        })
+    }
+
+    /// Imports every usable key of a KEYS file (its bytes: real ones are not always UTF-8) into
+    /// the committee (`manage keys`) and answers what happened to each key.
+    #[pyo3(signature = (principal, committee, keys, done))]
+    fn import_keys(
+        &self,
+        py: Python<'_>,
+        principal: Option<PyPrincipal>,
+        committee: &str,
+        keys: Vec<u8>,
+        done: Py<PyAny>,
+    ) -> PyResult<Operation> {
+        use atr_tasks::analyze::signature::{MAX_KEYS_FILE_BYTES, SignaturePolicy, read_keys};
+        let committee = raise(py, committee_key(committee))?;
+        if keys.len() > MAX_KEYS_FILE_BYTES {
+            return Err(Failure::invalid(format!("a KEYS file is at most {MAX_KEYS_FILE_BYTES} bytes")).into_pyerr(py));
+        }
+        self.run(py, done, |inner| async move {
+            let who = inner.person(principal).await?;
+            let at = now();
+            let read = tokio::task::spawn_blocking(move || read_keys(&keys, &SignaturePolicy::default(), at))
+                .await
+                .map_err(|e| Failure::unavailable(format!("reading the keys failed: {e}")))?;
+            let report = inner.services.import_keys(&who, &committee, read, at).await?;
+            json(&atr_api::KeyImportReport::from(&report))
+        })
+    }
+
+    /// Replaces the project's vote policy settings (`manage policy`): `policy` is the JSON of
+    /// the API's `PolicyOverrides` (fields left out inherit the foundation default).
+    #[pyo3(signature = (principal, project, policy, done))]
+    fn set_project_policy(
+        &self,
+        py: Python<'_>,
+        principal: Option<PyPrincipal>,
+        project: &str,
+        policy: &str,
+        done: Py<PyAny>,
+    ) -> PyResult<Operation> {
+        let project = raise(py, project_key(project))?;
+        if policy.len() > MAX_POLICY_BYTES {
+            return Err(
+                Failure::invalid(format!("a policy is at most {MAX_POLICY_BYTES} bytes of JSON")).into_pyerr(py)
+            );
+        }
+        let policy: atr_api::PolicyOverrides =
+            raise(py, serde_json::from_str(policy).map_err(|e| Failure::invalid(format!("policy: {e}"))))?;
+        self.run(py, done, |inner| async move {
+            let who = inner.person(principal).await?;
+            let updated = inner.services.set_project_policy(&who, &project, policy.into(), now()).await?;
+            json(&atr_api::Project::from(&updated))
+        })
+    }
+
+    /// The tally of the release's current or last vote, counted by the core at this moment, or
+    /// `None` if it never had one.
+    #[pyo3(signature = (principal, project, version, product, done))]
+    fn tally(
+        &self,
+        py: Python<'_>,
+        principal: Option<PyPrincipal>,
+        project: &str,
+        version: &str,
+        product: Option<&str>,
+        done: Py<PyAny>,
+    ) -> PyResult<Operation> {
+        let key = raise(py, release_key(project, version, product))?;
+        self.run(py, done, |inner| async move {
+            let who = inner.principal(principal).await?;
+            let view = inner.services.release_view(&who, &key, now()).await?;
+            match &view.tally {
+                Some(tally) => json(&atr_api::Tally::from(tally)),
+                None => Ok(Reply::Nothing),
+            }
         })
     }
 

@@ -4,6 +4,7 @@ session shape, and the exception tree."""
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import types
 
 import pytest
@@ -124,6 +125,7 @@ def test_principal_is_frozen_hashable_and_members_participate() -> None:
         "is_chair": False,
         "is_role_account": False,
         "mfa": False,
+        "token": None,
     }
     assert atr.Principal.anonymous().to_dict()["uid"] is None
     with pytest.raises(atr.InvalidInput):
@@ -248,3 +250,77 @@ def test_the_exception_tree_is_the_native_mapping() -> None:
                 "Conflict": 409, "InvalidInput": 400, "Unavailable": 503}
     assert {k[0]: k[2] for k in kinds} == expected
     assert issubclass(atr.InvalidInput, ValueError) and issubclass(atr.InvalidSession, ValueError)
+
+
+def _grant(
+    projects: tuple[str, ...] = ("httpd",), activities: tuple[str, ...] = ("manage_release",), hours: float = 1
+) -> atr.TokenGrant:
+    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    created = now if hours > 0 else now - dt.timedelta(hours=2)
+    return atr.TokenGrant(
+        id="0123456789abcdef01234567",
+        projects=frozenset(projects),
+        activities=frozenset(activities),
+        created_at=created,
+        expires_at=now + dt.timedelta(hours=hours),
+    )
+
+
+def test_a_token_acts_on_its_projects_and_activities_only() -> None:
+    """The core's token rules through can/authorize: project= asks about one project."""
+    alice = atr.Principal.committer("alice", member_of=["httpd"])
+    held = dataclasses.replace(alice, token=_grant())
+    assert atr.can(alice, "perform_actions", "httpd", project="httpd")
+    assert atr.can(held, "manage_release", "httpd", project="httpd")
+    atr.authorize(held, atr.Activity.MANAGE_RELEASE, "httpd", project="httpd")
+
+    def reason(principal: atr.Principal, activity: str, project: str | None) -> str:
+        assert not atr.can(principal, activity, "httpd", project=project)
+        with pytest.raises(atr.Forbidden) as refused:
+            atr.authorize(principal, activity, "httpd", project=project)
+        return str(refused.value.details["reason"])
+
+    assert reason(held, "manage_release", None) == "token_project"
+    assert reason(held, "manage_release", "tomcat") == "token_project"
+    assert reason(held, "perform_actions", "httpd") == "token_activity"
+    assert reason(held, "binding_vote", "httpd") == "token_activity"
+    assert reason(held, "create_token", "httpd") == "session_only"
+    # The owner's roles still count: a token never gives more than its owner holds.
+    outsider = dataclasses.replace(atr.Principal.committer("bob"), token=_grant())
+    assert reason(outsider, "manage_release", "httpd") == "needs_role"
+    assert reason(dataclasses.replace(alice, token=_grant(hours=-1)), "manage_release", "httpd") == "token_expired"
+
+
+def test_a_token_grant_is_frozen_data_and_never_a_secret() -> None:
+    grant = _grant(activities=("manage_release", "perform_actions"))
+    held = dataclasses.replace(atr.Principal.committer("alice", member_of=["httpd"]), token=grant)
+    assert grant.activities == frozenset({atr.Activity.MANAGE_RELEASE, atr.Activity.PERFORM_ACTIONS})
+    assert hash(held) == hash(dataclasses.replace(held))
+    assert held.to_dict()["token"] == {
+        "id": "0123456789abcdef01234567",
+        "projects": ["httpd"],
+        "activities": ["manage_release", "perform_actions"],
+        "created_at": int(grant.created_at.timestamp()),
+        "expires_at": int(grant.expires_at.timestamp()),
+    }
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        grant.id = "x"  # type: ignore[misc]
+    naive = dt.datetime(2030, 1, 1)
+    bad = [
+        lambda: dataclasses.replace(grant, activities=frozenset({"fly"})),
+        lambda: dataclasses.replace(grant, activities="manage_release"),
+        lambda: dataclasses.replace(grant, projects="httpd"),
+        lambda: dataclasses.replace(grant, expires_at=naive),
+        lambda: dataclasses.replace(grant, id=""),
+        lambda: atr.Principal(uid=None, token=grant),
+        lambda: atr.Principal(uid="alice", token="atr_x"),  # type: ignore[arg-type]
+    ]
+    for make in bad:
+        with pytest.raises(atr.InvalidInput):
+            make()
+    # What the core refuses for a grant is bad input, not a refusal.
+    above = dataclasses.replace(held, token=dataclasses.replace(grant, activities=frozenset({"manage_accounts"})))
+    with pytest.raises(atr.InvalidInput, match="release-manager"):
+        atr.can(above, "manage_release", "httpd", project="httpd")
+    with pytest.raises(atr.InvalidInput):
+        atr.can(held, "manage_release", "httpd", project=42)  # type: ignore[arg-type]

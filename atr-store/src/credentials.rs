@@ -6,15 +6,12 @@ use std::sync::OnceLock;
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash as Phc, PasswordHasher, PasswordVerifier, SaltString};
 use async_trait::async_trait;
+// Random bytes of a token id (public) and of a secret: the core's bearer format.
+use atr_core::auth::bearer::{SECRET_BYTES, TOKEN_ID_BYTES as ID_BYTES};
 use atr_core::auth::{PasswordHash, Secret};
 use atr_core::ports::{Credentials, StoreError, StoreResult};
 use atr_core::types::Sha256Digest;
 use sha2::{Digest, Sha256};
-
-/// Random bytes of a token id (public).
-const ID_BYTES: usize = 12;
-/// Random bytes of a secret.
-const SECRET_BYTES: usize = 32;
 
 /// The argon2id PHC string of `password`, with a fresh random salt and the crate's default
 /// parameters.

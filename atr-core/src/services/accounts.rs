@@ -12,7 +12,7 @@ use crate::auth::{
     self, Activity, MAX_TOKEN_NAME_LEN, MachineToken, Principal, Secret, StoredToken, Target, TokenError,
     password_weakness,
 };
-use crate::model::Person;
+use crate::model::{Committee, Person};
 use crate::types::{ProjectKey, Sha256Digest, Timestamp, UserId};
 
 /// The one answer to a refused sign-in, whether the user exists or not.
@@ -196,6 +196,24 @@ impl Services {
         Ok(Principal::Anonymous)
     }
 
+    /// The principal of a presented bearer string (`atr_<id>_<secret>`, see
+    /// [`crate::auth::bearer`]), or why it is refused ([`ServiceError::Unauthenticated`]): a
+    /// string of another shape, then as [`Services::token_principal`]. What every frontend that
+    /// accepts personal access tokens calls.
+    pub async fn bearer_principal(
+        &self,
+        bearer: &str,
+        now: Timestamp,
+    ) -> ServiceResult<(Principal, Option<ServiceError>)> {
+        let Some((id, secret)) = auth::bearer::parse_bearer(bearer) else {
+            return Err(ServiceError::Unauthenticated(format!(
+                "the token is malformed: expected {}<id>_<secret>",
+                auth::bearer::TOKEN_PREFIX
+            )));
+        };
+        self.token_principal(id, &secret, now).await
+    }
+
     /// The principal of a presented token `id` and `secret`, or why it is refused
     /// ([`ServiceError::Unauthenticated`]): unknown id or wrong secret (one answer for both),
     /// revoked, expired, or an owner no longer known. Notes the token's use; a failure to note it
@@ -213,6 +231,31 @@ impl Services {
                 "the token is not recognised: unknown id or wrong secret".into(),
             ));
         };
+        let principal = self.live_token(stored, now).await?;
+        let noted = self.ports.accounts.touch_token(id, now).await.err().map(ServiceError::from);
+        Ok((principal, noted))
+    }
+
+    /// The principal of a token that was presented with its secret earlier (to
+    /// [`Services::bearer_principal`]) and that a frontend holds in process for the rest of a
+    /// request: the token is looked up again by its id, so that one revoked or expired since is
+    /// refused ([`ServiceError::Unauthenticated`]) at every call, and the owner is read as they
+    /// are now. `owner` must be the token's owner (a frontend that mixed up its principals is
+    /// refused the same way).
+    ///
+    /// No secret is checked here: this is for a frontend that runs in the platform's own
+    /// process with its storage (the Python module), never for a credential from the network.
+    pub async fn held_token_principal(&self, id: &str, owner: &UserId, now: Timestamp) -> ServiceResult<Principal> {
+        let Some(stored) = self.ports.accounts.token(id).await?.filter(|t| t.grant.owner() == owner) else {
+            return Err(ServiceError::Unauthenticated(format!("the token {id} of {owner} is not known")));
+        };
+        self.live_token(stored, now).await
+    }
+
+    /// A stored token's principal, refused if it was revoked, expired, or its owner is no longer
+    /// known.
+    async fn live_token(&self, stored: StoredToken, now: Timestamp) -> ServiceResult<Principal> {
+        let id = stored.grant.id();
         if let Some(at) = stored.revoked_at {
             return Err(ServiceError::Unauthenticated(format!("the token {id} was revoked at {at}")));
         }
@@ -225,8 +268,26 @@ impl Services {
         let Some(owner) = self.ports.persons.get(stored.grant.owner()).await? else {
             return Err(ServiceError::Unauthenticated(format!("the owner of token {id} is no longer known")));
         };
-        let noted = self.ports.accounts.touch_token(id, now).await.err().map(ServiceError::from);
-        Ok((Principal::Token { owner, token: stored.grant }, noted))
+        Ok(Principal::Token { owner, token: stored.grant })
+    }
+
+    /// The committees that own the projects a token is scoped to, each once, by key: where the
+    /// token's owner can hold the per-project roles the token acts with. A project that no longer
+    /// exists is left out.
+    pub async fn token_committees(&self, token: &MachineToken) -> ServiceResult<Vec<Committee>> {
+        let mut keys = BTreeSet::new();
+        for project in token.projects() {
+            if let Some(found) = self.ports.projects.get(project).await? {
+                keys.insert(found.committee);
+            }
+        }
+        let mut committees = Vec::with_capacity(keys.len());
+        for key in keys {
+            if let Some(committee) = self.ports.committees.get(&key).await? {
+                committees.push(committee);
+            }
+        }
+        Ok(committees)
     }
 
     /// Creates a personal access token for the signed-in person (`create token`: never with a

@@ -75,10 +75,13 @@ async fn token_principal(state: &AppState, value: &HeaderValue, now: Timestamp) 
     if !scheme.eq_ignore_ascii_case("bearer") {
         return Err(ApiError::unauthenticated("only Bearer tokens are accepted in the Authorization header"));
     }
-    let (id, secret) = secrets::parse_bearer(credential.trim()).ok_or_else(malformed)?;
-    let (principal, unnoted) = state.services.token_principal(id, &Secret::new(secret), now).await?;
+    let (principal, unnoted) = state.services.bearer_principal(credential.trim(), now).await?;
     if let Some(error) = unnoted {
-        tracing::warn!(token = id, %error, "could not record the token's use");
+        let token = match &principal {
+            Principal::Token { token, .. } => token.id(),
+            _ => "",
+        };
+        tracing::warn!(token, %error, "could not record the token's use");
     }
     Ok(principal)
 }

@@ -1,33 +1,16 @@
-//! The wire forms of secrets: the bearer-token format and the session cookie.
+//! The session cookie, the wire form of a session's secret. (The bearer-token format is the
+//! core's, [`atr_core::auth::bearer`], shared with the other frontends.)
 //!
 //! A secret is shown once (a cookie, a token string); the core keeps only its SHA-256 and
 //! compares presented secrets in constant time. Here secrets are only parsed and written out.
 
+use atr_core::auth::bearer::is_secret_shaped;
 use axum::http::{HeaderMap, HeaderValue, header};
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "atr_session";
-/// How every bearer token starts.
-pub const TOKEN_PREFIX: &str = "atr_";
-/// Random bytes of a token id (public), as the credentials port makes them.
-const ID_BYTES: usize = 12;
-/// Random bytes of a secret, as the credentials port makes them.
-const SECRET_BYTES: usize = 32;
-
-/// The bearer string of a token: `atr_<id>_<secret>`.
-pub(crate) fn bearer(id: &str, secret: &str) -> String {
-    format!("{TOKEN_PREFIX}{id}_{secret}")
-}
-
-fn is_lower_hex(text: &str, len: usize) -> bool {
-    text.len() == len && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-}
-
-/// The id and secret of a bearer string, if it has the shape `atr_<24 hex>_<64 hex>`.
-pub(crate) fn parse_bearer(text: &str) -> Option<(&str, &str)> {
-    let (id, secret) = text.strip_prefix(TOKEN_PREFIX)?.split_once('_')?;
-    (is_lower_hex(id, ID_BYTES * 2) && is_lower_hex(secret, SECRET_BYTES * 2)).then_some((id, secret))
-}
+/// How every bearer token starts (the format is the core's, [`atr_core::auth::bearer`]).
+pub use atr_core::auth::bearer::TOKEN_PREFIX;
 
 /// The session secret of the request's cookies, if one has the shape of a secret.
 pub(crate) fn session_cookie(headers: &HeaderMap) -> Option<&str> {
@@ -39,7 +22,7 @@ pub(crate) fn session_cookie(headers: &HeaderMap) -> Option<&str> {
         .filter_map(|pair| pair.trim().split_once('='))
         .find(|(name, _)| *name == SESSION_COOKIE)
         .map(|(_, value)| value.trim())
-        .filter(|value| is_lower_hex(value, SECRET_BYTES * 2))
+        .filter(|value| is_secret_shaped(value))
 }
 
 fn cookie(value: &str, max_age: u64, secure: bool) -> HeaderValue {

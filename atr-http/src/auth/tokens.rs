@@ -4,6 +4,7 @@
 use std::collections::BTreeSet;
 
 use atr_api as api;
+use atr_core::auth::bearer::bearer;
 use atr_core::auth::{Activity, Principal, StoredToken};
 use atr_core::services::NewToken as TokenRequest;
 use atr_core::types::{ProjectKey, Timestamp};
@@ -15,7 +16,7 @@ use serde::Deserialize;
 
 use super::body::Body;
 use super::session::not_signed_in;
-use super::{Caller, now, secrets};
+use super::{Caller, now};
 use crate::{ApiError, AppState};
 
 /// `POST /api/tokens`.
@@ -56,7 +57,7 @@ pub(crate) async fn create(
     let at = now();
     let (stored, secret) = state.services.create_token(&principal, request, at).await?;
     tracing::info!(owner = %stored.grant.owner(), token = stored.grant.id(), "token created");
-    let body = api::CreatedToken::new(secrets::bearer(stored.grant.id(), secret.expose()), view(&stored, at));
+    let body = api::CreatedToken::new(bearer(stored.grant.id(), &secret), view(&stored, at));
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 

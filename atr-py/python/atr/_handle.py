@@ -20,17 +20,20 @@ from ._model import (
     Ballot,
     CheckResult,
     Committee,
+    CreatedToken,
     Event,
+    KeyImport,
     NewRevision,
     Page,
     Project,
     Release,
     Revision,
     SigningKey,
+    Tally,
     Task,
     _page,
 )
-from ._rules import Principal
+from ._rules import Activity, Principal, TokenGrant
 
 __all__ = ["Handle", "connect"]
 
@@ -249,6 +252,67 @@ class Handle:
         found = [Event._of(e) for e in _decode(text)]
         return _page(found, limit, found[-1].id if found else None)
 
+    async def tally(
+        self, project: str, version: str, *, principal: Principal | None = None, product: str | None = None
+    ) -> Tally | None:
+        """The tally of the release's current (or last) vote, counted by the core now; ``None``
+        if it never had a vote."""
+        text = await _call(
+            self._native.tally, _principal(principal), _str(project, "project"), _str(version, "version"), _opt_str(product, "product")
+        )
+        return None if text is None else Tally._of(_decode(text))
+
+    # Personal access tokens.
+
+    async def token_principal(self, bearer: str) -> Principal:
+        """The principal of a personal access token's bearer string (``atr_<id>_<secret>``, as
+        sent in ``Authorization: Bearer ...``), checked by the core: its shape, its secret,
+        revocation and expiry. Raises :class:`NotAuthenticated` (401) for any other string.
+
+        The answer carries the token's grant (``principal.token``, never the secret) and the
+        owner's roles on the committees of the token's projects. Given to a call of this handle
+        it acts as the token: looked up again at every call (a token revoked since is refused),
+        only on its projects and activities."""
+        d = _decode(await _call(self._native.token_principal, _str(bearer, "bearer")))
+        return Principal(
+            uid=d["uid"],
+            member_of=frozenset(d["member_of"]),
+            participant_of=frozenset(d["participant_of"]),
+            is_admin=d["is_admin"],
+            is_asf_member=d["is_asf_member"],
+            token=TokenGrant._of(d["token"]),
+        )
+
+    async def create_token(
+        self,
+        principal: Principal,
+        name: str,
+        *,
+        projects: Iterable[str],
+        activities: Iterable[Activity | str],
+        expires_in_days: int,
+    ) -> CreatedToken:
+        """Creates a personal access token for the signed-in person (never with a token): at
+        most release-manager rights, on ``projects``, for ``activities``, for 1 to 366 days. The
+        bearer string is in the answer's ``token``, shown this once."""
+        if isinstance(activities, (str, bytes)):
+            raise InvalidInput("activities must be a list of atr.Activity (or their names), not a single str")
+        names = [a.value if isinstance(a, Activity) else _str(a, "an activity") for a in activities]
+        text = await _call(
+            self._native.create_token,
+            _principal(principal),
+            _str(name, "name"),
+            _names(projects, "projects"),
+            names,
+            _int(expires_in_days, "expires_in_days"),
+        )
+        return CreatedToken._of(_decode(text))
+
+    async def revoke_token(self, principal: Principal, token: str | TokenGrant) -> None:
+        """Revokes one of the principal's tokens, by id (a token may revoke itself)."""
+        token_id = token.id if isinstance(token, TokenGrant) else _str(token, "token")
+        await _call(self._native.revoke_token, _principal(principal), token_id)
+
     async def task(self, principal: Principal | None, task: int | Task) -> Task:
         return Task._of(_decode(await _call(self._native.task, _principal(principal), _task_id(task))))
 
@@ -400,6 +464,30 @@ class Handle:
         """Adds one ASCII-armored OpenPGP public key and links it to the committee."""
         text = await _call(self._native.add_key, _principal(principal), _str(committee, "committee"), _str(armored, "armored"))
         return SigningKey._of(_decode(text))
+
+    async def import_keys(self, principal: Principal, committee: str, keys: str | bytes) -> KeyImport:
+        """Imports every usable key of a KEYS file (ASCII-armored OpenPGP public keys, as text or
+        as the file's bytes, which need not be UTF-8) into the committee (``manage keys``), and
+        says what happened to each."""
+        if isinstance(keys, str):
+            keys = keys.encode()
+        elif not isinstance(keys, (bytes, bytearray)):
+            raise InvalidInput(f"keys must be the KEYS file as str or bytes, not {type(keys).__name__}")
+        text = await _call(self._native.import_keys, _principal(principal), _str(committee, "committee"), bytes(keys))
+        return KeyImport._of(_decode(text))
+
+    async def set_project_policy(self, principal: Principal, project: str, policy: Mapping[str, Any]) -> Project:
+        """Replaces the project's vote policy settings (``manage policy``). ``policy`` has the
+        JSON API's ``PolicyOverrides`` fields (``min_hours``, ``mode``, ``pass_rule``, ...); the
+        ones left out inherit the foundation default."""
+        if not isinstance(policy, Mapping):
+            raise InvalidInput(f"policy must be a mapping of the policy's fields, not {type(policy).__name__}")
+        try:
+            document = json.dumps(dict(policy))
+        except (TypeError, ValueError) as e:
+            raise InvalidInput(f"policy: {e}") from None
+        text = await _call(self._native.set_project_policy, _principal(principal), _str(project, "project"), document)
+        return Project._of(_decode(text))
 
     async def cancel_task(self, principal: Principal, task: int | Task) -> Task:
         return Task._of(_decode(await _call(self._native.cancel_task, _principal(principal), _task_id(task))))

@@ -13,6 +13,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+from ._rules import TokenGrant
+
 __all__ = [
     "ReleaseKey",
     "Committee",
@@ -25,6 +27,11 @@ __all__ = [
     "SigningKey",
     "Event",
     "Ballot",
+    "VoteCounts",
+    "CountedVote",
+    "Tally",
+    "KeyImport",
+    "CreatedToken",
     "Page",
 ]
 
@@ -319,6 +326,96 @@ class Ballot(_Wire):
             comment=d.get("comment"),
             cast_at=_at(d["cast_at"]),
         )
+
+
+@dataclass(frozen=True)
+class VoteCounts:
+    """How many ballots of each value a tally counted."""
+
+    plus_one: int
+    plus_zero: int
+    zero: int
+    minus_zero: int
+    minus_one: int
+
+    @classmethod
+    def _of(cls, d: dict[str, Any]) -> VoteCounts:
+        return cls(d["plus_one"], d["plus_zero"], d["zero"], d["minus_zero"], d["minus_one"])
+
+
+@dataclass(frozen=True)
+class CountedVote:
+    """One voter's counted ballot: ``voter`` is ``("user", uid)``, ``("email", address)`` or
+    ``("anonymous", label)``."""
+
+    voter: tuple[str, str]
+    value: str
+    binding: bool
+    cast_at: _dt.datetime
+
+    @classmethod
+    def _of(cls, d: dict[str, Any]) -> CountedVote:
+        ((kind, name),) = d["voter"].items()
+        return cls(voter=(kind, name), value=d["value"], binding=d["binding"], cast_at=_at(d["cast_at"]))
+
+
+@dataclass(frozen=True)
+class Tally(_Wire):
+    """The count of a vote's current (or last) round, as the core counts it when asked."""
+
+    round: str = ""
+    binding: VoteCounts = field(default_factory=lambda: VoteCounts(0, 0, 0, 0, 0))
+    non_binding: VoteCounts = field(default_factory=lambda: VoteCounts(0, 0, 0, 0, 0))
+    votes: tuple[CountedVote, ...] = ()
+    passes: bool = False
+    verdict: str = ""
+    closes_at: _dt.datetime = field(default_factory=lambda: _at(0))
+
+    @classmethod
+    def _of(cls, d: dict[str, Any]) -> Tally:
+        return cls(
+            _wire=d,
+            round=d["round"],
+            binding=VoteCounts._of(d["binding"]),
+            non_binding=VoteCounts._of(d["non_binding"]),
+            votes=tuple(CountedVote._of(v) for v in d["votes"]),
+            passes=d["passes"],
+            verdict=d["verdict"],
+            closes_at=_at(d["closes_at"]),
+        )
+
+
+@dataclass(frozen=True)
+class KeyImport(_Wire):
+    """What importing a KEYS file did: the fingerprints ``added`` and ``updated``, and why each
+    block in ``rejected`` did not go in."""
+
+    added: tuple[str, ...] = ()
+    updated: tuple[str, ...] = ()
+    rejected: tuple[str, ...] = ()
+
+    @classmethod
+    def _of(cls, d: dict[str, Any]) -> KeyImport:
+        return cls(
+            _wire=d,
+            added=tuple(k["fingerprint"] for k in d["added"]),
+            updated=tuple(k["fingerprint"] for k in d["updated"]),
+            rejected=tuple(k["reason"] for k in d["rejected"]),
+        )
+
+
+@dataclass(frozen=True)
+class CreatedToken(_Wire):
+    """A new personal access token: ``token`` is the bearer string (``atr_<id>_<secret>``),
+    shown this once and never in ``repr``; ``grant`` what it allows."""
+
+    token: str = field(repr=False)
+    name: str
+    grant: TokenGrant
+
+    @classmethod
+    def _of(cls, d: dict[str, Any]) -> CreatedToken:
+        return cls(_wire=d, token=d["token"], name=d["name"], grant=TokenGrant._of(d))
 
 
 T = TypeVar("T")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as _dt
 import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -10,7 +11,7 @@ from typing import Any
 from . import _atr
 from ._errors import InvalidInput, InvalidSession
 
-__all__ = ["Role", "Activity", "Principal", "can", "authorize"]
+__all__ = ["Role", "Activity", "TokenGrant", "Principal", "can", "authorize"]
 
 
 class Role(str, enum.Enum):
@@ -73,11 +74,64 @@ def _flag(value: object, what: str, error: type[Exception]) -> bool:
 
 
 @dataclass(frozen=True)
+class TokenGrant:
+    """What a personal access token grants, never its secret: its public ``id``, the
+    ``projects`` and ``activities`` it is scoped to, and when it was made and expires (aware
+    UTC datetimes). Pure data; the platform's stored grant is what counts for its writes."""
+
+    id: str
+    projects: frozenset[str]
+    activities: frozenset[Activity]
+    created_at: _dt.datetime
+    expires_at: _dt.datetime
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.id, str) or not self.id:
+            raise InvalidInput("a token's id is a non-empty str")
+        object.__setattr__(self, "projects", _names(_listed(self.projects), "the token's projects", InvalidInput))
+        activities = _listed(self.activities)
+        if not isinstance(activities, tuple):
+            raise InvalidInput("the token's activities must be a set of atr.Activity (or their names)")
+        try:
+            object.__setattr__(self, "activities", frozenset(Activity(a) for a in activities))
+        except ValueError as e:
+            raise InvalidInput(f"the token's activities: {e}") from None
+        for name in ("created_at", "expires_at"):
+            value = getattr(self, name)
+            if not isinstance(value, _dt.datetime) or value.tzinfo is None:
+                raise InvalidInput(f"the token's {name} must be an aware datetime")
+
+    @classmethod
+    def _of(cls, d: Mapping[str, Any]) -> TokenGrant:
+        utc = _dt.timezone.utc
+        return cls(
+            id=d["id"],
+            projects=frozenset(d["projects"]),
+            activities=frozenset(Activity(a) for a in d["activities"]),
+            created_at=_dt.datetime.fromtimestamp(d["created_at"], tz=utc),
+            expires_at=_dt.datetime.fromtimestamp(d["expires_at"], tz=utc),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: lists sorted, times as Unix seconds (the JSON API's ``Grant`` without its
+        ``owner``, which is the principal's ``uid``)."""
+        return {
+            "id": self.id,
+            "projects": sorted(self.projects),
+            "activities": sorted(a.value for a in self.activities),
+            "created_at": int(self.created_at.timestamp()),
+            "expires_at": int(self.expires_at.timestamp()),
+        }
+
+
+@dataclass(frozen=True)
 class Principal:
     """Who is asking: a person with their committees, or nobody. Pure data, no IO.
 
     ``member_of`` are the committees whose PMC the person sits on; ``participant_of`` those whose
-    projects they commit to. Members are always participants too.
+    projects they commit to. Members are always participants too. ``token`` is the grant of the
+    personal access token the person acts with (see :meth:`atr.Handle.token_principal`), or
+    ``None``: a token acts only on its projects and activities.
     """
 
     uid: str | None
@@ -88,6 +142,7 @@ class Principal:
     is_chair: bool = False
     is_role_account: bool = False
     mfa: bool = False
+    token: TokenGrant | None = None
 
     def __post_init__(self) -> None:
         _check(self, InvalidInput)
@@ -180,6 +235,7 @@ class Principal:
             "is_chair": _flag(is_chair, "isChair", InvalidSession),
             "is_role_account": _flag(is_role, "isRole", InvalidSession),
             "mfa": _flag(get("mfa"), "mfa", InvalidSession),
+            "token": None,
         }
         for name, value in fields.items():
             object.__setattr__(principal, name, value)
@@ -210,6 +266,7 @@ class Principal:
             "is_chair": self.is_chair,
             "is_role_account": self.is_role_account,
             "mfa": self.mfa,
+            "token": None if self.token is None else self.token.to_dict(),
         }
 
 
@@ -235,8 +292,12 @@ def _check(principal: Principal, error: type[Exception]) -> None:
     for name in ("is_admin", "is_asf_member", "is_chair", "is_role_account", "mfa"):
         if not isinstance(getattr(principal, name), bool):
             raise error(f"{name} must be a bool")
-    if principal.uid is None and (principal.member_of or principal.participant_of or principal.is_admin):
-        raise error("an anonymous principal has no committees and no roles")
+    if principal.token is not None and not isinstance(principal.token, TokenGrant):
+        raise error(f"token must be an atr.TokenGrant or None, not {type(principal.token).__name__}")
+    if principal.uid is None and (
+        principal.member_of or principal.participant_of or principal.is_admin or principal.token is not None
+    ):
+        raise error("an anonymous principal has no committees, no roles and no token")
     if not principal.member_of <= principal.participant_of:
         object.__setattr__(principal, "participant_of", principal.participant_of | principal.member_of)
     problem = _atr.principal_problem(principal.uid, sorted(principal.participant_of))
@@ -251,8 +312,8 @@ def _committee(committee: object) -> str:
 
 
 def _question(
-    principal: object, activity: object, committee: object, release_managers: Iterable[str]
-) -> tuple[Principal, str, str, frozenset[str]]:
+    principal: object, activity: object, committee: object, project: object, release_managers: Iterable[str]
+) -> tuple[Principal, str, str, str | None, frozenset[str]]:
     if not isinstance(principal, Principal):
         raise InvalidInput(f"principal must be an atr.Principal, not {type(principal).__name__}")
     if isinstance(activity, Activity):
@@ -261,8 +322,10 @@ def _question(
         name = activity
     else:
         raise InvalidInput(f"activity must be an atr.Activity or its name, not {type(activity).__name__}")
+    if project is not None and not isinstance(project, str):
+        raise InvalidInput(f"a project name is a str, not {type(project).__name__}")
     managers = _names(_listed(release_managers), "release_managers", InvalidInput)
-    return principal, name, _committee(committee), managers
+    return principal, name, _committee(committee), project, managers
 
 
 def can(
@@ -270,16 +333,20 @@ def can(
     activity: Activity | str,
     committee: str,
     *,
+    project: str | None = None,
     release_managers: Iterable[str] = frozenset(),
 ) -> bool:
-    """May the principal do the activity on the committee's projects? Decided by the core.
+    """May the principal do the activity on the committee's projects (or on ``project``, one
+    project of the committee)? Decided by the core.
 
     Roles come from the principal's own committee lists (and ``release_managers``, the uids the
     committee lets manage releases). A visitor's vote needs a consent record, which only the
-    platform holds, so ``can`` answers no for it.
+    platform holds, so ``can`` answers no for it. A principal with a token acts only on the
+    token's projects, so ask about one with ``project=``: about a bare committee a token is
+    always refused.
     """
-    p, name, c, managers = _question(principal, activity, committee, release_managers)
-    return _atr.can(p, name, c, managers)
+    p, name, c, pr, managers = _question(principal, activity, committee, project, release_managers)
+    return _atr.can(p, name, c, pr, managers)
 
 
 def authorize(
@@ -287,9 +354,10 @@ def authorize(
     activity: Activity | str,
     committee: str,
     *,
+    project: str | None = None,
     release_managers: Iterable[str] = frozenset(),
 ) -> None:
     """As :func:`can`, but raises :class:`Forbidden` (or :class:`NotAuthenticated` for what
     needs someone signed in) with the core's reason."""
-    p, name, c, managers = _question(principal, activity, committee, release_managers)
-    _atr.authorize(p, name, c, managers)
+    p, name, c, pr, managers = _question(principal, activity, committee, project, release_managers)
+    _atr.authorize(p, name, c, pr, managers)

@@ -14,8 +14,23 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 from ._handle import DEFAULT_LIMIT, Handle, _Connecting
-from ._model import Ballot, CheckResult, Committee, Event, NewRevision, Page, Project, Release, Revision, SigningKey, Task
-from ._rules import Principal
+from ._model import (
+    Ballot,
+    CheckResult,
+    Committee,
+    CreatedToken,
+    Event,
+    KeyImport,
+    NewRevision,
+    Page,
+    Project,
+    Release,
+    Revision,
+    SigningKey,
+    Tally,
+    Task,
+)
+from ._rules import Activity, Principal, TokenGrant
 
 __all__ = ["BlockingHandle", "connect"]
 
@@ -135,6 +150,31 @@ class BlockingHandle:
         )
         return _run("events", work)
 
+    def tally(
+        self, project: str, version: str, *, principal: Principal | None = None, product: str | None = None
+    ) -> Tally | None:
+        return _run("tally", self._handle.tally(project, version, principal=principal, product=product))
+
+    def token_principal(self, bearer: str) -> Principal:
+        return _run("token_principal", self._handle.token_principal(bearer))
+
+    def create_token(
+        self,
+        principal: Principal,
+        name: str,
+        *,
+        projects: Iterable[str],
+        activities: Iterable[Activity | str],
+        expires_in_days: int,
+    ) -> CreatedToken:
+        work = self._handle.create_token(
+            principal, name, projects=projects, activities=activities, expires_in_days=expires_in_days
+        )
+        return _run("create_token", work)
+
+    def revoke_token(self, principal: Principal, token: str | TokenGrant) -> None:
+        _run("revoke_token", self._handle.revoke_token(principal, token))
+
     def task(self, principal: Principal | None, task: int | Task) -> Task:
         return _run("task", self._handle.task(principal, task))
 
@@ -213,6 +253,12 @@ class BlockingHandle:
 
     def add_key(self, principal: Principal, committee: str, armored: str) -> SigningKey:
         return _run("add_key", self._handle.add_key(principal, committee, armored))
+
+    def import_keys(self, principal: Principal, committee: str, keys: str | bytes) -> KeyImport:
+        return _run("import_keys", self._handle.import_keys(principal, committee, keys))
+
+    def set_project_policy(self, principal: Principal, project: str, policy: Mapping[str, Any]) -> Project:
+        return _run("set_project_policy", self._handle.set_project_policy(principal, project, policy))
 
     def cancel_task(self, principal: Principal, task: int | Task) -> Task:
         return _run("cancel_task", self._handle.cancel_task(principal, task))

@@ -179,6 +179,70 @@ async fn a_token_cannot_create_tokens_and_a_presented_token_is_checked() {
     assert!(matches!(&expired, Err(ServiceError::Unauthenticated(m)) if m.contains("expired")), "{expired:?}");
 }
 
+fn unauthenticated<T>(result: &crate::services::ServiceResult<T>, text: &str) -> bool {
+    matches!(result, Err(ServiceError::Unauthenticated(m)) if m.contains(text))
+}
+
+#[tokio::test]
+async fn a_bearer_string_is_parsed_once_and_a_held_token_is_checked_again_at_every_call() {
+    let (mut m, _) = Mocks::new(httpd_committee(), project(PolicyOverrides::default()));
+    let right = "ab".repeat(32);
+    let right_digest = Sha256Digest::from_bytes([7; 32]);
+    let expected = right.clone();
+    m.credentials
+        .expect_digest()
+        .returning(move |s| Sha256Digest::from_bytes([if s.expose() == expected { 7 } else { 8 }; 32]));
+    let revoked = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let seen = revoked.clone();
+    m.accounts.expect_token().returning(move |id| {
+        let at = seen.load(std::sync::atomic::Ordering::SeqCst).then(|| T0.plus_hours(1));
+        Ok((id == "0123456789abcdef01234567").then(|| StoredToken {
+            grant: grant("rm", &[Activity::ManageRelease]),
+            name: "ci".into(),
+            secret_hash: right_digest.to_hex(),
+            revoked_at: at,
+            last_used_at: None,
+        }))
+    });
+    m.persons
+        .expect_get()
+        .returning(|id| Ok(Some(Person { id: id.clone(), asf_member: false, admin: false, consent: None })));
+    m.accounts.expect_touch_token().returning(|_, _| Ok(()));
+    let s = m.services();
+
+    for garbled in
+        ["", "nonsense", "atr_0123456789abcdef01234567", &format!("atr_0123456789abcdef01234567_{}", "AB".repeat(32))]
+    {
+        let refused = s.bearer_principal(garbled, T0).await;
+        assert!(unauthenticated(&refused, "malformed"), "{garbled:?}: {refused:?}");
+    }
+    let wrong = s.bearer_principal(&format!("atr_0123456789abcdef01234567_{}", "cd".repeat(32)), T0).await;
+    assert!(unauthenticated(&wrong, "not recognised"), "{wrong:?}");
+    let bearer = crate::auth::bearer::bearer("0123456789abcdef01234567", &Secret::new(right));
+    let (principal, noted) = s.bearer_principal(&bearer, T0).await.unwrap();
+    assert!(noted.is_none());
+    let Principal::Token { owner, token } = principal else { panic!("not a token principal: {principal:?}") };
+    assert_eq!((owner.id.as_str(), token.id()), ("rm", "0123456789abcdef01234567"));
+
+    let committees = s.token_committees(&token).await.unwrap();
+    assert_eq!(committees.iter().map(|c| c.key.to_string()).collect::<Vec<_>>(), ["httpd"]);
+    assert!(committees[0].release_managers.contains(&uid("rm")));
+
+    // Held in process: looked up again by id, for its owner only, until revoked or expired.
+    let held = s.held_token_principal(token.id(), &uid("rm"), T0).await.unwrap();
+    assert!(matches!(&held, Principal::Token { token: t, .. } if t == &token));
+    let other = s.held_token_principal(token.id(), &uid("mallory"), T0).await;
+    assert!(unauthenticated(&other, "not known"), "{other:?}");
+    let unknown = s.held_token_principal("ffffffffffffffffffffffff", &uid("rm"), T0).await;
+    assert!(unauthenticated(&unknown, "not known"), "{unknown:?}");
+    let expired = s.held_token_principal(token.id(), &uid("rm"), T0.plus_hours(24)).await;
+    assert!(unauthenticated(&expired, "expired"), "{expired:?}");
+    revoked.store(true, std::sync::atomic::Ordering::SeqCst);
+    let gone = s.held_token_principal(token.id(), &uid("rm"), T0).await;
+    assert!(unauthenticated(&gone, "revoked"), "{gone:?}");
+    assert!(unauthenticated(&s.bearer_principal(&bearer, T0).await, "revoked"));
+}
+
 #[tokio::test]
 async fn an_import_is_checked_whole_before_anything_is_written() {
     let (m, log) = Mocks::new(httpd_committee(), project(PolicyOverrides::default()));
