@@ -256,7 +256,10 @@ async fn search_validates_the_text_bounds_the_limit_and_leaves_out_releases_not_
         ])
     });
     let services = f.services();
-    let hits = services.search(&Principal::Anonymous, "  HTTPD \"2.4\"* ", 10_000, T0).await.unwrap();
+    // The draft is found by a committer of the project, and left out for anyone else.
+    let hidden = services.search(&Principal::Anonymous, "httpd 2.4", 10_000, T0).await.unwrap();
+    assert!(hidden.iter().all(|h| !matches!(h.subject, SearchSubject::Release(_))), "{hidden:?}");
+    let hits = services.search(&person("dev1"), "  HTTPD \"2.4\"* ", 10_000, T0).await.unwrap();
     let subjects: Vec<_> = hits.iter().map(|h| h.subject.clone()).collect();
     assert_eq!(
         subjects,
