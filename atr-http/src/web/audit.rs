@@ -1,4 +1,4 @@
-//! The audit pages: the foundation's and a project's event history, newest first, paged by event
+//! The audit pages: the foundation's, a project's and a product's event history, newest first, paged by event
 //! id, with the verification status of the hash chain for those who may verify it.
 
 use askama::Template;
@@ -23,6 +23,15 @@ const PAGE: u32 = 50;
 pub(crate) struct AuditQuery {
     /// Show events older than this id.
     before: Option<u64>,
+    /// Only the events of this product of the project.
+    product: Option<String>,
+}
+
+/// A link to the history of a part of the project, for the filter line of the page.
+struct Part {
+    label: String,
+    url: String,
+    current: bool,
 }
 
 #[derive(Template, WebTemplate)]
@@ -31,6 +40,8 @@ struct AuditPage {
     layout: Layout,
     heading: String,
     chain: String,
+    /// The project's whole history and each product's, when the page is a project's.
+    parts: Vec<Part>,
     events: Vec<EventRow>,
     older: Option<String>,
 }
@@ -44,7 +55,8 @@ pub(crate) async fn foundation(
 ) -> Result<Response, PageError> {
     let query = super::query(query)?;
     let filter = EventFilter { project: None, product: None, release: None };
-    page(&state, &viewer, &uri, "History of the foundation".to_owned(), "/audit", &filter, query.before).await
+    let heading = "History of the foundation".to_owned();
+    page(&state, &viewer, &uri, heading, "/audit?", Vec::new(), &filter, query.before).await
 }
 
 /// `GET /projects/{project}/audit`: a project's history (`view release events`).
@@ -58,17 +70,42 @@ pub(crate) async fn project(
     let query = super::query(query)?;
     let key = atr_core::types::ProjectKey::parse(&project)
         .map_err(|_| PageError::new(StatusCode::NOT_FOUND, "There is no such project."))?;
-    let base = format!("/projects/{key}/audit");
-    let filter = EventFilter { project: Some(key.clone()), product: None, release: None };
-    page(&state, &viewer, &uri, format!("History of {key}"), &base, &filter, query.before).await
+    let product = match query.product.as_deref().filter(|p| !p.is_empty()) {
+        Some(p) => {
+            Some(atr_core::types::ProductKey::parse(p).map_err(|e| PageError::bad_request(format!("product: {e}")))?)
+        }
+        None => None,
+    };
+    let view = state.services.get_project(&key).await?;
+    if let Some(p) = &product
+        && !view.project.has_product(p)
+    {
+        return Err(PageError::new(StatusCode::NOT_FOUND, format!("Project {key} has no product {p}.")));
+    }
+    let whole = format!("/projects/{key}/audit");
+    let mut parts =
+        vec![Part { label: "the whole project".to_owned(), url: whole.clone(), current: product.is_none() }];
+    parts.extend(view.project.products.iter().map(|p| Part {
+        label: format!("product {}", p.key),
+        url: format!("{whole}?product={}", p.key),
+        current: product.as_ref() == Some(&p.key),
+    }));
+    let (heading, base) = match &product {
+        Some(p) => (format!("History of {key}, product {p}"), format!("{whole}?product={p}&")),
+        None => (format!("History of {key}"), format!("{whole}?")),
+    };
+    let filter = EventFilter { project: Some(key.clone()), product, release: None };
+    page(&state, &viewer, &uri, heading, &base, parts, &filter, query.before).await
 }
 
+#[expect(clippy::too_many_arguments, reason = "what a history page shows, named one by one")]
 async fn page(
     state: &AppState,
     viewer: &Viewer,
     uri: &Uri,
     heading: String,
     base: &str,
+    parts: Vec<Part>,
     filter: &EventFilter,
     before: Option<u64>,
 ) -> Result<Response, PageError> {
@@ -77,7 +114,7 @@ async fn page(
         state.services.list_events(&viewer.principal, filter, PageRequest { after: before, limit: PAGE }, now).await?;
     let older = (events.len() == PAGE as usize).then(|| {
         let last = events.last().map_or(0, |e| e.id);
-        format!("{base}?before={last}")
+        format!("{base}before={last}")
     });
     let chain = match state.services.verify_audit(&viewer.principal, now).await {
         Ok(AuditVerdict::Intact { events, .. }) => {
@@ -97,6 +134,7 @@ async fn page(
         layout: Layout::new(heading.clone(), viewer, &here),
         heading,
         chain,
+        parts,
         events: events.iter().map(event_row).collect(),
         older,
     };

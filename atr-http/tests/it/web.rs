@@ -184,6 +184,10 @@ async fn pages_protect_forms_and_refuse_in_words() {
             "{}",
             history.body
         );
+        assert!(history.body.contains("<strong>the whole project</strong>"), "{}", history.body);
+        let no_product = app.get("/projects/demo/audit?product=nosuch", Some(&dev)).await;
+        assert_eq!(no_product.status, StatusCode::NOT_FOUND);
+        assert!(no_product.body.contains("has no product nosuch"), "{}", no_product.body);
         let foundation = app.get("/audit", Some(&dev)).await;
         assert_eq!(foundation.status, StatusCode::FORBIDDEN);
         assert!(foundation.body.contains("view_all_events"), "{}", foundation.body);
@@ -663,6 +667,12 @@ async fn configuration_page_shows_the_policy_in_force_with_its_source_and_import
         let started =
             app.post_form("/projects/demo/releases", &rm, &format!("csrf={token}&version=3.0.0&product=tools")).await;
         assert_eq!(started.status, StatusCode::SEE_OTHER, "{}", started.body);
+        // The product's history holds its release, and the project's links to it.
+        let product_history = app.get("/projects/demo/audit?product=tools", Some(&rm)).await;
+        assert!(product_history.body.contains("History of demo, product tools"), "{}", product_history.body);
+        assert!(product_history.body.contains("release started"), "{}", product_history.body);
+        let whole = app.get("/projects/demo/audit", Some(&rm)).await.body;
+        assert!(whole.contains("<a href=\"/projects/demo/audit?product=tools\">product tools</a>"), "{whole}");
         let release = app.get("/projects/demo/releases/3.0.0?product=tools", Some(&rm)).await;
         let rows = policy_rows(&release.body, "release-policy");
         assert_eq!(row(&rows, "min hours"), ("min hours".into(), "120".into(), "product".into()));
