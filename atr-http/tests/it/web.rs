@@ -101,6 +101,7 @@ fn multipart(token: &str, parent: &str, name: &str, content: &str) -> (String, S
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[expect(clippy::too_many_lines, reason = "one walk through the forms, each refusal checked in turn")]
 async fn pages_protect_forms_and_refuse_in_words() {
     for kit in TestApp::all_with(config).await {
         let app = app(kit).await;
