@@ -70,7 +70,7 @@ def test_a_release_is_voted_on_and_announced(
             assert sorted(f.path for f in new.revision.files) == sorted(release_files(folder, tmp_path))
             analyzed = await h.wait(RITA, new.analyze_task, timeout=300)
             assert (analyzed.id, analyzed.status, analyzed.error) == (new.analyze_task.id, "completed", None)
-            checks = await h.check_results("httpd", "2.4.68", 1)
+            checks = await h.check_results("httpd", "2.4.68", 1, principal=RITA)
             assert checks, "the Analyze task recorded its checks"
             assert {c.revision for c in checks} == {1}
             assert "blocker" not in {c.status for c in checks}, [c.to_dict() for c in checks]
