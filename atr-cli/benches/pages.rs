@@ -5,45 +5,17 @@
 //! Requests are sent one at a time over loopback with a kept-alive connection, so a request's
 //! time is the server's time plus a loopback round trip. Not part of the test suite.
 
-use std::io::{BufRead as _, BufReader};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-fn p95(mut times: Vec<Duration>) -> Duration {
-    times.sort();
-    let at = (times.len() * 95).div_ceil(100).saturating_sub(1);
-    times[at]
-}
+mod support;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let rounds: usize = std::env::var("ATR_BENCH_ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(200);
-    let data = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_atr"))
-        .arg("--data-dir")
-        .arg(data.path())
-        .args(["serve", "--listen", "127.0.0.1:0", "--demo"])
-        .env_remove("ATR_DATABASE_URL")
-        .env_remove("ATR_CONFIG")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let first = lines.next().unwrap().unwrap();
-    let base = first.split_whitespace().find(|w| w.starts_with("http://")).unwrap().to_owned();
-    lines.by_ref().map(Result::unwrap).find(|l| l.starts_with("demo loaded")).unwrap();
-    std::thread::spawn(move || lines.for_each(drop));
-
+    let demo = support::Demo::start(&[]);
+    let base = demo.base.clone();
     let client = reqwest::Client::new();
-    let signed_in = client
-        .post(format!("{base}/api/session"))
-        .json(&serde_json::json!({ "user": "rm", "password": "atr-demo-password" }))
-        .send()
-        .await
-        .unwrap();
-    let cookie = signed_in.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+    let cookie = demo.rm_cookie(&client).await;
 
     // The demo's key is generated at start: its page is found through the committee's keys.
     let keys: serde_json::Value =
@@ -86,10 +58,7 @@ async fn main() {
                 times.push(started.elapsed());
             }
         }
-        let mut sorted = times.clone();
-        sorted.sort();
-        let p50 = sorted[sorted.len() / 2];
-        let p95 = p95(times);
+        let (p95, p50) = support::percentiles(times);
         let base_p95 = *baseline.get_or_insert(p95);
         println!(
             "| {name} | {:.2} ms | {:.2} ms | {:.2}x |",
@@ -98,6 +67,4 @@ async fn main() {
             p95.as_secs_f64() / base_p95.as_secs_f64()
         );
     }
-    let _ = child.kill();
-    let _ = child.wait();
 }

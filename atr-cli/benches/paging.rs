@@ -8,9 +8,7 @@
 //! the API would), and measures requests one at a time over a kept-alive loopback connection, as
 //! the bench of the pages does. Not part of the test suite.
 
-use std::io::{BufRead as _, BufReader};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Instant, SystemTime};
 
 use atr_core::auth::Principal;
 use atr_core::model::ReleaseKey;
@@ -19,11 +17,7 @@ use atr_core::services::Services;
 use atr_core::types::{ProjectKey, Timestamp, UserId, Version};
 use atr_store::{Storage, StorageConfig};
 
-fn p95(mut times: Vec<Duration>) -> Duration {
-    times.sort();
-    let at = (times.len() * 95).div_ceil(100).saturating_sub(1);
-    times[at]
-}
+mod support;
 
 fn now() -> Timestamp {
     let secs = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs();
@@ -40,26 +34,11 @@ fn version(i: u32) -> Version {
 async fn main() {
     let rounds: usize = std::env::var("ATR_BENCH_ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(200);
     let many: u32 = std::env::var("ATR_BENCH_RELEASES").ok().and_then(|r| r.parse().ok()).unwrap_or(100_000);
-    let data = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_atr"))
-        .arg("--data-dir")
-        .arg(data.path())
-        .args(["serve", "--listen", "127.0.0.1:0", "--demo", "--no-worker"])
-        .env_remove("ATR_DATABASE_URL")
-        .env_remove("ATR_CONFIG")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let first = lines.next().unwrap().unwrap();
-    let base = first.split_whitespace().find(|w| w.starts_with("http://")).unwrap().to_owned();
-    lines.by_ref().map(Result::unwrap).find(|l| l.starts_with("demo loaded")).unwrap();
-    std::thread::spawn(move || lines.for_each(drop));
+    let demo = support::Demo::start(&["--no-worker"]);
+    let base = demo.base.clone();
 
     // The drafts, through the core's services over the same database.
-    let (storage, _) = Storage::open(&StorageConfig::new(data.path())).await.unwrap();
+    let (storage, _) = Storage::open(&StorageConfig::new(demo.data.as_ref().unwrap().path())).await.unwrap();
     let services = Services::new(storage.ports(), VotePolicy::foundation_default()).unwrap();
     let rm_id = UserId::parse("rm").unwrap();
     let rm = Principal::Person(storage.ports().persons.get(&rm_id).await.unwrap().unwrap());
@@ -76,13 +55,7 @@ async fn main() {
     drop(storage);
 
     let client = reqwest::Client::new();
-    let signed_in = client
-        .post(format!("{base}/api/session"))
-        .json(&serde_json::json!({ "user": "rm", "password": "atr-demo-password" }))
-        .send()
-        .await
-        .unwrap();
-    let cookie = signed_in.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+    let cookie = demo.rm_cookie(&client).await;
 
     let deep = version(many / 2);
     let targets = [
@@ -115,10 +88,7 @@ async fn main() {
         }
         // Each listing answers a full page of drafts (rm may read them), not an empty one.
         assert!(last.matches("9.").count() >= 10, "{path} listed too few drafts");
-        let mut sorted = times.clone();
-        sorted.sort();
-        let p50 = sorted[sorted.len() / 2];
-        let p95 = p95(times);
+        let (p95, p50) = support::percentiles(times);
         if name.contains("wayang") {
             baseline = Some(p95);
         }
@@ -130,6 +100,4 @@ async fn main() {
             p95.as_secs_f64() / base_p95.as_secs_f64()
         );
     }
-    let _ = child.kill();
-    let _ = child.wait();
 }

@@ -39,7 +39,7 @@ fn inner(c: char) -> bool {
 }
 
 /// The terms of a search: 1 to [`MAX_SEARCH_TERMS`] distinct, lower case, each of letters and
-/// digits with [`inner`] punctuation between them.
+/// digits with `.`, `-`, `_`, `@` or `+` between them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SearchTerms(Vec<String>);
 
