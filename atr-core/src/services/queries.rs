@@ -258,18 +258,19 @@ impl Services {
     ) -> ServiceResult<Vec<SearchHit>> {
         let terms = SearchTerms::parse(text).map_err(|e| ServiceError::field("q", e))?;
         let hits = self.ports.search.search(&terms, limit.clamp(1, MAX_SEARCH_HITS)).await?;
-        let mut shown = Vec::with_capacity(hits.len());
-        for hit in hits {
-            if let SearchSubject::Release(key) = &hit.subject {
-                match self.readable_release(principal, key, now).await {
-                    Ok(_) => {}
-                    Err(ServiceError::NotFound(_)) => continue,
-                    Err(other) => return Err(other),
-                }
-            }
-            shown.push(hit);
-        }
-        Ok(shown)
+        let releases = hits.iter().filter_map(|hit| match &hit.subject {
+            SearchSubject::Release(key) => Some(key.clone()),
+            _ => None,
+        });
+        let readable: std::collections::BTreeSet<ReleaseKey> =
+            self.readable_keys(principal, releases.collect::<Vec<_>>(), now).await?.into_iter().collect();
+        Ok(hits
+            .into_iter()
+            .filter(|hit| match &hit.subject {
+                SearchSubject::Release(key) => readable.contains(key),
+                _ => true,
+            })
+            .collect())
     }
 
     /// One CVE record with its links to the releases `principal` may read (a draft it affects
@@ -284,17 +285,21 @@ impl Services {
     }
 
     /// The releases of `keys` that `principal` may read, in order; one that went away since is
-    /// left out too.
+    /// left out too. Each project's scope is loaded once, and only for a release before its vote.
     async fn readable_keys(
         &self,
         principal: &Principal,
         keys: impl IntoIterator<Item = ReleaseKey>,
         now: Timestamp,
     ) -> ServiceResult<Vec<ReleaseKey>> {
+        let mut scopes: std::collections::BTreeMap<ProjectKey, Scope> = std::collections::BTreeMap::new();
         let mut readable = Vec::new();
         for key in keys {
             let Some(release) = self.ports.releases.get(&key).await? else { continue };
-            if self.may_read_release(principal, &release, None, now).await? {
+            if release.stage().is_none() && !scopes.contains_key(&key.project) {
+                scopes.insert(key.project.clone(), self.scope(&key.project).await?);
+            }
+            if self.may_read_release(principal, &release, scopes.get(&key.project), now).await? {
                 readable.push(key);
             }
         }
