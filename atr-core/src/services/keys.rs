@@ -84,6 +84,17 @@ fn merge_over(mut key: SigningKey, existing: Option<&SigningKey>) -> SigningKey 
     key
 }
 
+/// Whether `principal` may import a KEYS file into `committee` (`manage keys` on the committee as
+/// a whole): asked by [`Services::import_keys`] and by the page offers.
+pub(super) fn may_import_keys(
+    principal: &Principal,
+    committee: &crate::model::Committee,
+    now: Timestamp,
+) -> Result<(), auth::Denied> {
+    let target = Target::Key { owner: None, committee, project: None };
+    auth::authorize(principal, Activity::ManageKeys, &target, now)
+}
+
 impl Services {
     /// Checks that the principal may manage `key` for `committee`: their own key needs
     /// `manage own key`, anyone else's `manage keys`.
@@ -152,8 +163,7 @@ impl Services {
         now: Timestamp,
     ) -> ServiceResult<KeyImport> {
         let loaded = self.committee(committee).await?;
-        let target = Target::Key { owner: None, committee: &loaded, project: None };
-        auth::authorize(principal, Activity::ManageKeys, &target, now)?;
+        may_import_keys(principal, &loaded, now)?;
         let mut report = KeyImport::default();
         report.rejected.extend(read.unusable().map(|r| RejectedKey {
             fingerprint: r.fingerprint.clone(),

@@ -94,8 +94,7 @@ impl Services {
             Principal::Person(person) | Principal::Token { owner: person, .. } => auth::roles(person, &target),
         };
         let may = |activity| auth::authorize(principal, activity, &target, now).is_ok();
-        let keys = auth::Target::Key { owner: None, committee: &scope.committee, project: None };
-        let import_keys = auth::authorize(principal, Activity::ManageKeys, &keys, now).is_ok();
+        let import_keys = super::keys::may_import_keys(principal, &scope.committee, now).is_ok();
         Ok(ProjectOffers {
             roles,
             start_release: may(Activity::ManageRelease),
