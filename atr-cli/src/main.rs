@@ -207,10 +207,17 @@ fn completions(shell: clap_complete::Shell) -> ExitCode {
 }
 
 async fn run(cli: &Cli) -> Result<(), String> {
-    // Client commands talk to a service; only the operator's commands keep data here.
-    if !matches!(cli.command, Command::Client(_)) {
+    // Client commands talk to a service; only the operator's commands keep data here, and only
+    // `serve`, `migrate` and `worker` may create the data directory.
+    if matches!(cli.command, Command::Serve { .. } | Command::Migrate | Command::Worker { .. }) {
         std::fs::create_dir_all(&cli.data_dir)
             .map_err(|e| format!("cannot create the data directory {}: {e}", cli.data_dir.display()))?;
+    } else if !matches!(cli.command, Command::Client(_)) && cli.database_url.is_none() && !cli.data_dir.is_dir() {
+        return Err(format!(
+            "the data directory {} does not exist: choose the service's one with --data-dir DIR (or \
+             ATR_DATA_DIR), or create a new one with `atr migrate`",
+            cli.data_dir.display()
+        ));
     }
     match cli.command {
         Command::Migrate => {

@@ -34,6 +34,38 @@ fn migrate_creates_the_database_once() {
     assert!(out.contains("audit log intact: 0 event(s)"), "{out}");
 }
 
+/// A read command on a data directory that does not exist says which one and how to choose one,
+/// and creates nothing; `migrate` creates it.
+#[test]
+fn read_commands_never_create_the_data_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("atr-data");
+    for args in [&["committees", "list"][..], &["verify-events"]] {
+        let (ok, _, err) = atr(&missing, args);
+        assert!(!ok, "{args:?}");
+        assert!(err.contains(&format!("the data directory {} does not exist", missing.display())), "{err}");
+        assert!(err.contains("--data-dir"), "{err}");
+        assert!(!missing.exists(), "{args:?} created the data directory");
+    }
+    // The default, in the working folder, is not created either.
+    let out = Command::new(env!("CARGO_BIN_EXE_atr"))
+        .args(["committees", "list"])
+        .current_dir(dir.path())
+        .env_remove("ATR_DATABASE_URL")
+        .env_remove("ATR_DATA_DIR")
+        .env_remove("ATR_CONFIG")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("the data directory atr-data does not exist"));
+    assert!(!dir.path().join("atr-data").exists());
+    let (ok, _, err) = atr(&missing, &["migrate"]);
+    assert!(ok, "{err}");
+    assert!(missing.is_dir());
+    let (ok, _, err) = atr(&missing, &["committees", "list"]);
+    assert!(ok, "{err}");
+}
+
 #[test]
 fn a_bad_database_url_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();

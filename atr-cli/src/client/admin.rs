@@ -41,8 +41,8 @@ pub(crate) fn password() -> Outcome<String> {
     secret("ATR_PASSWORD", "password")
 }
 
-/// A secret from the environment variable `var`, else the next line of stdin (prompting on a
-/// terminal for `what`).
+/// A secret from the environment variable `var`, else the next line of stdin; on a terminal it
+/// is asked for by a prompt that does not show what is typed.
 pub(crate) fn secret(var: &str, what: &str) -> Outcome<String> {
     if let Ok(value) = std::env::var(var)
         && !value.is_empty()
@@ -50,11 +50,15 @@ pub(crate) fn secret(var: &str, what: &str) -> Outcome<String> {
         return Ok(value);
     }
     let stdin = std::io::stdin();
-    if stdin.is_terminal() {
-        eprintln!("{what} (it shows as you type; prefer {var}):");
-    }
-    let mut line = String::new();
-    stdin.lock().read_line(&mut line).map_err(|e| Failure::other(format!("cannot read stdin: {e}")))?;
+    let line = if stdin.is_terminal() {
+        // On a terminal the secret is typed without showing it.
+        rpassword::prompt_password(format!("{what}: "))
+            .map_err(|e| Failure::other(format!("cannot read the {what}: {e}")))?
+    } else {
+        let mut line = String::new();
+        stdin.lock().read_line(&mut line).map_err(|e| Failure::other(format!("cannot read stdin: {e}")))?;
+        line
+    };
     let line = line.trim_end_matches(['\r', '\n']).to_owned();
     if line.is_empty() {
         return Err(Failure::usage(format!("no {what} given")).hint(format!("set {var}, or pipe the {what} to stdin")));
@@ -150,6 +154,7 @@ fn key_line(key: &SigningKey) -> String {
 }
 
 /// `atr keys ...`.
+#[expect(clippy::too_many_lines, reason = "one arm per subcommand, each short")]
 pub(crate) async fn keys(api: &Api, command: &KeysCommand, json: bool) -> Outcome {
     let answer = match command {
         KeysCommand::List { committee } => {
@@ -219,6 +224,50 @@ pub(crate) async fn keys(api: &Api, command: &KeysCommand, json: bool) -> Outcom
             println!("key {fingerprint} deleted");
             return Ok(());
         }
+        KeysCommand::Show { fingerprint } => {
+            let path = path_of(op::GetKey, &[("fingerprint", fingerprint)], "");
+            let answer = api.op(op::GetKey, &path, None).await?;
+            if !json {
+                let key = &answer.body;
+                println!("{}", key_line(key));
+                println!("key id     {}", key.key_id);
+                println!("owner      {}", output::text(key.owner.as_deref()));
+                println!("created    {}", output::date(key.created_at));
+                if let Some(expires) = key.expires_at {
+                    println!("expires    {}", output::date(expires));
+                }
+                if key.revoked {
+                    println!("revoked    yes");
+                }
+                println!("committees {}", output::list(&key.committees));
+                if let Some(armored) = &key.armored {
+                    println!("{}", armored.trim_end());
+                }
+            }
+            answer.json
+        }
+        KeysCommand::Link { committee, fingerprint } => {
+            let path = path_of(op::LinkKey, &[("key", committee), ("fingerprint", fingerprint)], "");
+            let answer = api.op(op::LinkKey, &path, None).await.map_err(|f| {
+                f.hint_for(exit::NOT_FOUND, "a key is linked once it is known: `atr keys add COMMITTEE FILE` adds it")
+            })?;
+            if !json {
+                println!("key {} linked to {committee}", answer.body.fingerprint);
+            }
+            answer.json
+        }
+        KeysCommand::User { user } => {
+            let answer = api.op(op::UserKeys, &path_of(op::UserKeys, &[("id", user)], ""), None).await?;
+            if !json {
+                for key in &answer.body {
+                    println!("{}", key_line(key));
+                }
+                if answer.body.is_empty() {
+                    eprintln!("{user} owns no signing key known here");
+                }
+            }
+            answer.json
+        }
         KeysCommand::Releases { fingerprint } => {
             let path = path_of(op::ReleasesSigned, &[("fingerprint", fingerprint)], "");
             let answer = api.op(op::ReleasesSigned, &path, None).await?;
@@ -271,13 +320,19 @@ pub(crate) async fn tasks(api: &Api, command: &TasksCommand, json: bool) -> Outc
         }
         TasksCommand::Cancel { id } => {
             let path = path_of(op::CancelTask, &[("id", &id.to_string())], "");
-            let answer = api.op(op::CancelTask, &path, None).await?;
+            let answer = api
+                .op(op::CancelTask, &path, None)
+                .await
+                .map_err(|f| f.hint_for(exit::CONFLICT, format!("`atr tasks show {id}` shows the task")))?;
             let line = format!("task {id} cancelled: {}", task_line(&answer.body).trim_start());
             (answer.json, vec![line])
         }
         TasksCommand::Retry { id } => {
             let path = path_of(op::RetryTask, &[("id", &id.to_string())], "");
-            let answer = api.op(op::RetryTask, &path, None).await?;
+            let answer = api
+                .op(op::RetryTask, &path, None)
+                .await
+                .map_err(|f| f.hint_for(exit::CONFLICT, format!("`atr tasks show {id}` shows the task")))?;
             let line = format!("task {id} queued again: {}", task_line(&answer.body).trim_start());
             (answer.json, vec![line])
         }
@@ -307,6 +362,7 @@ pub(crate) async fn tasks(api: &Api, command: &TasksCommand, json: bool) -> Outc
 /// `atr cve ...`.
 pub(crate) async fn cve(api: &Api, command: &CveCommand, json: bool) -> Outcome {
     match command {
+        CveCommand::Release { release, link } => return super::files::release_cves(api, release, *link, json).await,
         CveCommand::Add { project, id, title, description, severity } => {
             let body = CveFields {
                 title: title.clone(),

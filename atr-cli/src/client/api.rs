@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 
 use atr_api::Operation;
+use atr_api::endpoints::SignOut;
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -71,6 +72,17 @@ pub(crate) struct Api {
     token: Option<String>,
     /// A session cookie (`atr_session=...`), sent instead of the token.
     session: Option<String>,
+    /// Whose session it is.
+    session_user: Option<String>,
+}
+
+/// What a request carried to say who calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Sent {
+    Nothing,
+    Token,
+    /// A session; the user, if known, is for the hint.
+    Session,
 }
 
 impl Api {
@@ -86,7 +98,7 @@ impl Api {
             .user_agent(concat!("atr/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| Failure::other(format!("cannot build the HTTP client: {e}")))?;
-        Ok(Self { http, server, token, session: None })
+        Ok(Self { http, server, token, session: None, session_user: None })
     }
 
     pub(crate) fn server(&self) -> &str {
@@ -97,14 +109,31 @@ impl Api {
         self.token.is_some() || self.session.is_some()
     }
 
+    /// A client that sends the session `cookie` (`atr_session=...`) of `user` instead of a token.
+    pub(crate) fn with_session(&self, cookie: String, user: Option<String>) -> Self {
+        Self { session: Some(cookie), session_user: user, ..self.clone() }
+    }
+
+    /// The session cookie this client sends, if any.
+    pub(crate) fn session_cookie(&self) -> Option<&str> {
+        self.session.as_deref()
+    }
+
     /// Signs in with a local account (`POST /api/session`), for what tokens may not do (create
     /// tokens, vote): the answer is a client that sends the session instead of the token.
     pub(crate) async fn sign_in(&self, user: &str, password: &str) -> Outcome<Self> {
-        let request =
-            self.http.post(self.url("/api/session")).json(&serde_json::json!({ "user": user, "password": password }));
+        Ok(self.open_session(user, password).await?.0)
+    }
+
+    /// Signs in like [`Api::sign_in`], answering the session's description too.
+    pub(crate) async fn open_session(&self, user: &str, password: &str) -> Outcome<(Self, atr_api::Session)> {
+        use atr_api::Operation as _;
+        let path = atr_api::endpoints::SignInWithPassword::ENDPOINT.path;
+        let body = atr_api::SignIn { user: user.to_owned(), password: password.to_owned() };
+        let request = self.http.post(self.url(path)).json(&body);
         let response = request.send().await.map_err(|e| self.unreachable(&e))?;
         if !response.status().is_success() {
-            let failure = failure_of(response, false).await;
+            let failure = failure_of(response, Sent::Nothing).await;
             return Err(failure.hint_for(exit::REFUSED, "check the user, and the password in ATR_PASSWORD"));
         }
         let cookie = response
@@ -117,13 +146,17 @@ impl Api {
             .find(|pair| pair.starts_with("atr_session="))
             .map(str::to_owned)
             .ok_or_else(|| Failure::other("the service answered the sign-in without a session"))?;
-        Ok(Self { session: Some(cookie), token: None, ..self.clone() })
+        let signed_in: Reply<atr_api::Session> = Reply::read(response).await?;
+        Ok((
+            Self { session: Some(cookie), session_user: Some(user.to_owned()), token: None, ..self.clone() },
+            signed_in.body,
+        ))
     }
 
     /// Ends the session of a client from [`Api::sign_in`]; a failure only leaves it to expire.
     pub(crate) async fn sign_out(&self) {
         if self.session.is_some() {
-            let _ = self.request(Method::DELETE, "/api/session").send().await;
+            let _ = self.request_for(SignOut, SignOut::ENDPOINT.path).send().await;
         }
     }
 
@@ -153,7 +186,21 @@ impl Api {
         if response.status().is_success() {
             Ok(response)
         } else {
-            Err(failure_of(response, self.token.is_some()).await)
+            let sent = match (&self.session, &self.token) {
+                (Some(_), _) => Sent::Session,
+                (None, Some(_)) => Sent::Token,
+                (None, None) => Sent::Nothing,
+            };
+            let failure = failure_of(response, sent).await;
+            Err(match (sent, &self.session_user) {
+                (Sent::Session, Some(user)) => failure.hint_for(
+                    exit::REFUSED,
+                    format!(
+                        "the session of {user} has ended or was refused: sign in again with `atr login --user {user}`"
+                    ),
+                ),
+                _ => failure,
+            })
         }
     }
 
@@ -239,7 +286,7 @@ pub(crate) async fn read_json(response: Response) -> Outcome<Value> {
 
 /// The failure of an answer that is not a success, from the service's error shape
 /// `{"error": {"code", "message", "details"}}`.
-pub(crate) async fn failure_of(response: Response, sent_token: bool) -> Failure {
+pub(crate) async fn failure_of(response: Response, sent: Sent) -> Failure {
     let status = response.status();
     let text = response.text().await.unwrap_or_default();
     let message = serde_json::from_str::<Value>(&text)
@@ -250,10 +297,14 @@ pub(crate) async fn failure_of(response: Response, sent_token: bool) -> Failure 
             if text.is_empty() { format!("the service answered {status}") } else { format!("{status}: {text}") }
         });
     match status {
-        StatusCode::UNAUTHORIZED if sent_token => Failure::new(exit::REFUSED, message)
+        StatusCode::UNAUTHORIZED if sent == Sent::Token => Failure::new(exit::REFUSED, message)
             .hint("the token was refused: create a new one (`atr token create`) and store it with `atr login`"),
-        StatusCode::UNAUTHORIZED => Failure::new(exit::REFUSED, message)
-            .hint("sign in first: run `atr login --server URL` (or pass --token / set ATR_TOKEN)"),
+        StatusCode::UNAUTHORIZED if sent == Sent::Session => Failure::new(exit::REFUSED, message)
+            .hint("the session has ended: sign in again with `atr login --user USER`"),
+        StatusCode::UNAUTHORIZED => Failure::new(exit::REFUSED, message).hint(
+            "sign in first: run `atr login --server URL` with a token or `atr login --user USER` \
+             (or pass --token / set ATR_TOKEN)",
+        ),
         StatusCode::FORBIDDEN => Failure::new(exit::REFUSED, message).hint(
             "use an account or a token that has this permission (`atr whoami` shows what yours allows; \
              `atr token create --action ...` makes one)",

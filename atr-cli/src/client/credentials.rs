@@ -1,5 +1,6 @@
 //! The stored sign-in: `credentials.toml` in the user's config directory (`$XDG_CONFIG_HOME/atr`
-//! or `~/.config/atr` on Linux), readable by its owner only, holding one server and its token.
+//! or `~/.config/atr` on Linux), readable by its owner only, holding one server and either a
+//! token (`atr login`) or a person's short-lived session (`atr login --user`).
 
 use std::io::Write as _;
 use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _, PermissionsExt as _};
@@ -13,7 +14,36 @@ use super::api::{Failure, Outcome};
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Stored {
     pub server: String,
-    pub token: String,
+    /// An access token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+    /// A session cookie, `atr_session=...`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<String>,
+    /// Who the session is of.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    /// When the session ends (Unix seconds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_expires_at: Option<i64>,
+}
+
+impl Stored {
+    /// A token for `server`.
+    pub(crate) fn token(server: &str, token: String) -> Self {
+        Self { server: server.to_owned(), token: Some(token), session: None, user: None, session_expires_at: None }
+    }
+
+    /// A session of `user` on `server`.
+    pub(crate) fn session(server: &str, cookie: String, user: &str, expires_at: i64) -> Self {
+        Self {
+            server: server.to_owned(),
+            token: None,
+            session: Some(cookie),
+            user: Some(user.to_owned()),
+            session_expires_at: Some(expires_at),
+        }
+    }
 }
 
 /// Where the credentials live, if the system has a config directory.

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use super::api::{Api, Failure, Outcome, exit, path_of};
 use super::{
     AdminAuditCommand, AdminCommand, AdminCommitteesCommand, AdminSignIn, AdminUserCommand, CommitteeRole, RoleChange,
-    admin, output,
+    admin, output, project,
 };
 
 /// What a command needs besides the session, gathered before signing in.
@@ -50,6 +50,7 @@ fn prepare(command: &AdminCommand) -> Outcome<(&AdminSignIn, Input)> {
             (sign_in, Input::NewPassword(admin::secret("ATR_NEW_PASSWORD", "new account's password")?))
         }
         AdminCommand::User(AdminUserCommand::Grant { sign_in, .. } | AdminUserCommand::Revoke { sign_in, .. })
+        | AdminCommand::Committees(AdminCommitteesCommand::Set { sign_in, .. })
         | AdminCommand::Audit(AdminAuditCommand::Verify { sign_in }) => (sign_in, Input::Nothing),
         AdminCommand::Committees(AdminCommitteesCommand::Import { file, sign_in }) => {
             let text = std::fs::read_to_string(file)
@@ -104,6 +105,28 @@ async fn act(session: &Api, command: &AdminCommand, input: Input, json: bool) ->
                     names(&report.created),
                     names(&report.updated)
                 );
+            }
+            Ok(())
+        }
+        (
+            AdminCommand::Committees(AdminCommitteesCommand::Set {
+                committee,
+                name,
+                podling,
+                pmc,
+                committers,
+                release_managers,
+                ..
+            }),
+            _,
+        ) => {
+            let body = project::committee_people(name.as_deref(), *podling, pmc, committers, release_managers);
+            let path = path_of(op::PutCommittee, &[("key", committee)], "");
+            let answer = session.op(op::PutCommittee, &path, Some(&body)).await?;
+            if json {
+                output::print_json(&answer.json);
+            } else {
+                project::print_committee(&answer.body.committee);
             }
             Ok(())
         }

@@ -12,11 +12,14 @@
 //! release's state. Failures with code 1 are handed back to `main`, which prints them and exits
 //! with 1; the others are printed here and end the process at once.
 
+mod activity;
 mod admin;
 mod api;
 mod credentials;
+mod files;
 mod manage;
 mod output;
+mod project;
 mod release;
 mod transfer;
 
@@ -27,7 +30,10 @@ use atr_api::Operation;
 use atr_api::endpoints as op;
 use clap::{Args, Subcommand, ValueEnum};
 
+use self::activity::ConsentCommand;
 use self::api::{Api, Failure, Outcome, exit, path_of, segment};
+use self::files::ListedStage;
+use self::project::{CommitteeCommand, PolicyCommand, ProductCommand, ProjectCommand};
 
 /// What every client command needs: where the service is and who is calling.
 #[derive(Debug, Clone)]
@@ -81,9 +87,15 @@ impl ReleaseArgs {
 pub(crate) enum ClientCommand {
     /// Stores the service's address and a token for the next commands. The token comes from
     /// `ATR_TOKEN` (or `--token`), else from the first line of stdin; it is checked with the
-    /// service and never printed.
-    Login,
-    /// Forgets the stored address and token.
+    /// service and never printed. With `--user`, signs in as that person instead, for their own
+    /// rights (a PMC member's, an admin's), and stores the short-lived session.
+    Login {
+        /// Signs in as this account, with the password from a prompt that does not show it (on a
+        /// terminal), else from `ATR_PASSWORD` or the first line of stdin.
+        #[arg(long)]
+        user: Option<String>,
+    },
+    /// Ends the stored session on the service, and forgets the stored address, token or session.
     Logout,
     /// Says who the token belongs to and what it allows.
     Whoami,
@@ -102,10 +114,20 @@ pub(crate) enum ClientCommand {
         to: Option<String>,
     },
     /// Shows the check results of a revision: blockers, warnings, notes. Exits with 1 when there
-    /// are blockers.
+    /// are blockers. `atr checks rerun` queues the checks of a revision again.
+    #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
     Checks {
-        #[command(flatten)]
-        release: ReleaseArgs,
+        #[command(subcommand)]
+        action: Option<ChecksCommand>,
+        /// The project, such as `httpd`.
+        #[arg(required = true)]
+        project: Option<String>,
+        /// The release's version, such as `2.6.0`.
+        #[arg(required = true)]
+        version: Option<String>,
+        /// The project's sub-product the release is of; omit it for the main product.
+        #[arg(long)]
+        product: Option<String>,
         /// The revision (by default the latest).
         #[arg(long)]
         revision: Option<u32>,
@@ -115,6 +137,28 @@ pub(crate) enum ClientCommand {
         /// Longest wait, in seconds.
         #[arg(long, default_value_t = 600)]
         timeout: u64,
+    },
+    /// Deletes files of a draft: each deletion is a new revision, checked again.
+    Rm {
+        #[command(flatten)]
+        release: ReleaseArgs,
+        /// The files' paths in the release.
+        #[arg(required = true)]
+        paths: Vec<String>,
+    },
+    /// Moves or renames a file or folder of a draft: a new revision, checked again.
+    Mv {
+        #[command(flatten)]
+        release: ReleaseArgs,
+        /// The file's or folder's path.
+        from: String,
+        /// Its new path.
+        to: String,
+    },
+    /// Lists the SBOM files of a release's latest revision with their validation results.
+    Sboms {
+        #[command(flatten)]
+        release: ReleaseArgs,
     },
     /// Starts, casts, counts and resolves the vote on a release.
     #[command(subcommand)]
@@ -147,6 +191,49 @@ pub(crate) enum ClientCommand {
     /// Creates, lists and revokes access tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Lists, shows, creates and changes projects (their descriptive metadata).
+    #[command(subcommand)]
+    Project(ProjectCommand),
+    /// Adds and changes the products of a project.
+    #[command(subcommand)]
+    Product(ProductCommand),
+    /// Shows and changes a project's vote policy.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+    /// Lists and shows committees and their people, as the service knows them.
+    #[command(subcommand)]
+    Committee(CommitteeCommand),
+    /// Lists the audit log's events, newest first: a project's or a release's, or (foundation
+    /// members and admins) all of them.
+    Events {
+        /// The project.
+        #[arg(long)]
+        project: Option<String>,
+        /// The project's sub-product.
+        #[arg(long, requires = "project")]
+        product: Option<String>,
+        /// A release of the project, by version.
+        #[arg(long, value_name = "VERSION", requires = "project")]
+        release: Option<String>,
+        /// Events older than this event id (for the next page).
+        #[arg(long)]
+        before: Option<u64>,
+        /// Most events listed.
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+    },
+    /// Searches projects, releases, signing keys and CVE records.
+    Search {
+        /// The words to look for.
+        #[arg(required = true)]
+        text: Vec<String>,
+        /// Most hits of each kind.
+        #[arg(long)]
+        limit: Option<u32>,
+    },
+    /// Gives or withdraws consent to keep your name and email, to vote as a visitor.
+    #[command(subcommand)]
+    Consent(ConsentCommand),
     /// Manages a committee's signing keys.
     #[command(subcommand)]
     Keys(KeysCommand),
@@ -178,6 +265,49 @@ pub(crate) enum ReleaseCommand {
     Show {
         #[command(flatten)]
         release: ReleaseArgs,
+    },
+    /// Lists the releases of a project in a stage, newest version first (by default the drafts
+    /// and previews).
+    List {
+        /// The project, such as `httpd`.
+        project: String,
+        /// The stage.
+        #[arg(long, value_enum, default_value = "draft")]
+        stage: ListedStage,
+        /// The project's sub-product; omit it for the main product.
+        #[arg(long)]
+        product: Option<String>,
+        /// Starts after this version (for the next page).
+        #[arg(long)]
+        after: Option<String>,
+        /// Most releases listed.
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+    },
+    /// Lists the files of a revision with their sizes and digests.
+    Files {
+        #[command(flatten)]
+        release: ReleaseArgs,
+        /// The revision (by default the latest).
+        #[arg(long)]
+        revision: Option<u32>,
+    },
+    /// Lists the revisions of a release.
+    Revisions {
+        #[command(flatten)]
+        release: ReleaseArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum ChecksCommand {
+    /// Queues the checks of a revision again, such as after the committee's KEYS changed.
+    Rerun {
+        #[command(flatten)]
+        release: ReleaseArgs,
+        /// The revision (by default the latest).
+        #[arg(long)]
+        revision: Option<u32>,
     },
 }
 
@@ -240,9 +370,8 @@ pub(crate) enum TokenCommand {
         /// A project the token may act on (repeat for more).
         #[arg(long = "project", required = true)]
         projects: Vec<String>,
-        /// An action the token allows, such as `manage_release`, `perform_actions`, `vote`,
-        /// `binding_vote`, `manage_keys` (repeat for more).
-        #[arg(long = "action", required = true)]
+        /// An action the token allows (repeat for more).
+        #[arg(long = "action", required = true, help = token_actions_help())]
         actions: Vec<String>,
         /// How long the token lives: days, such as `30d` or `30`.
         #[arg(long, default_value = "30d")]
@@ -295,6 +424,23 @@ pub(crate) enum KeysCommand {
     Releases {
         /// The key's fingerprint.
         fingerprint: String,
+    },
+    /// Shows a signing key, with its armored form.
+    Show {
+        /// The key's fingerprint.
+        fingerprint: String,
+    },
+    /// Links a known key to a committee.
+    Link {
+        /// The committee, such as `httpd`.
+        committee: String,
+        /// The key's fingerprint.
+        fingerprint: String,
+    },
+    /// Lists the signing keys a person owns.
+    User {
+        /// The person's user id.
+        user: String,
     },
 }
 
@@ -386,6 +532,14 @@ pub(crate) enum CveCommand {
         /// Whether the release is affected by the CVE or resolves it.
         #[arg(value_enum)]
         link: CveLink,
+    },
+    /// Lists the CVEs that affect a release and those it resolves.
+    Release {
+        #[command(flatten)]
+        release: ReleaseArgs,
+        /// Only the CVEs that affect it, or only those it resolves.
+        #[arg(long, value_enum)]
+        link: Option<CveLink>,
     },
 }
 
@@ -479,6 +633,28 @@ pub(crate) enum AdminCommitteesCommand {
         #[command(flatten)]
         sign_in: AdminSignIn,
     },
+    /// Creates a committee or replaces its people (all three lists at once).
+    Set {
+        /// The committee's key, such as `httpd`.
+        committee: String,
+        /// Its name, such as `Apache HTTP Server` (needed for a new committee).
+        #[arg(long)]
+        name: Option<String>,
+        /// Whether it is an Incubator podling: `true` or `false`.
+        #[arg(long)]
+        podling: Option<bool>,
+        /// The PMC members (repeat, or separate with commas).
+        #[arg(long = "pmc", value_delimiter = ',')]
+        pmc: Vec<String>,
+        /// The committers (repeat, or separate with commas).
+        #[arg(long = "committer", value_delimiter = ',')]
+        committers: Vec<String>,
+        /// The release managers (repeat, or separate with commas).
+        #[arg(long = "release-manager", value_delimiter = ',')]
+        release_managers: Vec<String>,
+        #[command(flatten)]
+        sign_in: AdminSignIn,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -509,57 +685,117 @@ pub(crate) async fn run(context: &Context, command: &ClientCommand) -> Result<()
 }
 
 async fn dispatch(context: &Context, command: &ClientCommand) -> Outcome {
+    let json = context.json;
     match command {
-        ClientCommand::Login => login(context).await,
-        ClientCommand::Logout => {
-            let forgot = credentials::forget()?;
-            eprintln!("{}", if forgot { "signed out: the stored token was deleted" } else { "no stored token" });
-            Ok(())
-        }
-        ClientCommand::Whoami => whoami(&connect(context)?, context.json).await,
+        ClientCommand::Login { user: Some(user) } => login_as(context, user).await,
+        ClientCommand::Login { user: None } => login(context).await,
+        ClientCommand::Logout => logout().await,
+        ClientCommand::Whoami => whoami(&connect(context)?, json).await,
         ClientCommand::Release(ReleaseCommand::Start { project, version, product }) => {
             let release = ReleaseArgs { project: project.clone(), version: version.clone(), product: product.clone() };
-            release::start(&connect(context)?, &release, context.json).await
+            release::start(&connect(context)?, &release, json).await
         }
         ClientCommand::Release(ReleaseCommand::Show { release }) => {
-            release::show(&connect(context)?, release, context.json).await
+            release::show(&connect(context)?, release, json).await
+        }
+        ClientCommand::Release(ReleaseCommand::List { project, stage, product, after, limit }) => {
+            let listing = files::ReleaseListing {
+                project,
+                stage: *stage,
+                product: product.as_deref(),
+                after: after.as_deref(),
+                limit: *limit,
+            };
+            files::list(&connect(context)?, &listing, json).await
+        }
+        ClientCommand::Release(ReleaseCommand::Files { release, revision }) => {
+            files::files(&connect(context)?, release, *revision, json).await
+        }
+        ClientCommand::Release(ReleaseCommand::Revisions { release }) => {
+            files::revisions(&connect(context)?, release, json).await
         }
         ClientCommand::Upload { release, files, to } => {
-            transfer::upload(&connect(context)?, release, files, to.as_deref(), context.json).await
+            transfer::upload(&connect(context)?, release, files, to.as_deref(), json).await
         }
-        ClientCommand::Checks { release, revision, wait, timeout } => {
+        ClientCommand::Rm { release, paths } => files::remove(&connect(context)?, release, paths, json).await,
+        ClientCommand::Mv { release, from, to } => files::rename(&connect(context)?, release, from, to, json).await,
+        ClientCommand::Sboms { release } => files::sboms(&connect(context)?, release, json).await,
+        ClientCommand::Checks { action: Some(ChecksCommand::Rerun { release, revision }), .. } => {
+            files::rerun(&connect(context)?, release, *revision, json).await
+        }
+        ClientCommand::Checks { action: None, project, version, product, revision, wait, timeout } => {
+            let (Some(project), Some(version)) = (project, version) else {
+                return Err(Failure::usage("name the release: `atr checks PROJECT VERSION`"));
+            };
+            let release = ReleaseArgs { project: project.clone(), version: version.clone(), product: product.clone() };
             let options = release::ChecksOptions { revision: *revision, wait: *wait, timeout: *timeout };
-            release::checks(&connect(context)?, release, options, context.json).await
+            release::checks(&connect(context)?, &release, options, json).await
         }
-        ClientCommand::Vote(vote) => release::vote(&connect(context)?, vote, context.json).await,
+        ClientCommand::Vote(vote) => release::vote(&connect(context)?, vote, json).await,
         ClientCommand::Announce { release, confirm } => {
-            release::announce(&connect(context)?, release, *confirm, context.json).await
+            release::announce(&connect(context)?, release, *confirm, json).await
         }
-        ClientCommand::Revoke { release, reason } => {
-            release::revoke(&connect(context)?, release, reason, context.json).await
-        }
+        ClientCommand::Revoke { release, reason } => release::revoke(&connect(context)?, release, reason, json).await,
         ClientCommand::Download { coordinates, output } => {
-            transfer::download(&connect(context)?, coordinates, output.as_deref()).await
+            transfer::download(&connect(context)?, coordinates, output.as_deref(), json).await
         }
         ClientCommand::Token(TokenCommand::Create { user, projects, actions, expires, name }) => {
             let request = admin::NewToken { user, projects, actions, expires, name };
-            admin::create_token(&connect_anonymous(context)?, &request, context.json).await
+            admin::create_token(&connect_anonymous(context)?, &request, json).await
         }
-        ClientCommand::Token(token) => admin::token(&connect(context)?, token, context.json).await,
-        ClientCommand::Keys(keys) => admin::keys(&connect(context)?, keys, context.json).await,
-        ClientCommand::Tasks(tasks) => admin::tasks(&connect(context)?, tasks, context.json).await,
-        ClientCommand::Cve(cve) => admin::cve(&connect(context)?, cve, context.json).await,
-        ClientCommand::Admin(command) => manage::admin(&connect_anonymous(context)?, command, context.json).await,
+        ClientCommand::Token(token) => admin::token(&connect(context)?, token, json).await,
+        ClientCommand::Project(command) => project::project(&connect(context)?, command, json).await,
+        ClientCommand::Product(command) => project::product(&connect(context)?, command, json).await,
+        ClientCommand::Policy(command) => project::policy(&connect(context)?, command, json).await,
+        ClientCommand::Committee(command) => project::committee(&connect(context)?, command, json).await,
+        ClientCommand::Events { project, product, release, before, limit } => {
+            let filter = activity::EventsFilter {
+                project: project.as_deref(),
+                product: product.as_deref(),
+                release: release.as_deref(),
+                before: *before,
+                limit: *limit,
+            };
+            activity::events(&connect(context)?, &filter, json).await
+        }
+        ClientCommand::Search { text, limit } => activity::search(&connect(context)?, text, *limit, json).await,
+        ClientCommand::Consent(command) => activity::consent(&connect(context)?, command, json).await,
+        ClientCommand::Keys(keys) => admin::keys(&connect(context)?, keys, json).await,
+        ClientCommand::Tasks(tasks) => admin::tasks(&connect(context)?, tasks, json).await,
+        ClientCommand::Cve(cve) => admin::cve(&connect(context)?, cve, json).await,
+        ClientCommand::Admin(command) => manage::admin(&connect_anonymous(context)?, command, json).await,
     }
 }
 
-/// The service and token of a command: flags and environment first, then the stored sign-in
-/// (whose token is only sent to the server it was stored for).
+/// The actions a token may carry, for `atr token create --help`: those of a release manager that
+/// need no session, as the service decides them.
+fn token_actions_help() -> String {
+    let actions: Vec<&str> = atr_core::auth::Activity::ALL
+        .into_iter()
+        .filter(|a| a.allowed_for_tokens() && !a.implied_for_tokens())
+        .map(atr_core::auth::Activity::as_str)
+        .collect();
+    format!(
+        "An action the token allows: {} (repeat for more). Voting, managing others' keys and admin \
+         work need your own sign-in: `atr login --user USER`",
+        actions.join(", ")
+    )
+}
+
+/// The service and credential of a command: flags and environment first, then the stored
+/// sign-in, a session or a token (only sent to the server it was stored for).
 fn connect(context: &Context) -> Outcome<Api> {
     let stored = credentials::load()?;
     let server = server_of(context, stored.as_ref())?;
-    let token = context.token.clone().or_else(|| stored.filter(|s| same_server(&s.server, &server)).map(|s| s.token));
-    Api::new(&server, token)
+    if let Some(token) = &context.token {
+        return Api::new(&server, Some(token.clone()));
+    }
+    let stored = stored.filter(|s| same_server(&s.server, &server));
+    let api = Api::new(&server, stored.as_ref().and_then(|s| s.token.clone()))?;
+    Ok(match stored.and_then(|s| s.session.map(|cookie| (cookie, s.user))) {
+        Some((cookie, user)) => api.with_session(cookie, user),
+        None => api,
+    })
 }
 
 /// The service of a command that signs in by itself: no token is sent.
@@ -579,7 +815,18 @@ fn same_server(a: &str, b: &str) -> bool {
     a.trim().trim_end_matches('/') == b.trim().trim_end_matches('/')
 }
 
-/// `atr login`: checks the token with `GET /api/me`, then stores it.
+/// Ends a stored session on its service, if one is stored; a failure only leaves it to expire.
+async fn end_stored_session(stored: Option<&credentials::Stored>) {
+    if let Some(stored) = stored
+        && let Some(cookie) = &stored.session
+        && let Ok(api) = Api::new(&stored.server, None)
+    {
+        api.with_session(cookie.clone(), stored.user.clone()).sign_out().await;
+    }
+}
+
+/// `atr login`: checks the token with `GET /api/me`, then stores it (replacing a stored session,
+/// which is ended).
 async fn login(context: &Context) -> Outcome {
     let stored = credentials::load()?;
     let server = server_of(context, stored.as_ref())?;
@@ -596,12 +843,14 @@ async fn login(context: &Context) -> Outcome {
     };
     if token.is_empty() {
         return Err(Failure::usage("no token given").hint(
-            "pipe it in (`atr login --server URL < token-file`) or set ATR_TOKEN; `atr token create` makes one",
+            "pipe it in (`atr login --server URL < token-file`) or set ATR_TOKEN; `atr token create` makes one; \
+             `atr login --user USER` signs in with a password instead",
         ));
     }
     let api = Api::new(&server, Some(token.clone()))?;
     let me = api.op(op::WhoAmI, op::WhoAmI::ENDPOINT.path, None).await?;
-    let path = credentials::save(&credentials::Stored { server: api.server().to_owned(), token })?;
+    end_stored_session(stored.as_ref()).await;
+    let path = credentials::save(&credentials::Stored::token(api.server(), token))?;
     if context.json {
         output::print_json(&me.json);
     } else {
@@ -611,11 +860,66 @@ async fn login(context: &Context) -> Outcome {
     Ok(())
 }
 
+/// `atr login --user`: signs in with a password and stores the session (replacing a stored
+/// token), so that later commands act with the person's own rights until it expires.
+async fn login_as(context: &Context, user: &str) -> Outcome {
+    if context.token.is_some() {
+        return Err(Failure::usage("--user signs in with a password; a token was given too")
+            .hint("unset ATR_TOKEN (or drop --token), or run `atr login` without --user to store the token"));
+    }
+    let stored = credentials::load()?;
+    let server = server_of(context, stored.as_ref())?;
+    let api = Api::new(&server, None)?;
+    let password = admin::password()?;
+    let (session, signed_in) = api.open_session(user, &password).await?;
+    end_stored_session(stored.as_ref()).await;
+    let cookie = session.session_cookie().unwrap_or_default().to_owned();
+    let record = credentials::Stored::session(api.server(), cookie, &signed_in.person.id, signed_in.expires_at);
+    let path = match credentials::save(&record) {
+        Ok(path) => path,
+        Err(failure) => {
+            session.sign_out().await;
+            return Err(failure);
+        }
+    };
+    if context.json {
+        output::print_json(&serde_json::to_value(&signed_in).unwrap_or_default());
+    } else {
+        println!(
+            "signed in to {} as {} until {}: commands act with {}'s own rights",
+            api.server(),
+            signed_in.person.id,
+            output::date(signed_in.expires_at),
+            signed_in.person.id
+        );
+        eprintln!("the session is stored in {} (readable by you only); `atr logout` ends it", path.display());
+    }
+    Ok(())
+}
+
+/// `atr logout`: ends a stored session on the service, then deletes what is stored.
+async fn logout() -> Outcome {
+    let stored = credentials::load()?;
+    end_stored_session(stored.as_ref()).await;
+    let forgot = credentials::forget()?;
+    let said = match stored {
+        Some(s) if s.session.is_some() => format!("signed out of {}: the session was ended and deleted", s.server),
+        Some(_) => "signed out: the stored token was deleted (it stays valid until it expires or is revoked: \
+                    `atr token revoke ID`)"
+            .to_owned(),
+        None if forgot => "signed out: the stored credentials were deleted".to_owned(),
+        None => "no stored token or session".to_owned(),
+    };
+    eprintln!("{said}");
+    Ok(())
+}
+
 /// `atr whoami`.
 async fn whoami(api: &Api, json: bool) -> Outcome {
     if !api.has_token() {
-        return Err(Failure::new(exit::REFUSED, "not signed in")
-            .hint("run `atr login --server URL` (or pass --token / set ATR_TOKEN)"));
+        return Err(Failure::new(exit::REFUSED, "not signed in").hint(
+            "run `atr login --server URL` with a token, or `atr login --user USER` (or pass --token / set ATR_TOKEN)",
+        ));
     }
     let me = api.op(op::WhoAmI, op::WhoAmI::ENDPOINT.path, None).await?;
     if json {
@@ -625,11 +929,14 @@ async fn whoami(api: &Api, json: bool) -> Outcome {
     let person = &me.body.person;
     let admin = if person.admin { " (admin)" } else { "" };
     println!("{}{admin} on {}", person.id, api.server());
-    if let Some(token) = &me.body.token {
-        println!("token {} for projects {}", token.id, output::list(&token.projects));
-        let activities: Vec<String> = token.activities.iter().map(output::name).collect();
-        println!("allows {}", output::list(&activities));
-        println!("expires {}", output::date(token.expires_at));
+    match &me.body.token {
+        Some(token) => {
+            println!("token {} for projects {}", token.id, output::list(&token.projects));
+            let activities: Vec<String> = token.activities.iter().map(output::name).collect();
+            println!("allows {}", output::list(&activities));
+            println!("expires {}", output::date(token.expires_at));
+        }
+        None => println!("signed in with a session: your own rights"),
     }
     Ok(())
 }

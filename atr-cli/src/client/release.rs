@@ -280,7 +280,8 @@ pub(crate) async fn vote(api: &Api, command: &VoteCommand, json: bool) -> Outcom
                 let closes = answer.body.vote.as_ref().map_or_else(|| "-".to_owned(), |v| output::date(v.closes_at));
                 println!("vote started on {} revision {revision}; it closes {closes}", release.name());
                 eprintln!(
-                    "voters run `atr vote cast {} +1`; `atr vote tally {}` counts",
+                    "voters vote as themselves: `ATR_PASSWORD=... atr vote cast {} +1 --user USER` (or without \
+                     --user after `atr login --user USER`); `atr vote tally {}` counts",
                     release.args(),
                     release.args()
                 );

@@ -39,7 +39,7 @@ impl<R: AsyncRead + Unpin> AsyncRead for Counting<R> {
 }
 
 /// The `If-Match` value naming the revision expected to be the latest.
-fn if_match(expected: Option<u32>) -> String {
+pub(crate) fn if_match(expected: Option<u32>) -> String {
     expected.map_or_else(|| "none".to_owned(), |n| format!("\"{n}\""))
 }
 
@@ -154,13 +154,35 @@ impl Sink {
     }
 }
 
+/// The revocation reason a download's answer carries, if the release was revoked.
+fn revocation_reason(response: &reqwest::Response) -> Option<String> {
+    let headers = response.headers();
+    let revoked = headers.get(REVOKED_HEADER).and_then(|v| v.to_str().ok()).is_some_and(|v| v == "true");
+    let reason = headers.get(REVOKED_REASON_HEADER).map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    match (revoked, reason) {
+        (_, Some(reason)) => Some(reason),
+        (true, None) => Some("no reason given".to_owned()),
+        (false, None) => None,
+    }
+}
+
+/// The header that marks a download of a revoked release, and the one with the reason.
+const REVOKED_HEADER: &str = "x-atr-revoked";
+const REVOKED_REASON_HEADER: &str = "x-atr-revoked-reason";
+
 /// `atr download`: follows a `latest` redirect, streams the file to disk (as `NAME.part` until it
-/// is complete), and checks the SHA-512 the service promised; a mismatch deletes the file.
-pub(crate) async fn download(api: &Api, coordinates: &str, output: Option<&Path>) -> Outcome {
+/// is complete), and checks the SHA-512 the service promised; a mismatch deletes the file. A
+/// revoked release's reason is said on stderr; `json` writes a summary on stdout.
+#[expect(clippy::too_many_lines, reason = "the request, the stream, its check and the summary, in their order")]
+pub(crate) async fn download(api: &Api, coordinates: &str, output: Option<&Path>, json: bool) -> Outcome {
     let url = download_url(api, coordinates);
     if url.ends_with('/') {
         return Err(Failure::usage(format!("{coordinates} names a folder, not a file"))
             .hint("name one file, such as current/httpd/2.4.66/httpd-2.4.66.tar.gz"));
+    }
+    if json && output.is_some_and(|p| p.as_os_str() == "-") {
+        return Err(Failure::usage("--json writes a summary on stdout, so the file cannot go there too")
+            .hint("write the file with -o FILE"));
     }
     let response = api.send(api.anonymous(Method::GET, &url)).await.map_err(|f| {
         f.hint_for(
@@ -169,6 +191,10 @@ pub(crate) async fn download(api: &Api, coordinates: &str, output: Option<&Path>
         )
     })?;
     let promised = promised_digest(&response);
+    let revoked = revocation_reason(&response);
+    if let Some(reason) = &revoked {
+        eprintln!("warning: this release was revoked: {reason}");
+    }
     let name = response
         .url()
         .path_segments()
@@ -230,6 +256,10 @@ pub(crate) async fn download(api: &Api, coordinates: &str, output: Option<&Path>
         Some(_) => true,
         None => false,
     };
+    let written = match &sink {
+        Sink::Stdout(_) => "-".to_owned(),
+        Sink::File { target, .. } => target.display().to_string(),
+    };
     match sink {
         Sink::Stdout(mut out) => {
             out.flush().map_err(|e| Failure::other(format!("cannot write stdout: {e}")))?;
@@ -244,6 +274,15 @@ pub(crate) async fn download(api: &Api, coordinates: &str, output: Option<&Path>
             let check = if verified { "SHA-512 verified" } else { "no SHA-512 promised: not verified" };
             eprintln!("downloaded {} ({size} bytes, {check})", target.display());
         }
+    }
+    if json {
+        output::print_json(&serde_json::json!({
+            "path": written,
+            "bytes": size,
+            "sha512": actual,
+            "verified": verified,
+            "revoked": revoked,
+        }));
     }
     if !verified {
         eprintln!("warning: the service sent no SHA-512 for {name}; the bytes were not verified");

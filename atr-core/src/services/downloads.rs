@@ -100,7 +100,7 @@ pub enum NotServed {
     NoRelease { project: ProjectKey, product: Option<ProductKey>, stage: Stage },
     /// The release does not exist, or is not public in this stage (drafts and previews never
     /// are); `public` names the stage it is public in, if any.
-    #[error("release {release} not found in stage {stage}")]
+    #[error("{}", not_in_stage(release, *stage, *public))]
     NotInStage { release: ReleaseKey, stage: Stage, public: Option<Stage> },
     /// The release is public in the stage but serves no revision.
     #[error("release {0} has no files")]
@@ -125,6 +125,19 @@ fn name(project: &ProjectKey, product: Option<&ProductKey>) -> String {
     match product {
         Some(product) => format!("{project}/{product}"),
         None => project.to_string(),
+    }
+}
+
+fn not_in_stage(release: &ReleaseKey, stage: Stage, public: Option<Stage>) -> String {
+    match public {
+        Some(public) => {
+            let product = release.product.as_ref().map(|p| format!("{p}/")).unwrap_or_default();
+            format!(
+                "release {release} not found in stage {stage}: it is {public}, under /{public}/{}/{product}{}/",
+                release.project, release.version
+            )
+        }
+        None => format!("release {release} not found in stage {stage}"),
     }
 }
 

@@ -179,6 +179,20 @@ impl Services {
     pub async fn retry_task(&self, principal: &Principal, id: u64, now: Timestamp) -> ServiceResult<TaskView> {
         let task = self.load_task(id).await?;
         self.authorize_task(principal, &task, Activity::PerformActions, Activity::ManageTasks, now).await?;
+        match task.status {
+            TaskStatus::Completed => {
+                return Err(ServiceError::Conflict(format!(
+                    "task {id} completed: a completed task cannot be retried; queue new checks instead"
+                )));
+            }
+            TaskStatus::Queued | TaskStatus::Active => {
+                return Err(ServiceError::Conflict(format!(
+                    "task {id} is still {}: only a failed or cancelled task can be retried",
+                    task.status.as_str()
+                )));
+            }
+            TaskStatus::Failed | TaskStatus::Cancelled => {}
+        }
         match self.ports.queue.retry(id).await {
             Ok(task) => Ok(TaskView::of(task)),
             Err(StoreError::NotFound(_)) => Err(not_found(id)),

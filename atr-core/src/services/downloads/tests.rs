@@ -130,7 +130,12 @@ async fn a_release_is_served_only_in_its_public_stage() {
         }
     }
     let err = not_served(s.public_path("/current/httpd/2.4.67/a.tar.gz").await);
-    assert_eq!(err.to_string(), "release httpd 2.4.67 not found in stage current");
+    assert_eq!(
+        err.to_string(),
+        "release httpd 2.4.67 not found in stage current: it is candidate, under /candidate/httpd/2.4.67/"
+    );
+    let err = not_served(s.public_path("/current/httpd/9.9/a").await);
+    assert_eq!(err.to_string(), "release httpd 9.9 not found in stage current");
 }
 
 #[tokio::test]

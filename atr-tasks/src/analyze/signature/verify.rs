@@ -55,12 +55,12 @@ pub fn verify(
         let what = if count == 1 { "its signature".to_owned() } else { format!("none of its {count} signatures") };
         let message = if count == 1 {
             format!(
-                "{} has no valid signature from a key in the committee's KEYS file: {what} does not count (see above)",
+                "{} has no valid signature from a key in the committee's KEYS file: {what} does not count (the other signature results of this file say why)",
                 artifact.file_name()
             )
         } else {
             format!(
-                "{} has no valid signature from a key in the committee's KEYS file: {what} counts (see above)",
+                "{} has no valid signature from a key in the committee's KEYS file: {what} counts (the other signature results of this file say why)",
                 artifact.file_name()
             )
         };
