@@ -101,10 +101,17 @@ pub(crate) async fn events(api: &Api, filter: &EventsFilter<'_>, json: bool) -> 
         let _ = write!(query, "&before={before}");
     }
     let answer = api.op(op::ListEvents, &path_of(op::ListEvents, &[], &query), None).await.map_err(|f| {
-        f.hint_for(
-            exit::REFUSED,
-            "the whole log is for foundation members and admins: name a project (--project) or a release",
-        )
+        if filter.project.is_some() {
+            f.hint_for(
+                exit::REFUSED,
+                "a token reads events when it allows `view_release_events` (`atr token create --action ...`)",
+            )
+        } else {
+            f.hint_for(
+                exit::REFUSED,
+                "the whole log is for foundation members and admins: name a project (--project) or a release",
+            )
+        }
     })?;
     if json {
         output::print_json(&answer.json);

@@ -122,11 +122,24 @@ impl Api {
     /// Signs in with a local account (`POST /api/session`), for what tokens may not do (create
     /// tokens, vote): the answer is a client that sends the session instead of the token.
     pub(crate) async fn sign_in(&self, user: &str, password: &str) -> Outcome<Self> {
-        Ok(self.open_session(user, password).await?.0)
+        Ok(self.start_session(user, password).await?.0)
     }
 
     /// Signs in like [`Api::sign_in`], answering the session's description too.
     pub(crate) async fn open_session(&self, user: &str, password: &str) -> Outcome<(Self, atr_api::Session)> {
+        let (session, described) = self.start_session(user, password).await?;
+        match described {
+            Ok(described) => Ok((session, described)),
+            Err(failure) => {
+                session.sign_out().await;
+                Err(failure)
+            }
+        }
+    }
+
+    /// Signs in: the client with the session, and the session's description as the service
+    /// answered it.
+    async fn start_session(&self, user: &str, password: &str) -> Outcome<(Self, Outcome<atr_api::Session>)> {
         use atr_api::Operation as _;
         let path = atr_api::endpoints::SignInWithPassword::ENDPOINT.path;
         let body = atr_api::SignIn { user: user.to_owned(), password: password.to_owned() };
@@ -146,10 +159,10 @@ impl Api {
             .find(|pair| pair.starts_with("atr_session="))
             .map(str::to_owned)
             .ok_or_else(|| Failure::other("the service answered the sign-in without a session"))?;
-        let signed_in: Reply<atr_api::Session> = Reply::read(response).await?;
+        let described = Reply::<atr_api::Session>::read(response).await.map(|reply| reply.body);
         Ok((
             Self { session: Some(cookie), session_user: Some(user.to_owned()), token: None, ..self.clone() },
-            signed_in.body,
+            described,
         ))
     }
 

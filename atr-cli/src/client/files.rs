@@ -170,10 +170,10 @@ pub(crate) async fn remove(api: &Api, release: &ReleaseArgs, paths: &[String], j
             .request_for(op::DeleteFile, &release.at(op::DeleteFile, &[("path", path)]))
             .header(IF_MATCH, if_match(expected));
         let sent = api.send(request).await.map_err(|f| {
-            f.hint_for(exit::CONFLICT, changed_since(release, expected)).hint_for(
-                exit::NOT_FOUND,
-                format!("`atr release files {}` lists the files of the latest revision", release.args()),
-            )
+            let listing = format!("`atr release files {}` lists the files of the latest revision", release.args());
+            f.hint_for(exit::CONFLICT, changed_since(release, expected))
+                .hint_for(exit::NOT_FOUND, listing.clone())
+                .hint_for(exit::USAGE, listing)
         })?;
         let answer: Reply<NewRevision> = Reply::read(sent).await?;
         let revision = answer.body.revision.number;
