@@ -655,10 +655,19 @@ fn a_project_is_set_up_and_released_with_atr_commands_only() {
     assert!(shown.contains("-----BEGIN PGP PUBLIC KEY BLOCK-----") && shown.contains("webserver"), "{shown}");
     let cookie = stored_session(&alice);
     assert_eq!(me_with_cookie(&demo.address, &cookie), 200);
+    let credentials = alice.dir().join("config/atr/credentials.toml");
+    let kept = std::fs::read(&credentials).unwrap();
     let out = alice.run(&["logout"]);
     assert!(stderr(&out).contains("the session was ended"), "{}", stderr(&out));
+    assert!(!credentials.exists());
     assert_eq!(me_with_cookie(&demo.address, &cookie), 401, "the session still works after logout");
     assert_eq!(alice.run(&["whoami"]).status.code(), Some(3));
+    // A session the service no longer knows: the hint says to sign in again.
+    std::fs::write(&credentials, kept).unwrap();
+    let ended = alice.run(&["whoami"]);
+    assert_eq!(ended.status.code(), Some(3), "{}", stderr(&ended));
+    assert!(stderr(&ended).contains("sign in again with `atr login --user alice`"), "{}", stderr(&ended));
+    std::fs::remove_file(&credentials).unwrap();
 
     // A token cannot import KEYS or create projects: release-manager rights at most.
     let rm = User::new(&demo.address);
@@ -682,13 +691,13 @@ fn a_project_is_set_up_and_released_with_atr_commands_only() {
     assert!(line("mode").trim_end().ends_with(" -"), "{shown}");
     let policy = json(&rm.ok(&["--json", "policy", "show", "webserver"]));
     assert_eq!(policy["effective_vote_policy"]["min_hours"], 96, "{policy}");
-    assert_eq!(policy["project_sets"]["min_hours"], 96, "{policy}");
-    assert!(policy["project_sets"]["mode"].is_null(), "{policy}");
+    assert_eq!(policy["project"]["policy"]["min_hours"], 96, "{policy}");
+    assert!(policy["project"]["policy"]["mode"].is_null(), "{policy}");
     rm.ok(&["policy", "set", "webserver", "--strict-checking", "false", "--inherit", "vote_recipients"]);
     let policy = json(&rm.ok(&["--json", "policy", "show", "webserver"]));
-    assert_eq!(policy["project_sets"]["strict_checking"], false, "{policy}");
-    assert_eq!(policy["project_sets"]["min_hours"], 96, "kept: {policy}");
-    assert!(policy["project_sets"]["vote_recipients"].is_null(), "{policy}");
+    assert_eq!(policy["project"]["policy"]["strict_checking"], false, "{policy}");
+    assert_eq!(policy["project"]["policy"]["min_hours"], 96, "kept: {policy}");
+    assert!(policy["project"]["policy"]["vote_recipients"].is_null(), "{policy}");
     rm.ok(&["project", "set", "webserver", "--description", "The web server"]);
     let project = json(&rm.ok(&["--json", "project", "show", "webserver"]));
     assert_eq!(project["project"]["metadata"]["description"], "The web server", "{project}");

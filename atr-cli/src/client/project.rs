@@ -518,11 +518,9 @@ pub(crate) async fn policy(api: &Api, command: &PolicyCommand, json: bool) -> Ou
         PolicyCommand::Show { project } => {
             let (details, raw) = project_details(api, project).await?;
             if json {
-                output::print_json(&serde_json::json!({
-                    "project": project,
-                    "effective_vote_policy": raw["effective_vote_policy"],
-                    "project_sets": raw["project"]["policy"],
-                }));
+                // The project as the service answers it: `effective_vote_policy` and, in
+                // `project.policy`, what the project sets.
+                output::print_json(&raw);
                 return Ok(());
             }
             let in_force = serde_json::to_value(&details.effective_vote_policy).unwrap_or_default();
