@@ -368,6 +368,29 @@ async fn cancelling_a_task_of_no_release_needs_manage_tasks() {
 }
 
 #[tokio::test]
+async fn a_completed_task_cannot_be_retried_and_says_so() {
+    let (mut m, _) = Mocks::new(httpd_committee(), project(PolicyOverrides::default()));
+    m.queue.expect_get().returning(|id| {
+        let status = if id == 1 { TaskStatus::Completed } else { TaskStatus::Active };
+        Ok(Some(TaskRecord { status, ..task(id, Some(key()), None) }))
+    });
+    // The queue is never asked to retry a task that has not failed or been cancelled.
+    m.queue.expect_retry().never();
+    let s = m.services();
+    match s.retry_task(&person("rm"), 1, T0).await {
+        Err(ServiceError::Conflict(message)) => {
+            assert!(message.contains("task 1 completed") && message.contains("cannot be retried"), "{message}");
+            assert!(!message.contains("release"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
+    match s.retry_task(&person("rm"), 2, T0).await {
+        Err(ServiceError::Conflict(message)) => assert!(message.contains("task 2 is still active"), "{message}"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
 async fn setting_a_product_policy_needs_manage_policy_and_a_valid_policy() {
     let (m, log) = Mocks::new(httpd_committee(), project(PolicyOverrides::default()));
     let s = m.services();
