@@ -104,7 +104,7 @@ pub(crate) async fn events(api: &Api, filter: &EventsFilter<'_>, json: bool) -> 
         if filter.project.is_some() {
             f.hint_for(
                 exit::REFUSED,
-                "a token reads events when it allows `view_release_events` (`atr token create --action ...`)",
+                "a project's history is public: check the token (`atr whoami`), or run without one",
             )
         } else {
             f.hint_for(

@@ -439,3 +439,33 @@ fn a_token_reads_the_drafts_and_tasks_of_its_projects_if_its_owner_may() {
         DenyReason::NeedsRole(_)
     ));
 }
+
+#[test]
+fn a_token_may_do_what_anyone_may() {
+    let project = ProjectKey::parse("httpd").unwrap();
+    let mut httpd = committee("httpd");
+    let rm = holder(Role::ReleaseManager, &mut httpd);
+    let target = Target::Project { project: &project, committee: &httpd };
+    let tomcat = ProjectKey::parse("tomcat").unwrap();
+    let elsewhere = MachineToken::new(
+        "t1".into(),
+        rm.id.clone(),
+        BTreeSet::from([tomcat]),
+        BTreeSet::from([Activity::ManageRelease]),
+        T0,
+        T0.plus_hours(1),
+    )
+    .unwrap();
+    let token = Principal::Token { owner: rm.clone(), token: elsewhere };
+    // Anyone reads a project's history, so a token that neither carries that activity nor is
+    // scoped to the project reads it too.
+    assert!(authorize(&Principal::Anonymous, Activity::ViewReleaseEvents, &target, T0).is_ok());
+    assert!(authorize(&token, Activity::ViewReleaseEvents, &target, T0).is_ok());
+    // Beyond what anyone may, the scope still holds.
+    assert_eq!(authorize(&token, Activity::ManageRelease, &target, T0).unwrap_err().reason, DenyReason::TokenProject);
+    // An expired token is refused even what anyone may do: it is a wrong credential.
+    assert_eq!(
+        authorize(&token, Activity::ViewReleaseEvents, &target, T0.plus_hours(2)).unwrap_err().reason,
+        DenyReason::TokenExpired
+    );
+}
