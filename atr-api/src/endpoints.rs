@@ -334,13 +334,13 @@ impl Body for FileOrListing {
     }
 }
 
-/// Metrics in the Prometheus text exposition format.
+/// Metrics in the OpenMetrics text format, which Prometheus reads.
 #[derive(Debug, Clone, Copy)]
 pub struct MetricsText;
 
 impl Body for MetricsText {
     fn content(_: &mut Schemas) -> Contents {
-        vec![("text/plain", string())]
+        vec![("application/openmetrics-text", string())]
     }
 }
 
@@ -801,8 +801,8 @@ operations! {
         tag: "operations", access: Public, query: NoQuery, request: (), response: Readiness,
         success: [200, 503], errors: [],
     }
-    /// The service's metrics in the Prometheus text format (requests, the task queue, task
-    /// runs, the runner, the database pool). Only addresses the operator allows
+    /// The service's metrics in the OpenMetrics text format, for Prometheus (requests, the task
+    /// queue, task runs, the runner, the database pool). Only addresses the operator allows
     /// (`atr serve --metrics-allow`, loopback by default) get them; others get 403.
     Metrics = "metrics": Get "/metrics" {
         tag: "operations", access: Public, query: NoQuery, request: (), response: MetricsText,
