@@ -334,7 +334,7 @@ impl Body for FileOrListing {
     }
 }
 
-/// Metrics in the OpenMetrics text format, which Prometheus reads.
+/// Metrics in the `OpenMetrics` text format, which Prometheus reads.
 #[derive(Debug, Clone, Copy)]
 pub struct MetricsText;
 
@@ -801,7 +801,7 @@ operations! {
         tag: "operations", access: Public, query: NoQuery, request: (), response: Readiness,
         success: [200, 503], errors: [],
     }
-    /// The service's metrics in the OpenMetrics text format, for Prometheus (requests, the task
+    /// The service's metrics in the `OpenMetrics` text format, for Prometheus (requests, the task
     /// queue, task runs, the runner, the database pool). Only addresses the operator allows
     /// (`atr serve --metrics-allow`, loopback by default) get them; others get 403.
     Metrics = "metrics": Get "/metrics" {

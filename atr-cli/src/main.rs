@@ -115,7 +115,7 @@ enum Command {
         log_format: LogFormat,
         /// A network allowed to read `/metrics`, in CIDR notation (`10.0.0.0/8`, `fd00::/8`) or a
         /// single address; repeatable (the variable takes a comma-separated list). Others get
-        /// 403. Default: loopback only (127.0.0.0/8 and ::1).
+        /// 403. Default: loopback only (`127.0.0.0/8` and `::1`).
         #[arg(long = "metrics-allow", value_name = "CIDR", env = "ATR_METRICS_ALLOW", value_delimiter = ',')]
         metrics_allow: Vec<String>,
     },

@@ -23,7 +23,7 @@ use prometheus_client::registry::Registry;
 const LATENCY_BUCKETS: [f64; 15] =
     [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0];
 
-/// The content type of the exposition (`prometheus-client` writes the OpenMetrics text format,
+/// The content type of the exposition (`prometheus-client` writes the `OpenMetrics` text format,
 /// which Prometheus reads).
 pub(crate) const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 

@@ -115,7 +115,11 @@ fn valid_id(id: &str) -> bool {
 fn create_pending(data_dir: &Path, pending: &Path) -> StoreResult<String> {
     let mut bytes = [0_u8; 16];
     getrandom::fill(&mut bytes).map_err(backend)?;
-    let id: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let id = bytes.iter().fold(String::with_capacity(32), |mut id, b| {
+        use std::fmt::Write as _;
+        let _ = write!(id, "{b:02x}");
+        id
+    });
     let scratch: PathBuf = data_dir.join(format!("{PENDING_FILE}.{}.{id}", std::process::id()));
     let written = (|| {
         let mut file = std::fs::File::create_new(&scratch)?;
