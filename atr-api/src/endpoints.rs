@@ -18,6 +18,7 @@ use crate::downloads::FolderListing;
 use crate::error::ErrorBody;
 use crate::events::{Event, EventsQuery};
 use crate::keys::{KeyImportReport, SigningKey};
+use crate::ops::{Health, Readiness};
 use crate::projects::{MetadataUpdate, NewProduct, PolicyOverrides, Product, ProductUpdate, Project, ProjectDetails};
 use crate::releases::{
     Analyze, Announce, CheckResult, MoveFile, NewRelease, NewRevision, ProductQuery, Release, ReleaseDetails,
@@ -247,6 +248,7 @@ json_bodies!(
     ErrorBody,
     Event,
     GiveConsent,
+    Health,
     KeyImportReport,
     Me,
     MetadataUpdate,
@@ -263,6 +265,7 @@ json_bodies!(
     Project,
     ProjectDetails,
     QueueStatus,
+    Readiness,
     Release,
     ReleaseDetails,
     ReleaseKey,
@@ -328,6 +331,16 @@ pub struct FileOrListing;
 impl Body for FileOrListing {
     fn content(schemas: &mut Schemas) -> Contents {
         vec![("application/octet-stream", binary()), ("application/json", named::<FolderListing>(schemas))]
+    }
+}
+
+/// Metrics in the `OpenMetrics` text format, which Prometheus reads.
+#[derive(Debug, Clone, Copy)]
+pub struct MetricsText;
+
+impl Body for MetricsText {
+    fn content(_: &mut Schemas) -> Contents {
+        vec![("application/openmetrics-text", string())]
     }
 }
 
@@ -774,6 +787,26 @@ operations! {
     RevokedRoot = "revoked_root": Get "/revoked/" {
         tag: "downloads", access: Public, query: NoQuery, request: (), response: FileOrListing,
         success: [200], errors: [400, 404],
+    }
+
+    /// Whether the process answers, for a liveness probe: checks nothing else.
+    Healthz = "healthz": Get "/healthz" {
+        tag: "operations", access: Public, query: NoQuery, request: (), response: Health,
+        success: [200], errors: [],
+    }
+    /// Whether the service can serve, for a readiness probe or a load balancer: 200 when the
+    /// database answers, every migration is applied and release storage takes a write; else 503
+    /// with the check that failed and why.
+    Readyz = "readyz": Get "/readyz" {
+        tag: "operations", access: Public, query: NoQuery, request: (), response: Readiness,
+        success: [200, 503], errors: [],
+    }
+    /// The service's metrics in the `OpenMetrics` text format, for Prometheus (requests, the task
+    /// queue, task runs, the runner, the database pool). Only addresses the operator allows
+    /// (`atr serve --metrics-allow`, loopback by default) get them; others get 403.
+    Metrics = "metrics": Get "/metrics" {
+        tag: "operations", access: Public, query: NoQuery, request: (), response: MetricsText,
+        success: [200], errors: [403],
     }
 }
 

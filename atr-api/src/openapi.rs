@@ -35,6 +35,7 @@ const TAGS: &[(&str, &str)] = &[
     ("search", "Search projects, releases, signing keys and CVE records"),
     ("tasks", "The task queue"),
     ("downloads", "Downloads by coordinates: /<stage>/<project>/[<product>/]<version>/<path>"),
+    ("operations", "Liveness, readiness and metrics, for probes, load balancers and Prometheus"),
     ("meta", "This description"),
 ];
 
@@ -110,6 +111,7 @@ fn success_description(status: u16) -> &'static str {
         304 => "Not modified since the copy the caller has",
         307 => "`latest`: redirected to the newest version (the Location header)",
         416 => "The requested byte range is outside the file",
+        503 => "Not ready: the checks say which one failed and why",
         _ => "Success",
     }
 }

@@ -113,6 +113,11 @@ enum Command {
         /// logged is set by `ATR_LOG` (such as `info` or `atr_http=debug`; default `info`).
         #[arg(long, env = "ATR_LOG_FORMAT", default_value = "human")]
         log_format: LogFormat,
+        /// A network allowed to read `/metrics`, in CIDR notation (`10.0.0.0/8`, `fd00::/8`) or a
+        /// single address; repeatable (the variable takes a comma-separated list). Others get
+        /// 403. Default: loopback only (`127.0.0.0/8` and `::1`).
+        #[arg(long = "metrics-allow", value_name = "CIDR", env = "ATR_METRICS_ALLOW", value_delimiter = ',')]
+        metrics_allow: Vec<String>,
     },
     /// Manages committees and their people (PMC members, committers, release managers).
     #[command(subcommand)]
@@ -249,13 +254,20 @@ async fn run(cli: &Cli) -> Result<(), String> {
             body_stall_secs,
             max_connections,
             log_format,
+            ref metrics_allow,
         } => {
             start_log(log_format);
+            let metrics_allow = if metrics_allow.is_empty() {
+                atr_http::MetricsAllow::default()
+            } else {
+                atr_http::MetricsAllow::parse(metrics_allow).map_err(|e| format!("--metrics-allow: {e}"))?
+            };
             let limits = Limits {
                 secure_cookies: public_url.as_deref().is_some_and(|u| u.starts_with("https://")),
                 header_timeout: std::time::Duration::from_secs(header_timeout_secs.max(1)),
                 body_stall: std::time::Duration::from_secs(body_stall_secs.max(1)),
                 max_connections,
+                metrics_allow,
             };
             serve(cli, listen, no_worker, max_upload_bytes, demo, admin.as_deref(), &limits).await
         }
@@ -299,6 +311,7 @@ struct Limits {
     header_timeout: std::time::Duration,
     body_stall: std::time::Duration,
     max_connections: usize,
+    metrics_allow: atr_http::MetricsAllow,
 }
 
 /// Resolves on Ctrl-C (SIGINT) or SIGTERM, what service managers and container runtimes send.
@@ -340,9 +353,7 @@ async fn serve(
     let mut storage_config = cli.storage();
     storage_config.max_file_size = max_upload_bytes;
     let (storage, recovery) = atr_store::Storage::open(&storage_config).await.map_err(|e| e.to_string())?;
-    if recovery != atr_store::Recovery::default() {
-        eprintln!("storage recovered at start: {recovery:?}");
-    }
+    report_recovery(&recovery);
     let listener =
         tokio::net::TcpListener::bind(listen).await.map_err(|e| format!("cannot listen on {listen}: {e}"))?;
     let address = listener.local_addr().map_err(|e| e.to_string())?;
@@ -350,6 +361,7 @@ async fn serve(
         max_upload_bytes,
         secure_cookies: limits.secure_cookies,
         body_stall_timeout: limits.body_stall,
+        metrics_allow: limits.metrics_allow.clone(),
         ..HttpConfig::default()
     };
     let state = AppState::new(storage.clone(), config);
@@ -384,6 +396,7 @@ async fn serve(
             Runner::new(storage.sql.clone(), RunnerConfig::new(format!("serve-{}", std::process::id())))
                 .with_kind(handler),
         );
+        state.register_metrics(|registry| runner.register_metrics(registry));
         let running = runner.clone();
         let signal = signal.clone();
         Some(tokio::spawn(async move { running.run(signal).await }))
@@ -394,6 +407,10 @@ async fn serve(
         if cli.database_url.is_some() { "from --database-url" } else { "SQLite in the data directory" }
     );
     println!("API description: http://{address}/api/openapi.json");
+    println!(
+        "health: http://{address}/healthz, readiness: http://{address}/readyz, metrics: http://{address}/metrics (for {})",
+        limits.metrics_allow.networks().join(", ")
+    );
     println!("{sign_in}");
     if let Some(note) = demo_note {
         println!("{note}");
@@ -422,6 +439,13 @@ async fn serve(
     }
     println!("ATR stopped");
     Ok(())
+}
+
+/// Tells on stderr, in sentences, what the start-up reconciliation of storage found and did.
+fn report_recovery(recovery: &atr_store::Recovery) {
+    for sentence in recovery.sentences() {
+        eprintln!("storage at start: {sentence}");
+    }
 }
 
 async fn committees(cli: &Cli, action: &Committees) -> Result<(), String> {
@@ -492,9 +516,7 @@ async fn worker(cli: &Cli, concurrency: usize, name: Option<String>) -> Result<(
     use atr_tasks::runner::{Runner, RunnerConfig, Shutdown};
 
     let (storage, recovery) = atr_store::Storage::open(&cli.storage()).await.map_err(|e| e.to_string())?;
-    if recovery != atr_store::Recovery::default() {
-        eprintln!("storage recovered at start: {recovery:?}");
-    }
+    report_recovery(&recovery);
     let host = std::fs::read_to_string("/etc/hostname").map_or_else(|_| "worker".into(), |h| h.trim().to_owned());
     let owner = name.unwrap_or_else(|| format!("{host}-{}", std::process::id()));
     let mut config = RunnerConfig::new(owner.clone());

@@ -455,3 +455,106 @@ fn requests_are_logged_as_json_lines_with_their_request_id() {
     assert_eq!(entry["method"], "GET", "{entry}");
     assert!(!log.contains("/api/projects/httpd"), "the raw path is not logged, only its route: {log}");
 }
+
+/// Runs `atr` with `args` until it exits (at most 60 s, then it is killed and the test fails);
+/// answers its exit status and stderr.
+fn run_to_exit(args: &[&std::ffi::OsStr]) -> (std::process::ExitStatus, String) {
+    use std::io::Read;
+    use std::process::Stdio;
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_atr"))
+        .args(args)
+        .env_remove("ATR_DATABASE_URL")
+        .env_remove("ATR_DATA_DIR")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    for _ in 0..600 {
+        if let Some(status) = child.try_wait().unwrap() {
+            let mut stderr = String::new();
+            child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+            return (status, stderr);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("atr {args:?} still runs after 60 s");
+}
+
+/// A worker or a service started on the data directory of another installation refuses to
+/// start, naming both installations and the fix, and exits non-zero; nothing of either
+/// installation is touched.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn worker_and_serve_refuse_a_data_directory_of_another_database() {
+    use std::ffi::OsStr;
+
+    let (one, two) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let mut ids = Vec::new();
+    for dir in [one.path(), two.path()] {
+        let (storage, _) = atr_store::Storage::open(&atr_store::StorageConfig::new(dir)).await.unwrap();
+        ids.push(storage.sql.installation_id().await.unwrap().unwrap());
+        storage.sql.close().await;
+    }
+    let other_database = format!("sqlite://{}", two.path().join("atr.db").display());
+    let expected = format!(
+        "error: refused: the data directory {} belongs to another database (installation {}, the database is {}): \
+         start with the --data-dir that was used with this database",
+        one.path().display(),
+        ids[0],
+        ids[1]
+    );
+    let data_dir = one.path().as_os_str();
+    for command in [&["worker"][..], &["serve", "--listen", "127.0.0.1:0", "--no-worker"][..]] {
+        let mut args: Vec<&OsStr> = vec![OsStr::new("--data-dir"), data_dir, OsStr::new("--database-url")];
+        args.push(OsStr::new(&other_database));
+        args.extend(command.iter().map(OsStr::new));
+        let (status, stderr) = run_to_exit(&args);
+        assert!(!status.success(), "{command:?} started on the wrong data directory");
+        assert_eq!(status.code(), Some(1), "{command:?}: {stderr}");
+        assert!(stderr.lines().any(|l| l == expected), "{command:?}:\n{stderr}\nexpected:\n{expected}");
+        assert!(!stderr.contains("Recovery {"), "no debug dump: {stderr}");
+    }
+    let marker = std::fs::read_to_string(one.path().join(atr_store::installation::MARKER_FILE)).unwrap();
+    assert_eq!(marker.trim(), ids[0]);
+}
+
+/// What the start-up reconciliation did is told in sentences, not a debug dump.
+#[test]
+fn a_worker_tells_its_recovery_in_sentences() {
+    use std::io::{BufRead, BufReader, Read};
+    use std::process::Stdio;
+
+    let dir = tempfile::tempdir().unwrap();
+    // Two revisions an ended process was building, in its (unlocked) temporary folder.
+    for build in ["revision-1", "revision-2"] {
+        std::fs::create_dir_all(dir.path().join("files/tmp/process-ended-1").join(build)).unwrap();
+    }
+    let mut child = Command::new(env!("CARGO_BIN_EXE_atr"))
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["worker", "--concurrency", "1"])
+        .env_remove("ATR_DATABASE_URL")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let running =
+        BufReader::new(child.stdout.take().unwrap()).lines().map_while(Result::ok).any(|l| l.contains("running tasks"));
+    let _ = child.kill();
+    let _ = child.wait();
+    let mut stderr = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    assert!(running, "the worker did not start: {stderr}");
+    assert!(
+        stderr.lines().any(|l| l
+            == "storage at start: removed 2 unfinished revision builds left by processes that ended \
+                (nothing of them had been recorded)"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("Recovery {"), "{stderr}");
+    assert!(!dir.path().join("files/tmp/process-ended-1").exists());
+}

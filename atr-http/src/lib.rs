@@ -5,6 +5,8 @@ pub mod auth;
 pub mod download;
 pub mod error;
 mod log;
+mod metrics;
+mod ops;
 mod routes;
 mod serve;
 mod state;
@@ -13,6 +15,7 @@ mod web;
 use axum::Router;
 
 pub use error::ApiError;
+pub use metrics::MetricsAllow;
 pub use serve::{ServeConfig, serve};
 pub use state::{AppState, HttpConfig};
 
@@ -22,17 +25,18 @@ pub fn router(state: AppState) -> Router {
     api.merge(download::routes())
         .merge(web::routes(&state))
         .fallback(web::fallback)
-        .layer(axum::middleware::from_fn(log::requests))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), log::requests))
         .with_state(state)
 }
 
-/// The routes of the JSON API (downloads apart), registered from the catalogue of `atr-api`.
+/// The routes of the JSON API (downloads apart) and the operations endpoints (`/healthz`,
+/// `/readyz`, `/metrics`), registered from the catalogue of `atr-api`.
 fn api_routes() -> routes::Routes {
-    api::routes().merge(auth::routes())
+    api::routes().merge(auth::routes()).merge(ops::routes())
 }
 
-/// The operations of the catalogue the router serves under `/api` (downloads by coordinates are
-/// routed by stage, see [`download::routes`]).
+/// The operations of the catalogue the router serves: those under `/api` and the operations
+/// endpoints (downloads by coordinates are routed by stage, see [`download::routes`]).
 pub fn served_operations() -> Vec<atr_api::Endpoint> {
     api_routes().served().to_vec()
 }

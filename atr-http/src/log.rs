@@ -1,11 +1,13 @@
 //! One log line per request: method, route (the template, never the raw path with its
 //! parameters), status, duration and a request id, which the answer carries in `x-request-id`
-//! so that a person reporting a problem can name the line.
+//! so that a person reporting a problem can name the line. The same middleware counts each
+//! answer and its latency in the metrics (`atr_http_requests_total`,
+//! `atr_http_request_duration_seconds`), by the same method, route and status.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use axum::extract::{MatchedPath, Request};
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::HeaderValue;
 use axum::middleware::Next;
 use axum::response::Response;
@@ -26,15 +28,17 @@ fn request_id(request: &Request) -> HeaderValue {
     })
 }
 
-pub(crate) async fn requests(request: Request, next: Next) -> Response {
+pub(crate) async fn requests(State(app): State<crate::AppState>, request: Request, next: Next) -> Response {
     let id = request_id(&request);
     let method = request.method().clone();
     let route =
         request.extensions().get::<MatchedPath>().map_or_else(|| "(no route)".to_owned(), |p| p.as_str().to_owned());
     let started = Instant::now();
     let mut response = next.run(request).await;
-    let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+    let elapsed = started.elapsed();
+    let micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
     let status = response.status().as_u16();
+    app.metrics.request(method.as_str(), &route, status, elapsed);
     let request_id = id.to_str().unwrap_or_default().to_owned();
     if status >= 500 {
         tracing::error!(%method, route, status, micros, request_id, "request");

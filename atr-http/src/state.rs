@@ -7,6 +7,8 @@ use atr_core::policy::VotePolicy;
 use atr_core::services::Services;
 use atr_store::Storage;
 
+use crate::metrics::{Metrics, MetricsAllow};
+
 /// Settings of the HTTP side.
 #[derive(Debug, Clone)]
 pub struct HttpConfig {
@@ -20,6 +22,8 @@ pub struct HttpConfig {
     pub body_stall_timeout: Duration,
     /// The most uploads one person (with their sessions and tokens) runs at once.
     pub max_uploads_per_person: usize,
+    /// The addresses `/metrics` answers (loopback by default).
+    pub metrics_allow: MetricsAllow,
 }
 
 impl Default for HttpConfig {
@@ -30,6 +34,7 @@ impl Default for HttpConfig {
             secure_cookies: false,
             body_stall_timeout: Duration::from_mins(1),
             max_uploads_per_person: 4,
+            metrics_allow: MetricsAllow::default(),
         }
     }
 }
@@ -42,6 +47,8 @@ pub struct AppState {
     pub config: Arc<HttpConfig>,
     /// The uploads running now, per person.
     pub(crate) uploads: Arc<crate::api::UploadSlots>,
+    /// The metrics registry `/metrics` writes.
+    pub(crate) metrics: Arc<Metrics>,
 }
 
 impl AppState {
@@ -55,6 +62,12 @@ impl AppState {
         let services = Services::new(storage.ports(), VotePolicy::foundation_default())
             .expect("the foundation's default vote policy is valid");
         let uploads = crate::api::UploadSlots::new(config.max_uploads_per_person);
-        Self { storage, services, config: Arc::new(config), uploads }
+        Self { storage, services, config: Arc::new(config), uploads, metrics: Arc::new(Metrics::default()) }
+    }
+
+    /// Lets another part of the process, such as a task runner started beside the service,
+    /// register its series in the registry that `/metrics` writes.
+    pub fn register_metrics(&self, register: impl FnOnce(&mut prometheus_client::registry::Registry)) {
+        self.metrics.register(register);
     }
 }

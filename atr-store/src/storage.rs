@@ -55,6 +55,146 @@ pub struct Recovery {
     pub missing_folders: Vec<(ReleaseKey, RevisionNumber)>,
 }
 
+impl Recovery {
+    /// What the reconciliation did, one sentence for each kind of finding and release, such as
+    /// "recovered 2 interrupted uploads of httpd 2.4.68 (removed their unfinished folders:
+    /// revisions 00003, 00004)". Empty when there was nothing to do.
+    pub fn sentences(&self) -> Vec<String> {
+        let mut sentences = Vec::new();
+        if self.temporary_removed > 0 {
+            let n = self.temporary_removed;
+            sentences.push(format!(
+                "removed {n} unfinished {} left by processes that ended (nothing of them had been recorded)",
+                plural(n, "revision build", "revision builds")
+            ));
+        }
+        for (release, numbers) in by_release(&self.unrecorded_removed) {
+            let n = numbers.len();
+            sentences.push(format!(
+                "recovered {n} interrupted {} of {release} (removed {} unfinished {}: {})",
+                plural(n, "upload", "uploads"),
+                plural(n, "its", "their"),
+                plural(n, "folder", "folders"),
+                revisions(&numbers)
+            ));
+        }
+        for (release, numbers) in by_release(&self.unrecorded_in_flight) {
+            let n = numbers.len();
+            sentences.push(format!(
+                "left {n} {} of {release} alone that a running process is still recording ({})",
+                plural(n, "new revision", "new revisions"),
+                revisions(&numbers)
+            ));
+        }
+        for (release, numbers) in by_release(&self.missing_folders) {
+            let n = numbers.len();
+            sentences.push(format!(
+                "{} of {release} {} recorded but {} files are missing from the data directory: restore them from a backup ({})",
+                plural(n, "1 revision", &format!("{n} revisions")),
+                plural(n, "is", "are"),
+                plural(n, "its", "their"),
+                revisions(&numbers)
+            ));
+        }
+        sentences
+    }
+}
+
+impl std::fmt::Display for Recovery {
+    /// The [`Recovery::sentences`], one a line; "nothing to recover" when there are none.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let sentences = self.sentences();
+        if sentences.is_empty() {
+            return f.write_str("nothing to recover");
+        }
+        f.write_str(&sentences.join("\n"))
+    }
+}
+
+fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
+    if n == 1 { one } else { many }
+}
+
+/// The revisions of each release, in order.
+fn by_release(items: &[(ReleaseKey, RevisionNumber)]) -> Vec<(ReleaseKey, Vec<RevisionNumber>)> {
+    let mut grouped: std::collections::BTreeMap<String, (ReleaseKey, Vec<RevisionNumber>)> =
+        std::collections::BTreeMap::new();
+    for (release, number) in items {
+        grouped.entry(release.to_string()).or_insert_with(|| (release.clone(), Vec::new())).1.push(*number);
+    }
+    grouped
+        .into_values()
+        .map(|(release, mut numbers)| {
+            numbers.sort_unstable();
+            (release, numbers)
+        })
+        .collect()
+}
+
+fn revisions(numbers: &[RevisionNumber]) -> String {
+    let list = numbers.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
+    format!("{} {list}", plural(numbers.len(), "revision", "revisions"))
+}
+
+/// Whether storage can serve, check by check ([`Storage::readiness`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Readiness {
+    /// `database`, `migrations` and `storage`, in that order.
+    pub checks: Vec<ReadinessCheck>,
+}
+
+impl Readiness {
+    /// True when every check passed.
+    pub fn ready(&self) -> bool {
+        self.checks.iter().all(|c| c.ok)
+    }
+}
+
+/// One readiness check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadinessCheck {
+    /// `database`, `migrations` or `storage`.
+    pub name: &'static str,
+    pub ok: bool,
+    /// What was found, for people.
+    pub detail: String,
+}
+
+impl ReadinessCheck {
+    fn passed(name: &'static str, detail: impl Into<String>) -> Self {
+        Self { name, ok: true, detail: detail.into() }
+    }
+
+    fn failed(name: &'static str, detail: impl Into<String>) -> Self {
+        Self { name, ok: false, detail: detail.into() }
+    }
+}
+
+fn versions(versions: &[i64]) -> String {
+    versions.iter().map(|v| format!("{v:04}")).collect::<Vec<_>>().join(", ")
+}
+
+/// `text` with the user and password of any URL in it replaced by `***` (a driver's message may
+/// quote the URL it was given).
+pub(crate) fn redact(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("://") {
+        let (head, tail) = rest.split_at(at + 3);
+        out.push_str(head);
+        let end = tail.find(|c: char| c.is_whitespace() || c == '/' || c == '"' || c == '\'').unwrap_or(tail.len());
+        match tail[..end].rfind('@') {
+            Some(userinfo) => {
+                out.push_str("***");
+                rest = &tail[userinfo..];
+            }
+            None => rest = tail,
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Metadata and release files.
 #[derive(Debug, Clone)]
 pub struct Storage {
@@ -63,12 +203,17 @@ pub struct Storage {
 }
 
 impl Storage {
-    /// Opens (and migrates) the database, opens the release files, and reconciles the two.
+    /// Opens (and migrates) the database, checks that the data directory belongs to it (the
+    /// installation marker, see [`crate::installation`]; written at a first start), opens the
+    /// release files, and reconciles the two.
     pub async fn open(config: &StorageConfig) -> StoreResult<(Self, Recovery)> {
         std::fs::create_dir_all(&config.data_dir).map_err(|e| {
             StoreError::Backend(format!("cannot create the data directory {}: {e}", config.data_dir.display()))
         })?;
         let sql = SqlStore::open(&config.database_url()).await?;
+        // Before anything is reconciled: a data directory of another installation is refused,
+        // never "repaired" against the wrong database.
+        crate::installation::ensure(&config.data_dir, &sql).await?;
         let files = DiskReleaseFiles::new(config.data_dir.join("files"), config.max_file_size)
             .map_err(|e| StoreError::Backend(format!("cannot open release files: {e}")))?;
         let storage = Self { sql, files: Arc::new(files) };
@@ -124,6 +269,53 @@ impl Storage {
         Ok(recovery)
     }
 
+    /// Whether this storage can serve now: the database answers, every migration of this build
+    /// is applied, and release storage takes a write. Each check says why it failed, in words
+    /// that carry no secret (no database URL).
+    pub async fn readiness(&self) -> Readiness {
+        let database = match self.sql.ping().await {
+            Ok(()) => ReadinessCheck::passed("database", "the database answers"),
+            Err(error) => ReadinessCheck::failed(
+                "database",
+                format!("the database does not answer: {}", redact(&error.to_string())),
+            ),
+        };
+        let migrations = if database.ok {
+            match self.sql.migration_state().await {
+                Ok(state) if state.pending.is_empty() && state.unknown.is_empty() => {
+                    ReadinessCheck::passed("migrations", format!("all {} migrations are applied", state.known))
+                }
+                Ok(state) if !state.pending.is_empty() => ReadinessCheck::failed(
+                    "migrations",
+                    format!(
+                        "{} of {} migrations are not applied ({}): run atr migrate",
+                        state.pending.len(),
+                        state.known,
+                        versions(&state.pending)
+                    ),
+                ),
+                Ok(state) => ReadinessCheck::failed(
+                    "migrations",
+                    format!(
+                        "the database has migrations this build does not know ({}): a newer version migrated it",
+                        versions(&state.unknown)
+                    ),
+                ),
+                Err(error) => ReadinessCheck::failed(
+                    "migrations",
+                    format!("the applied migrations cannot be read: {}", redact(&error.to_string())),
+                ),
+            }
+        } else {
+            ReadinessCheck::failed("migrations", "not checked: the database does not answer")
+        };
+        let storage = match self.files.probe_writable().await {
+            Ok(()) => ReadinessCheck::passed("storage", "release storage takes writes"),
+            Err(error) => ReadinessCheck::failed("storage", format!("release storage does not take writes: {error}")),
+        };
+        Readiness { checks: vec![database, migrations, storage] }
+    }
+
     /// The ports of `atr_core::services` over this storage.
     pub fn ports(&self) -> Ports {
         let sql = Arc::new(self.sql.clone());
@@ -147,5 +339,84 @@ impl Storage {
             audit: sql.clone(),
             search: sql,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use atr_core::model::{ReleaseKey, RevisionNumber};
+    use atr_core::types::{ProductKey, ProjectKey, Version};
+
+    use super::{Recovery, redact};
+
+    fn release(project: &str, product: Option<&str>, version: &str) -> ReleaseKey {
+        ReleaseKey {
+            project: ProjectKey::parse(project).unwrap(),
+            product: product.map(|p| ProductKey::parse(p).unwrap()),
+            version: Version::parse(version).unwrap(),
+        }
+    }
+
+    fn revision(n: u32) -> RevisionNumber {
+        RevisionNumber::new(n).unwrap()
+    }
+
+    #[test]
+    fn nothing_to_recover_is_said_so() {
+        assert!(Recovery::default().sentences().is_empty());
+        assert_eq!(Recovery::default().to_string(), "nothing to recover");
+    }
+
+    #[test]
+    fn recovery_is_told_in_sentences_by_release() {
+        let httpd = release("httpd", None, "2.4.68");
+        let tools = release("commons", Some("tools"), "1.0");
+        let recovery = Recovery {
+            temporary_removed: 3,
+            unrecorded_removed: vec![
+                (httpd.clone(), revision(4)),
+                (tools.clone(), revision(1)),
+                (httpd.clone(), revision(3)),
+            ],
+            unrecorded_in_flight: vec![(httpd.clone(), revision(5))],
+            missing_folders: vec![(tools.clone(), revision(2))],
+        };
+        assert_eq!(
+            recovery.sentences(),
+            [
+                "removed 3 unfinished revision builds left by processes that ended (nothing of them had been recorded)",
+                "recovered 1 interrupted upload of commons/tools 1.0 (removed its unfinished folder: revision 00001)",
+                "recovered 2 interrupted uploads of httpd 2.4.68 (removed their unfinished folders: revisions 00003, 00004)",
+                "left 1 new revision of httpd 2.4.68 alone that a running process is still recording (revision 00005)",
+                "1 revision of commons/tools 1.0 is recorded but its files are missing from the data directory: \
+                 restore them from a backup (revision 00002)",
+            ]
+        );
+        assert_eq!(recovery.to_string().lines().count(), 5);
+        assert!(!recovery.to_string().contains("ReleaseKey"), "no debug dump");
+    }
+
+    #[test]
+    fn missing_folders_of_one_release_are_counted() {
+        let httpd = release("httpd", None, "2.4.68");
+        let recovery = Recovery {
+            missing_folders: vec![(httpd.clone(), revision(2)), (httpd, revision(1))],
+            ..Recovery::default()
+        };
+        assert_eq!(
+            recovery.to_string(),
+            "2 revisions of httpd 2.4.68 are recorded but their files are missing from the data directory: \
+             restore them from a backup (revisions 00001, 00002)"
+        );
+    }
+
+    #[test]
+    fn passwords_of_urls_are_redacted() {
+        assert_eq!(
+            redact("cannot reach postgres://atr:s3cret@db.example:5432/atr (refused)"),
+            "cannot reach postgres://***@db.example:5432/atr (refused)"
+        );
+        assert_eq!(redact("postgres://db/atr and sqlite:///x"), "postgres://db/atr and sqlite:///x");
+        assert_eq!(redact("no url here"), "no url here");
     }
 }

@@ -45,6 +45,29 @@ pub async fn sqlite() -> TestDatabase {
 /// `ATR_TEST_DATABASE_URL` is set but the server cannot be used.
 pub async fn databases() -> Vec<TestDatabase> {
     let mut dbs = vec![sqlite().await];
+    dbs.extend(postgres().await);
+    dbs
+}
+
+/// Drops the PostgreSQL database at `url` now, closing its connections by force: the database
+/// goes away under whoever uses it. Panics when `ATR_TEST_DATABASE_URL` is unset or the server
+/// refuses.
+pub async fn drop_postgres_now(url: &str) {
+    let admin_url = std::env::var("ATR_TEST_DATABASE_URL").expect("ATR_TEST_DATABASE_URL names the server");
+    let (_, name) = url.rsplit_once('/').expect("a database URL ends with /<database>");
+    assert!(name.starts_with("atr_test_"), "only test databases are dropped: {name}");
+    let mut admin = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin_url).await.expect("the server answers");
+    sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE {name} WITH (FORCE)")))
+        .execute(&mut admin)
+        .await
+        .expect("the test database is dropped");
+}
+
+/// A fresh PostgreSQL database when `ATR_TEST_DATABASE_URL` is set, else `None`. Panics with a
+/// clear message when it is set but the server cannot be used.
+pub async fn postgres() -> Option<TestDatabase> {
+    sqlx::any::install_default_drivers();
+    let mut dbs = Vec::new();
     if let Ok(admin_url) = std::env::var("ATR_TEST_DATABASE_URL") {
         let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
         let name = format!("atr_test_{}_{}_{nanos}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed));
@@ -61,5 +84,5 @@ pub async fn databases() -> Vec<TestDatabase> {
         assert_eq!(store.engine(), Engine::Postgres);
         dbs.push(TestDatabase { store, url, _dir: None, postgres: Some((admin_url, name)) });
     }
-    dbs
+    dbs.pop()
 }

@@ -18,6 +18,10 @@
 //!
 //! Several runners, in one process or on several machines against one PostgreSQL, share the
 //! queue safely: the claim is atomic (`FOR UPDATE SKIP LOCKED` there).
+//!
+//! - **Metrics.** [`Runner::register_metrics`] adds the runner's series to a `prometheus-client`
+//!   registry (the one `/metrics` of `atr serve` writes): attempts by kind and outcome with their
+//!   durations, tasks running, the concurrency limit and the load watch's changes to it.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -28,6 +32,12 @@ use async_trait::async_trait;
 use atr_core::model::task::decode;
 use atr_core::model::{CheckResult, CheckRun, NewEvent, TaskKind};
 use atr_store::sql::{Completion, QueueCount, QueuedTask, SqlStore};
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
 use serde::Serialize;
 use serde_json::Value;
 use tokio::sync::watch;
@@ -177,6 +187,53 @@ pub struct RunnerStatus {
     pub queue: Vec<(String, String, u64)>,
 }
 
+/// The labels of an attempt's series.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct AttemptLabels {
+    kind: String,
+    /// `completed`, `failed`, `timed_out`, `lost` (the lease or the fence was lost: cancelled or
+    /// claimed by another runner), `given_back` (at shutdown) or `no_handler`.
+    outcome: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct AdjustmentLabels {
+    /// `lowered` or `raised`.
+    direction: &'static str,
+}
+
+/// Durations of attempts, in seconds: from a tenth of a second to an hour.
+const DURATION_BUCKETS: [f64; 14] =
+    [0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0];
+
+fn duration_histogram() -> Histogram {
+    Histogram::new(DURATION_BUCKETS)
+}
+
+/// The runner's series for a metrics registry.
+#[derive(Debug)]
+struct Series {
+    attempts: Family<AttemptLabels, Counter>,
+    durations: Family<AttemptLabels, Histogram, fn() -> Histogram>,
+    running: Gauge,
+    limit: Gauge,
+    max: Gauge,
+    adjustments: Family<AdjustmentLabels, Counter>,
+}
+
+impl Default for Series {
+    fn default() -> Self {
+        Self {
+            attempts: Family::default(),
+            durations: Family::new_with_constructor(duration_histogram),
+            running: Gauge::default(),
+            limit: Gauge::default(),
+            max: Gauge::default(),
+            adjustments: Family::default(),
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 struct Metrics {
     running: AtomicUsize,
@@ -189,11 +246,33 @@ struct Metrics {
     /// Recent queue latencies (ms), newest last.
     latencies: Mutex<VecDeque<u64>>,
     last_adjustment: Mutex<Option<String>>,
+    series: Series,
 }
 
 const LATENCY_WINDOW: usize = 200;
 
 impl Metrics {
+    fn started(&self) {
+        self.running.fetch_add(1, Ordering::Relaxed);
+        self.series.running.inc();
+    }
+
+    fn ended(&self) {
+        self.running.fetch_sub(1, Ordering::Relaxed);
+        self.series.running.dec();
+    }
+
+    /// Records an attempt's outcome and how long it ran.
+    fn attempt(&self, kind: &str, outcome: &'static str, started: Instant) {
+        let labels = AttemptLabels { kind: kind.to_owned(), outcome };
+        self.series.attempts.get_or_create(&labels).inc();
+        self.series.durations.get_or_create(&labels).observe(started.elapsed().as_secs_f64());
+    }
+
+    fn limit(&self, limit: usize) {
+        self.series.limit.set(i64::try_from(limit).unwrap_or(i64::MAX));
+    }
+
     fn completed(&self) {
         self.completed.fetch_add(1, Ordering::Relaxed);
         let mut c = self.completions.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -338,11 +417,14 @@ impl Runner {
     /// A runner with no handlers yet.
     pub fn new(store: SqlStore, config: RunnerConfig) -> Self {
         let limit = config.initial_concurrency.clamp(config.min_concurrency.max(1), config.max_concurrency.max(1));
+        let metrics = Metrics::default();
+        metrics.limit(limit);
+        metrics.series.max.set(i64::try_from(config.max_concurrency).unwrap_or(i64::MAX));
         Self {
             store,
             config,
             handlers: BTreeMap::new(),
-            metrics: Arc::new(Metrics::default()),
+            metrics: Arc::new(metrics),
             limit: Arc::new(AtomicUsize::new(limit)),
         }
     }
@@ -363,6 +445,40 @@ impl Runner {
     /// The task kinds this runner runs.
     pub fn kinds(&self) -> Vec<&'static str> {
         self.handlers.keys().copied().collect()
+    }
+
+    /// Adds the runner's series to `registry`: `atr_runner_attempts_total` and
+    /// `atr_runner_attempt_duration_seconds` by kind and outcome, `atr_runner_running_tasks`,
+    /// `atr_runner_concurrency_limit`, `atr_runner_max_concurrency` and
+    /// `atr_runner_load_adjustments_total` by direction. Register one runner per registry.
+    pub fn register_metrics(&self, registry: &mut Registry) {
+        let series = &self.metrics.series;
+        registry.register(
+            "atr_runner_attempts",
+            "Task attempts this runner ended, by kind and outcome (completed, failed, timed_out, lost, given_back, no_handler)",
+            series.attempts.clone(),
+        );
+        registry.register(
+            "atr_runner_attempt_duration_seconds",
+            "How long this runner's task attempts ran, by kind and outcome",
+            series.durations.clone(),
+        );
+        registry.register("atr_runner_running_tasks", "Tasks this runner is running now", series.running.clone());
+        registry.register(
+            "atr_runner_concurrency_limit",
+            "The most tasks this runner runs at once now (the load watch moves it)",
+            series.limit.clone(),
+        );
+        registry.register(
+            "atr_runner_max_concurrency",
+            "The highest concurrency limit the load watch may set",
+            series.max.clone(),
+        );
+        registry.register(
+            "atr_runner_load_adjustments",
+            "Changes of the concurrency limit by the load watch, by direction (lowered, raised)",
+            series.adjustments.clone(),
+        );
     }
 
     /// The runner's own figures (without the queue's counts).
@@ -451,6 +567,9 @@ impl Runner {
                         if let Some(why) = why {
                             tracing::info!(limit = next, %why, "concurrency adjusted");
                             self.limit.store(next, Ordering::Relaxed);
+                            self.metrics.limit(next);
+                            let direction = if next < current { "lowered" } else { "raised" };
+                            self.metrics.series.adjustments.get_or_create(&AdjustmentLabels { direction }).inc();
                             *self.metrics.last_adjustment.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(why);
                         }
                         previous = Some(sample);
@@ -480,11 +599,13 @@ impl Runner {
         let metrics = self.metrics.clone();
         let handler = self.handlers.get(task.kind.as_str()).cloned();
         async move {
-            metrics.running.fetch_add(1, Ordering::Relaxed);
+            metrics.started();
+            let started = Instant::now();
             let (id, fence) = (task.id, task.fence);
             let Some(handler) = handler else {
                 let _ = store.fail_task(id, fence, "no handler for this task kind", now_ms(), now_ms()).await;
-                metrics.running.fetch_sub(1, Ordering::Relaxed);
+                metrics.attempt(&task.kind, "no_handler", started);
+                metrics.ended();
                 return;
             };
             let attempt = handler.run(&task);
@@ -499,9 +620,13 @@ impl Runner {
                     outcome = &mut attempt => {
                         match outcome {
                             Ok(output) => match store.complete_task_with(id, fence, &output.completion(), now_ms()).await {
-                                Ok(()) => metrics.completed(),
+                                Ok(()) => {
+                                    metrics.completed();
+                                    metrics.attempt(&task.kind, "completed", started);
+                                }
                                 Err(error) => {
                                     metrics.lost.fetch_add(1, Ordering::Relaxed);
+                                    metrics.attempt(&task.kind, "lost", started);
                                     tracing::warn!(task = id, %error, "a result could not be committed");
                                 }
                             },
@@ -509,7 +634,10 @@ impl Runner {
                                 metrics.failed.fetch_add(1, Ordering::Relaxed);
                                 if let Err(error) = store.fail_task(id, fence, &failure.0, now_ms(), retry_at()).await {
                                     metrics.lost.fetch_add(1, Ordering::Relaxed);
+                                    metrics.attempt(&task.kind, "lost", started);
                                     tracing::warn!(task = id, %error, "a failure could not be recorded");
+                                } else {
+                                    metrics.attempt(&task.kind, "failed", started);
                                 }
                             }
                         }
@@ -518,6 +646,7 @@ impl Runner {
                     () = &mut deadline => {
                         metrics.timeouts.fetch_add(1, Ordering::Relaxed);
                         metrics.failed.fetch_add(1, Ordering::Relaxed);
+                        metrics.attempt(&task.kind, "timed_out", started);
                         let message = format!("timed out after {} s", config.task_timeout.as_secs_f64());
                         let _ = store.fail_task(id, fence, &message, now_ms(), retry_at()).await;
                         break;
@@ -528,6 +657,7 @@ impl Runner {
                             Ok(false) => {
                                 // Cancelled, or another runner holds it now: stop working on it.
                                 metrics.lost.fetch_add(1, Ordering::Relaxed);
+                                metrics.attempt(&task.kind, "lost", started);
                                 break;
                             }
                             Err(error) => tracing::warn!(task = id, %error, "renewing a lease failed"),
@@ -537,11 +667,12 @@ impl Runner {
                         if let Err(error) = store.release_task(id, fence, now_ms()).await {
                             tracing::warn!(task = id, %error, "giving a task back failed");
                         }
+                        metrics.attempt(&task.kind, "given_back", started);
                         break;
                     }
                 }
             }
-            metrics.running.fetch_sub(1, Ordering::Relaxed);
+            metrics.ended();
         }
     }
 }

@@ -5,6 +5,7 @@ mod auth;
 mod download;
 mod keys;
 mod limits;
+mod ops;
 mod records;
 mod snapshots;
 mod web;

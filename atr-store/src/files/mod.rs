@@ -137,6 +137,24 @@ impl DiskReleaseFiles {
         Ok(Self { root, revisions, tmp, workspace, max_file_size, manifests: Arc::default() })
     }
 
+    /// Writes a small file into this process's own temporary folder, reads it back and removes
+    /// it: whether release storage takes writes now (a full or read-only filesystem does not).
+    pub async fn probe_writable(&self) -> std::io::Result<()> {
+        let path = disk::unique_name(self.workspace.path(), "probe");
+        let written = async {
+            tokio::fs::write(&path, b"atr readiness probe\n").await?;
+            let back = tokio::fs::read(&path).await?;
+            if back != b"atr readiness probe\n" {
+                return Err(std::io::Error::other("the probe file read back differently"));
+            }
+            Ok(())
+        }
+        .await;
+        let removed = tokio::fs::remove_file(&path).await;
+        written?;
+        removed
+    }
+
     /// The largest file accepted, in bytes.
     pub fn max_file_size(&self) -> u64 {
         self.max_file_size

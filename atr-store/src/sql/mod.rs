@@ -9,6 +9,7 @@
 mod accounts;
 mod change;
 mod events;
+mod ops;
 mod people;
 mod queue;
 mod records;
@@ -28,6 +29,7 @@ use sqlx::{AnyConnection, AnyPool, Executor, Row};
 
 pub use accounts::StoredToken;
 pub use events::{ChainError, ChainReport};
+pub use ops::{MigrationState, PoolStats};
 pub use queue::{Completion, NewTask, QueueCount, QueuedTask, inputs_hash};
 pub use records::DEFAULT_MAX_ATTEMPTS;
 pub use search::search_queries_for_plans;

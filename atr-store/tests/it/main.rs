@@ -3,6 +3,8 @@
 mod admin;
 mod crash;
 mod files;
+mod installation;
+mod readiness;
 mod search;
 mod sql;
 mod unit_of_work;

@@ -420,3 +420,62 @@ fn the_load_watch_lowers_and_raises_the_limit() {
     // Idle: unchanged.
     assert_eq!(adjust(4, 1, 16, &sample(0.3, 0.5, 0, 10, false), None), (4, None));
 }
+
+/// The runner's series, as a Prometheus scrape reads them: attempts by kind and outcome with
+/// their durations, and the concurrency figures.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_runner_counts_its_attempts_in_a_metrics_registry() {
+    use prometheus_parse::{Scrape, Value};
+
+    each(|store, _| async move {
+        for n in 0..3 {
+            store.queue_task(&task(n), now_ms()).await.unwrap();
+        }
+        let recorder = Arc::new(Recorder { fail_first: 1, ..Recorder::default() });
+        let config = RunnerConfig { max_concurrency: 3, initial_concurrency: 2, ..fast("r") };
+        let runner = Runner::new(store.clone(), config).with(recorder);
+        let mut registry = prometheus_client::registry::Registry::default();
+        runner.register_metrics(&mut registry);
+        let probe = store.clone();
+        let done = Arc::new(AtomicBool::new(false));
+        let flag = done.clone();
+        tokio::spawn(async move {
+            while count(&probe, TaskStatus::Completed).await < 3 {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            flag.store(true, Ordering::SeqCst);
+        });
+        run_until(vec![runner], || done.load(Ordering::SeqCst)).await;
+
+        let mut text = String::new();
+        prometheus_client::encoding::text::encode(&mut text, &registry).unwrap();
+        let scrape = Scrape::parse(text.lines().map(|l| Ok(l.to_owned()))).unwrap();
+        let value = |metric: &str, labels: &[(&str, &str)]| {
+            scrape
+                .samples
+                .iter()
+                .filter(|s| s.metric == metric && labels.iter().all(|(k, v)| s.labels.get(k) == Some(*v)))
+                .find_map(|s| match &s.value {
+                    Value::Counter(v) | Value::Gauge(v) | Value::Untyped(v) => Some(*v),
+                    Value::Histogram(buckets) => buckets.iter().find(|b| b.less_than.is_infinite()).map(|b| b.count),
+                    Value::Summary(_) => None,
+                })
+        };
+        assert_eq!(
+            value("atr_runner_attempts_total", &[("kind", "test"), ("outcome", "completed")]),
+            Some(3.0),
+            "{text}"
+        );
+        assert_eq!(value("atr_runner_attempts_total", &[("kind", "test"), ("outcome", "failed")]), Some(3.0), "{text}");
+        assert_eq!(value("atr_runner_attempts_total", &[("kind", "test"), ("outcome", "timed_out")]), None);
+        assert_eq!(
+            value("atr_runner_attempt_duration_seconds", &[("kind", "test"), ("outcome", "completed")]),
+            Some(3.0),
+            "{text}"
+        );
+        assert_eq!(value("atr_runner_running_tasks", &[]), Some(0.0), "{text}");
+        assert_eq!(value("atr_runner_concurrency_limit", &[]), Some(2.0));
+        assert_eq!(value("atr_runner_max_concurrency", &[]), Some(3.0));
+    })
+    .await;
+}
