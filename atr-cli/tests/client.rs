@@ -840,3 +840,43 @@ fn a_revoked_release_downloads_with_its_reason_and_current_points_to_it() {
     let refused = user.run(&["--json", "download", "current/httpd/2.4.66/httpd-2.4.66.tar.gz", "-o", "-"]);
     assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
 }
+
+#[test]
+fn status_reports_each_readiness_check_and_fails_when_one_failed() {
+    let demo = Demo::start();
+    let user = User::new(&demo.address);
+    let out = user.ok(&["status"]);
+    for check in ["database", "migrations", "storage"] {
+        let line = out.lines().find(|l| l.starts_with(check)).unwrap_or_else(|| panic!("no {check} line: {out}"));
+        assert!(line.contains("\tok\t"), "{line}");
+    }
+    let answer = json(&user.ok(&["--json", "status"]));
+    assert_eq!(answer["ready"], true, "{answer}");
+
+    // A service whose database is gone answers 503 with the failed check: the command names it
+    // and exits with 1.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        use std::io::Read as _;
+        let (mut stream, _) = listener.accept().unwrap();
+        let mut head = [0u8; 4096];
+        let _ = stream.read(&mut head);
+        let body = r#"{"ready":false,"checks":[{"name":"database","ok":false,"detail":"the database does not answer: connection refused"},{"name":"migrations","ok":false,"detail":"not checked: the database does not answer"},{"name":"storage","ok":true,"detail":"release storage takes a write"}]}"#;
+        let answer = format!(
+            "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        let _ = stream.write_all(answer.as_bytes());
+    });
+    let down = User::new(&address);
+    let output = down.run(&["status"]);
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let printed = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        printed.lines().any(|l| l.starts_with("database") && l.contains("FAILED") && l.contains("connection refused")),
+        "{printed}"
+    );
+    assert!(printed.lines().any(|l| l.starts_with("storage") && l.contains("\tok\t")), "{printed}");
+    assert!(stderr(&output).contains("not ready: database, migrations failed"), "{}", stderr(&output));
+}

@@ -13,6 +13,11 @@ const EXCEPTIONS: &[(&str, &str)] = &[
     ("candidate_root", "the root of a stage names no project: it only ever answers 400"),
     ("current_root", "the root of a stage names no project: it only ever answers 400"),
     ("revoked_root", "the root of a stage names no project: it only ever answers 400"),
+    (
+        "healthz",
+        "the liveness probe of orchestrators; `atr status` reads `/readyz`, which answers only when the process does",
+    ),
+    ("metrics", "the exposition for Prometheus scrapers, read by them and not by people (docs/operations.md)"),
 ];
 
 fn read(path: &str) -> String {

@@ -21,6 +21,7 @@ mod manage;
 mod output;
 mod project;
 mod release;
+mod status;
 mod transfer;
 
 use std::io::{BufRead as _, IsTerminal as _};
@@ -99,6 +100,9 @@ pub(crate) enum ClientCommand {
     Logout,
     /// Says who the token belongs to and what it allows.
     Whoami,
+    /// Says whether the service can serve: its database answers, its migrations are applied and
+    /// its release storage takes a write (`GET /readyz`). Exits with 1 when it cannot.
+    Status,
     /// Starts and shows releases.
     #[command(subcommand)]
     Release(ReleaseCommand),
@@ -691,6 +695,7 @@ async fn dispatch(context: &Context, command: &ClientCommand) -> Outcome {
         ClientCommand::Login { user: None } => login(context).await,
         ClientCommand::Logout => logout().await,
         ClientCommand::Whoami => whoami(&connect(context)?, json).await,
+        ClientCommand::Status => status::status(&connect_anonymous(context)?, json).await,
         ClientCommand::Release(ReleaseCommand::Start { project, version, product }) => {
             let release = ReleaseArgs { project: project.clone(), version: version.clone(), product: product.clone() };
             release::start(&connect(context)?, &release, json).await
