@@ -141,6 +141,14 @@ enum Command {
         /// This runner's name in task leases; defaults to the host name and process id.
         #[arg(long)]
         name: Option<String>,
+        /// Serves `/healthz`, `/readyz` and `/metrics` (this runner's series, the queue and the
+        /// database pool) at this address, such as `127.0.0.1:9464`; by default none.
+        #[arg(long, env = "ATR_WORKER_METRICS_LISTEN", value_name = "ADDR")]
+        metrics_listen: Option<String>,
+        /// A network allowed to read `/metrics` of `--metrics-listen`, as for `atr serve`
+        /// (repeatable; default loopback only).
+        #[arg(long = "metrics-allow", value_name = "CIDR", env = "ATR_METRICS_ALLOW", value_delimiter = ',')]
+        metrics_allow: Vec<String>,
         /// How the log is written to stderr: `human` lines, or one JSON object a line (`ATR_LOG`
         /// sets what is logged; default `info`).
         #[arg(long, env = "ATR_LOG_FORMAT", default_value = "human")]
@@ -239,9 +247,13 @@ async fn run(cli: &Cli) -> Result<(), String> {
             println!("audit log intact: {} event(s), head {}", report.events, report.head);
             Ok(())
         }
-        Command::Worker { concurrency, ref name, log_format } => {
+        Command::Worker { concurrency, ref name, log_format, ref metrics_listen, ref metrics_allow } => {
             start_log(log_format);
-            worker(cli, concurrency, name.clone()).await
+            let metrics = match metrics_listen {
+                Some(listen) => Some((listen.clone(), metrics_allow_of(metrics_allow)?)),
+                None => None,
+            };
+            worker(cli, concurrency, name.clone(), metrics).await
         }
         Command::Serve {
             ref listen,
@@ -257,11 +269,7 @@ async fn run(cli: &Cli) -> Result<(), String> {
             ref metrics_allow,
         } => {
             start_log(log_format);
-            let metrics_allow = if metrics_allow.is_empty() {
-                atr_http::MetricsAllow::default()
-            } else {
-                atr_http::MetricsAllow::parse(metrics_allow).map_err(|e| format!("--metrics-allow: {e}"))?
-            };
+            let metrics_allow = metrics_allow_of(metrics_allow)?;
             let limits = Limits {
                 secure_cookies: public_url.as_deref().is_some_and(|u| u.starts_with("https://")),
                 header_timeout: std::time::Duration::from_secs(header_timeout_secs.max(1)),
@@ -278,6 +286,15 @@ async fn run(cli: &Cli) -> Result<(), String> {
         }
         Command::Account { ref user, admin, asf_member } => account(cli, user, admin, asf_member).await,
         Command::Check { .. } | Command::Completions { .. } => unreachable!("handled before the runtime starts"),
+    }
+}
+
+/// The networks of `--metrics-allow`: loopback only when none is given.
+fn metrics_allow_of(items: &[String]) -> Result<atr_http::MetricsAllow, String> {
+    if items.is_empty() {
+        Ok(atr_http::MetricsAllow::default())
+    } else {
+        atr_http::MetricsAllow::parse(items).map_err(|e| format!("--metrics-allow: {e}"))
     }
 }
 
@@ -509,7 +526,12 @@ async fn account(cli: &Cli, user: &str, admin: bool, asf_member: bool) -> Result
     Ok(())
 }
 
-async fn worker(cli: &Cli, concurrency: usize, name: Option<String>) -> Result<(), String> {
+async fn worker(
+    cli: &Cli,
+    concurrency: usize,
+    name: Option<String>,
+    metrics: Option<(String, atr_http::MetricsAllow)>,
+) -> Result<(), String> {
     use atr_core::policy::VotePolicy;
     use atr_tasks::analyze::signature::SignaturePolicy;
     use atr_tasks::analyze::task::AnalyzeHandler;
@@ -529,8 +551,40 @@ async fn worker(cli: &Cli, concurrency: usize, name: Option<String>) -> Result<(
         stop_requested().await;
         shutdown.trigger();
     });
+    let endpoint = match metrics {
+        Some((listen, allow)) => {
+            let listener = tokio::net::TcpListener::bind(&listen)
+                .await
+                .map_err(|e| format!("--metrics-listen: cannot listen on {listen}: {e}"))?;
+            let address = listener.local_addr().map_err(|e| e.to_string())?;
+            let networks = allow.networks().join(", ");
+            let config = atr_http::HttpConfig { metrics_allow: allow, ..atr_http::HttpConfig::default() };
+            let state = atr_http::AppState::new(storage.clone(), config);
+            state.register_metrics(|registry| runner.register_metrics(registry));
+            println!(
+                "health: http://{address}/healthz, readiness: http://{address}/readyz, metrics: http://{address}/metrics (for {networks})"
+            );
+            let mut stop = signal.clone();
+            Some(tokio::spawn(atr_http::serve(
+                listener,
+                atr_http::operations_router(state),
+                atr_http::ServeConfig::default(),
+                async move {
+                    let _ = stop.wait_for(|stopped| *stopped).await;
+                },
+            )))
+        }
+        None => None,
+    };
     println!("worker {owner} running tasks {:?}; Ctrl-C or SIGTERM stops it", runner.kinds());
     runner.run(signal).await;
+    if let Some(endpoint) = endpoint {
+        match endpoint.await {
+            Ok(Err(error)) => eprintln!("the metrics endpoint stopped: {error}"),
+            Err(error) => eprintln!("the metrics endpoint stopped: {error}"),
+            Ok(Ok(())) => {}
+        }
+    }
     println!("worker {owner} stopped");
     Ok(())
 }

@@ -558,3 +558,57 @@ fn a_worker_tells_its_recovery_in_sentences() {
     assert!(!stderr.contains("Recovery {"), "{stderr}");
     assert!(!dir.path().join("files/tmp/process-ended-1").exists());
 }
+
+/// `atr worker --metrics-listen` serves its runner's series, the queue and its readiness, and
+/// stops with the worker.
+#[test]
+fn a_worker_serves_its_metrics_and_readiness() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::process::Stdio;
+
+    fn get(address: &str, path: &str) -> String {
+        let mut stream = std::net::TcpStream::connect(address).unwrap();
+        write!(stream, "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).unwrap();
+        answer
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_atr"))
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["worker", "--concurrency", "3", "--metrics-listen", "127.0.0.1:0"])
+        .env_remove("ATR_DATABASE_URL")
+        .env_remove("ATR_METRICS_ALLOW")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines().map_while(Result::ok);
+    let health = lines.find(|l| l.starts_with("health: ")).unwrap_or_default();
+    let address = health
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("http://").and_then(|a| a.strip_suffix("/metrics")))
+        .unwrap_or_else(|| panic!("no metrics address in {health:?}"))
+        .to_owned();
+    assert!(lines.any(|l| l.contains("running tasks")));
+
+    let metrics = get(&address, "/metrics");
+    assert!(metrics.starts_with("HTTP/1.1 200 OK"), "{metrics}");
+    assert!(metrics.lines().any(|l| l == "atr_runner_max_concurrency 3"), "{metrics}");
+    assert!(metrics.lines().any(|l| l.starts_with("atr_db_pool_max_connections ")), "{metrics}");
+    let ready = get(&address, "/readyz");
+    assert!(ready.starts_with("HTTP/1.1 200 OK"), "{ready}");
+    assert!(ready.contains(r#""ready":true"#), "{ready}");
+    // Only the operations endpoints: the API is not served by a worker.
+    let api = get(&address, "/api/projects");
+    assert!(api.starts_with("HTTP/1.1 404"), "{api}");
+
+    assert!(Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success());
+    let stopped = lines.any(|l| l.contains("stopped"));
+    let _ = child.wait();
+    assert!(stopped);
+    assert!(std::net::TcpStream::connect(&address).is_err(), "the metrics port still accepts after the stop");
+}

@@ -29,6 +29,17 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// The operations endpoints alone (`/healthz`, `/readyz`, `/metrics`), for a process that
+/// serves no API, such as `atr worker --metrics-listen`: what its task runner does shows in the
+/// registry of `state` (see [`AppState::register_metrics`]).
+pub fn operations_router(state: AppState) -> Router {
+    ops::routes()
+        .into_router()
+        .layer(axum::middleware::map_response(error::json_errors))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), log::requests))
+        .with_state(state)
+}
+
 /// The routes of the JSON API (downloads apart) and the operations endpoints (`/healthz`,
 /// `/readyz`, `/metrics`), registered from the catalogue of `atr-api`.
 fn api_routes() -> routes::Routes {
