@@ -79,6 +79,30 @@ impl From<&model::Product> for Product {
 pub struct ProjectDetails {
     pub project: Project,
     pub effective_vote_policy: VotePolicy,
+    /// For every setting of `effective_vote_policy`, by its name, the level its value comes from.
+    pub vote_policy_sources: std::collections::BTreeMap<String, PolicyLevel>,
+}
+
+/// Where a setting of the vote policy in force comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum PolicyLevel {
+    /// Nobody overrides the foundation's default.
+    Foundation,
+    Project,
+    Product,
+    Release,
+}
+
+impl From<policy::PolicySource> for PolicyLevel {
+    fn from(source: policy::PolicySource) -> Self {
+        match source {
+            policy::PolicySource::Foundation => Self::Foundation,
+            policy::PolicySource::Project => Self::Project,
+            policy::PolicySource::Product => Self::Product,
+            policy::PolicySource::Release => Self::Release,
+        }
+    }
 }
 
 /// How votes are collected.
@@ -264,7 +288,15 @@ pub struct ProductUpdate {
 
 impl From<&atr_core::services::ProjectView> for ProjectDetails {
     fn from(view: &atr_core::services::ProjectView) -> Self {
-        Self { project: (&view.project).into(), effective_vote_policy: (&view.effective_vote_policy).into() }
+        Self {
+            project: (&view.project).into(),
+            effective_vote_policy: (&view.effective_vote_policy).into(),
+            vote_policy_sources: view
+                .policy_sources
+                .iter()
+                .map(|(name, level)| ((*name).to_owned(), (*level).into()))
+                .collect(),
+        }
     }
 }
 

@@ -687,10 +687,17 @@ fn a_project_is_set_up_and_released_with_atr_commands_only() {
     assert!(out.contains("min_hours = 96") && out.contains("vote_recipients = dev@example.org"), "{out}");
     let shown = rm.ok(&["policy", "show", "webserver"]);
     let line = |field: &str| shown.lines().find(|l| l.starts_with(&format!("{field} "))).unwrap().to_owned();
-    assert_eq!(line("min_hours").split_whitespace().collect::<Vec<_>>(), ["min_hours", "96", "96"], "{shown}");
-    assert!(line("mode").trim_end().ends_with(" -"), "{shown}");
+    assert_eq!(
+        line("min_hours").split_whitespace().collect::<Vec<_>>(),
+        ["min_hours", "96", "project", "96"],
+        "{shown}"
+    );
+    let mode: Vec<String> = line("mode").split_whitespace().map(str::to_owned).collect();
+    assert_eq!(mode[2..], ["foundation", "-"], "{shown}");
     let policy = json(&rm.ok(&["--json", "policy", "show", "webserver"]));
     assert_eq!(policy["effective_vote_policy"]["min_hours"], 96, "{policy}");
+    assert_eq!(policy["vote_policy_sources"]["min_hours"], "project", "{policy}");
+    assert_eq!(policy["vote_policy_sources"]["mode"], "foundation", "{policy}");
     assert_eq!(policy["project"]["policy"]["min_hours"], 96, "{policy}");
     assert!(policy["project"]["policy"]["mode"].is_null(), "{policy}");
     rm.ok(&["policy", "set", "webserver", "--strict-checking", "false", "--inherit", "vote_recipients"]);

@@ -512,6 +512,16 @@ pub(crate) async fn product(api: &Api, command: &ProductCommand, json: bool) -> 
     Ok(())
 }
 
+/// A policy level in words, as the service names it.
+fn level_name(level: atr_api::PolicyLevel) -> &'static str {
+    match level {
+        atr_api::PolicyLevel::Foundation => "foundation",
+        atr_api::PolicyLevel::Project => "project",
+        atr_api::PolicyLevel::Product => "product",
+        atr_api::PolicyLevel::Release => "release",
+    }
+}
+
 /// `atr policy ...`.
 pub(crate) async fn policy(api: &Api, command: &PolicyCommand, json: bool) -> Outcome {
     match command {
@@ -525,10 +535,11 @@ pub(crate) async fn policy(api: &Api, command: &PolicyCommand, json: bool) -> Ou
             }
             let in_force = serde_json::to_value(&details.effective_vote_policy).unwrap_or_default();
             let sets = serde_json::to_value(&details.project.policy).unwrap_or_default();
-            println!("{:<26} {:<40} SET BY THE PROJECT", "SETTING", "IN FORCE");
+            println!("{:<26} {:<40} {:<11} SET BY THE PROJECT", "SETTING", "IN FORCE", "FROM");
             for (field, value) in in_force.as_object().into_iter().flatten() {
                 let own = sets.get(field).filter(|v| !v.is_null()).map_or_else(|| "-".to_owned(), show_value);
-                println!("{field:<26} {:<40} {own}", show_value(value));
+                let from = details.vote_policy_sources.get(field).map_or("-", |level| level_name(*level));
+                println!("{field:<26} {:<40} {from:<11} {own}", show_value(value));
             }
         }
         PolicyCommand::Set { project, policy } => {

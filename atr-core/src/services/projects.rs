@@ -20,6 +20,9 @@ pub const MAX_URL_LEN: usize = 2048;
 pub struct ProjectView {
     pub project: Project,
     pub effective_vote_policy: VotePolicy,
+    /// For every setting of the policy in force (by its field name), the level its value comes
+    /// from: the foundation's default or the project's own setting.
+    pub policy_sources: Vec<(&'static str, crate::policy::PolicySource)>,
 }
 
 /// The vote policy in force for the releases of one product, with where each value comes from.
@@ -143,10 +146,10 @@ impl Services {
     pub async fn get_project(&self, key: &ProjectKey) -> ServiceResult<ProjectView> {
         let project =
             self.ports.projects.get(key).await?.ok_or_else(|| ServiceError::NotFound(format!("project {key}")))?;
-        let effective_vote_policy = self.effective_policy(&project, None, None).map_err(|e| {
+        let sourced = self.effective_policy_sourced(&project, None, None).map_err(|e| {
             ServiceError::Store(format!("the stored vote policy of project {key} does not resolve: {e}"))
         })?;
-        Ok(ProjectView { project, effective_vote_policy })
+        Ok(ProjectView { project, effective_vote_policy: sourced.policy, policy_sources: sourced.sources })
     }
 
     /// A project's configuration (see [`ProjectConfig`]). Everyone may read it, as they may read
