@@ -67,7 +67,7 @@ impl SqlStore {
         }
     }
 
-    /// Runs a trivial query, within [`PROBE_TIMEOUT`].
+    /// Runs a trivial query, within the probe timeout (`PROBE_TIMEOUT`).
     pub async fn ping(&self) -> StoreResult<()> {
         let query = sqlx::query("SELECT 1 AS one").fetch_one(&self.pool);
         match tokio::time::timeout(PROBE_TIMEOUT, query).await {
