@@ -17,6 +17,7 @@ use crate::cves::{CveFields, CveRecord, NewCveLink, ReleaseCvesQuery};
 use crate::downloads::FolderListing;
 use crate::error::ErrorBody;
 use crate::events::{Event, EventsQuery};
+use crate::ignores::{CheckIgnore, NewIgnore};
 use crate::keys::{KeyImportReport, SigningKey};
 use crate::ops::{Health, Readiness};
 use crate::projects::{MetadataUpdate, NewProduct, PolicyOverrides, Product, ProductUpdate, Project, ProjectDetails};
@@ -236,6 +237,7 @@ json_bodies!(
     AuditReport,
     Ballot,
     CastBallot,
+    CheckIgnore,
     CheckResult,
     Committee,
     CommitteeAnswer,
@@ -255,6 +257,7 @@ json_bodies!(
     MoveFile,
     NewAccount,
     NewCveLink,
+    NewIgnore,
     NewProduct,
     NewRelease,
     NewRevision,
@@ -543,6 +546,22 @@ operations! {
         tag: "projects", access: SignedIn, query: NoQuery, request: ProductUpdate, response: Product,
         success: [200], errors: [400, 401, 403, 404, 409, 415, 422],
     }
+    /// The project's check ignores, oldest first.
+    ListIgnores = "list_ignores": Get "/api/projects/{project}/ignores" {
+        tag: "projects", access: Public, query: NoQuery, request: (), response: Vec<CheckIgnore>,
+        success: [200], errors: [400, 404],
+    }
+    /// Add a check ignore: results matching it stop counting against a vote.
+    /// Needs `manage_policy`. 409 if an ignore with the same selectors exists (it names its id).
+    AddIgnore = "add_ignore": Post "/api/projects/{project}/ignores" {
+        tag: "projects", access: SignedIn, query: NoQuery, request: NewIgnore, response: CheckIgnore,
+        success: [201], errors: [400, 401, 403, 404, 409, 415, 422],
+    }
+    /// Delete a check ignore; the answer is the ignore deleted. Needs `manage_policy`.
+    DeleteIgnore = "delete_ignore": Delete "/api/projects/{project}/ignores/{id}" {
+        tag: "projects", access: SignedIn, query: NoQuery, request: (), response: CheckIgnore,
+        success: [200], errors: [400, 401, 403, 404],
+    }
 
     /// Releases of a project by stage, newest version first.
     ListReleases = "list_releases": Get "/api/projects/{project}/releases" {
@@ -563,6 +582,13 @@ operations! {
     RevokeRelease = "revoke_release": Delete "/api/projects/{project}/releases/{version}" {
         tag: "releases", access: SignedIn, query: ProductQuery, request: Revoke, response: Release,
         success: [200], errors: [400, 401, 403, 404, 409, 415, 422],
+    }
+    /// Delete a draft with its revisions, their files and check results, so that its version
+    /// can be started again; its history stays in the event log. Only a draft: a release that
+    /// reached a vote is revoked instead. The answer is the draft as it was.
+    DeleteDraft = "delete_draft": Delete "/api/projects/{project}/releases/{version}/draft" {
+        tag: "releases", access: SignedIn, query: ProductQuery, request: (), response: Release,
+        success: [200], errors: [400, 401, 403, 404, 409],
     }
     /// Upload a file as a new revision of the draft.
     /// The raw body is streamed, up to the service's upload limit.

@@ -145,6 +145,15 @@ pub enum EventKind {
     },
     ConsentGiven,
     ConsentRevoked,
+    /// A check ignore was added; its id is the event's.
+    IgnoreAdded,
+    IgnoreDeleted {
+        id: u64,
+    },
+    /// A draft was deleted with its revisions and files.
+    DraftDeleted {
+        revisions: u32,
+    },
 }
 
 impl From<&model::EventKind> for EventKind {
@@ -193,6 +202,9 @@ impl From<&model::EventKind> for EventKind {
             }
             K::ConsentGiven => Self::ConsentGiven,
             K::ConsentRevoked => Self::ConsentRevoked,
+            K::IgnoreAdded => Self::IgnoreAdded,
+            K::IgnoreDeleted { id } => Self::IgnoreDeleted { id: *id },
+            K::DraftDeleted { revisions } => Self::DraftDeleted { revisions: *revisions },
         }
     }
 }

@@ -279,6 +279,18 @@ pub enum CheckStatus {
     Exception,
 }
 
+impl From<CheckStatus> for model::CheckStatus {
+    fn from(status: CheckStatus) -> Self {
+        match status {
+            CheckStatus::Blocker => Self::Blocker,
+            CheckStatus::Warning => Self::Warning,
+            CheckStatus::Note => Self::Note,
+            CheckStatus::Success => Self::Success,
+            CheckStatus::Exception => Self::Exception,
+        }
+    }
+}
+
 impl From<model::CheckStatus> for CheckStatus {
     fn from(status: model::CheckStatus) -> Self {
         match status {
@@ -328,6 +340,16 @@ pub struct CheckResult {
     pub message: String,
     /// Unix seconds.
     pub at: i64,
+    /// The id of the project's check ignore that silences this result (its oldest, if several
+    /// do); absent when none does. An ignored result does not count against a vote.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ignored_by: Option<u64>,
+}
+
+impl From<&atr_core::services::ReviewedCheck> for CheckResult {
+    fn from(c: &atr_core::services::ReviewedCheck) -> Self {
+        Self { ignored_by: c.ignored_by, ..Self::from(&c.result) }
+    }
 }
 
 impl From<&model::CheckResult> for CheckResult {
@@ -342,6 +364,7 @@ impl From<&model::CheckResult> for CheckResult {
             status: c.status.into(),
             message: c.message.clone(),
             at: c.at.unix(),
+            ignored_by: None,
         }
     }
 }

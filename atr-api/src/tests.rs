@@ -176,6 +176,9 @@ fn every_event_kind() -> Vec<core::EventKind> {
         K::DistributionRecorded { platform: core::Platform::PyPi, environment: core::Environment::Staging },
         K::ConsentGiven,
         K::ConsentRevoked,
+        K::IgnoreAdded,
+        K::IgnoreDeleted { id: 12 },
+        K::DraftDeleted { revisions: 3 },
     ]
 }
 

@@ -887,3 +887,111 @@ fn status_reports_each_readiness_check_and_fails_when_one_failed() {
     assert!(printed.lines().any(|l| l.starts_with("storage") && l.contains("\tok\t")), "{printed}");
     assert!(stderr(&output).contains("not ready: database, migrations failed"), "{}", stderr(&output));
 }
+
+/// A release manager silences a reviewed false positive with a check ignore, sees it apart in
+/// `atr checks`, deletes the ignore again, and deletes a draft so that its version starts anew.
+#[test]
+fn a_false_positive_is_ignored_and_a_draft_is_deleted_with_atr_commands() {
+    let demo = Demo::start();
+    let rm = User::new(&demo.address);
+    let token = rm.token("rm", "httpd", &["manage_release", "manage_policy", "view_release_events"]);
+    let mut login =
+        rm.command(&["login"]).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    login.stdin.take().unwrap().write_all(format!("{token}\n").as_bytes()).unwrap();
+    succeeded(&login.wait_with_output().unwrap(), &["login"]);
+
+    // An unsigned tarball: blockers a vote would stop on.
+    let tarball = rm.dir().join("httpd-2.7.0.tar.gz");
+    let output = rm.run(&["download", "current/httpd/2.4.66/httpd-2.4.66.tar.gz", "-o", tarball.to_str().unwrap()]);
+    succeeded(&output, &["download"]);
+    rm.ok(&["release", "start", "httpd", "2.7.0"]);
+    rm.ok(&["upload", "httpd", "2.7.0", tarball.to_str().unwrap()]);
+    let checks = rm.run(&["--json", "checks", "httpd", "2.7.0", "--wait"]);
+    assert_eq!(checks.status.code(), Some(1), "blockers fail the command: {}", stderr(&checks));
+    let results = json(&String::from_utf8_lossy(&checks.stdout));
+    let blockers: Vec<&serde_json::Value> =
+        results.as_array().unwrap().iter().filter(|c| c["status"] == "blocker").collect();
+    assert!(!blockers.is_empty(), "{results}");
+    assert!(blockers.iter().all(|c| c.get("ignored_by").is_none()), "{results}");
+    let checker = blockers[0]["checker"].as_str().unwrap().to_owned();
+    let same_checker = blockers.iter().filter(|c| c["checker"] == checker.as_str()).count();
+
+    // Nothing to select is refused by the service, with the field named.
+    let empty = rm.run(&["ignore", "add", "httpd", "--reason", "everything"]);
+    assert_eq!(empty.status.code(), Some(2), "{}", stderr(&empty));
+    assert!(stderr(&empty).contains("at least one selector"), "{}", stderr(&empty));
+    let added = rm.ok(&[
+        "ignore",
+        "add",
+        "httpd",
+        "--checker",
+        &checker,
+        "--path",
+        "httpd-2.7.*",
+        "--status",
+        "blocker",
+        "--reason",
+        "signed after the checks",
+    ]);
+    let id: u64 = added.strip_prefix("ignore ").and_then(|r| r.split_whitespace().next()).unwrap().parse().unwrap();
+    assert!(added.contains(&format!("checker=\"{checker}\"")) && added.contains("status=blocker"), "{added}");
+    let again = rm.run(&[
+        "ignore",
+        "add",
+        "httpd",
+        "--checker",
+        &checker,
+        "--path",
+        "httpd-2.7.*",
+        "--status",
+        "blocker",
+        "--reason",
+        "x",
+    ]);
+    assert_eq!(again.status.code(), Some(5), "{}", stderr(&again));
+    assert!(stderr(&again).contains(&format!("(id {id})")), "{}", stderr(&again));
+    let listed = rm.ok(&["ignore", "list", "httpd"]);
+    assert!(
+        listed.lines().any(|l| l.trim_start().starts_with(&id.to_string()) && l.contains("(signed after the checks)")),
+        "{listed}"
+    );
+
+    // The ignored results are shown apart and no longer count.
+    let human = rm.run(&["checks", "httpd", "2.7.0"]);
+    let out = String::from_utf8_lossy(&human.stdout).into_owned();
+    let left = blockers.len() - same_checker;
+    assert!(out.contains(&format!("revision 1: {left} blocker(s)")), "{out}");
+    assert!(out.contains(&format!("; {same_checker} ignored")), "{out}");
+    let ignored_lines =
+        out.lines().filter(|l| l.starts_with(&format!("ignored blocker (ignore {id}) {checker} "))).count();
+    assert_eq!(ignored_lines, same_checker, "{out}");
+    assert_eq!(human.status.code(), Some(i32::from(left != 0)), "{out}");
+    let results = rm.run(&["--json", "checks", "httpd", "2.7.0"]);
+    let results = json(&String::from_utf8_lossy(&results.stdout));
+    let marked = results.as_array().unwrap().iter().filter(|c| c["ignored_by"] == id).count();
+    assert_eq!(marked, same_checker, "{results}");
+
+    // Deleted again, the results count once more.
+    let deleted = rm.ok(&["ignore", "delete", "httpd", &id.to_string()]);
+    assert!(deleted.contains(&format!("ignore {id} deleted from httpd")), "{deleted}");
+    let unknown = rm.run(&["ignore", "delete", "httpd", &id.to_string()]);
+    assert_eq!(unknown.status.code(), Some(4), "{}", stderr(&unknown));
+    assert!(stderr(&unknown).contains("atr ignore list httpd"), "{}", stderr(&unknown));
+    let human = rm.run(&["checks", "httpd", "2.7.0"]);
+    let out = String::from_utf8_lossy(&human.stdout).into_owned();
+    assert!(out.contains(&format!("revision 1: {} blocker(s)", blockers.len())) && !out.contains("ignored"), "{out}");
+
+    // A draft is deleted and its version starts anew; a published release is not deleted.
+    let gone = rm.ok(&["release", "delete-draft", "httpd", "2.7.0"]);
+    assert!(gone.contains("httpd 2.7.0 deleted, with its 1 revision(s)"), "{gone}");
+    let shown = rm.run(&["release", "show", "httpd", "2.7.0"]);
+    assert_eq!(shown.status.code(), Some(4), "{}", stderr(&shown));
+    let events = rm.ok(&["events", "--project", "httpd", "--release", "2.7.0"]);
+    assert!(events.contains("draft_deleted") && events.contains("release_started"), "{events}");
+    rm.ok(&["release", "start", "httpd", "2.7.0"]);
+    let revisions = rm.run(&["release", "revisions", "httpd", "2.7.0"]);
+    assert!(stderr(&revisions).contains("httpd 2.7.0 has no revisions yet"), "{}", stderr(&revisions));
+    let published = rm.run(&["release", "delete-draft", "httpd", "2.4.66"]);
+    assert_eq!(published.status.code(), Some(5), "{}", stderr(&published));
+    assert!(stderr(&published).contains("atr revoke httpd 2.4.66 --reason"), "{}", stderr(&published));
+}

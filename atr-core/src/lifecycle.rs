@@ -97,6 +97,19 @@ pub fn check_can_change_files(release: &Release) -> Result<(), TransitionError> 
     }
 }
 
+/// Whether the release may be deleted: only a draft (before any vote passed; a revoked draft
+/// too), and not while a task changes it.
+pub fn check_can_delete(release: &Release) -> Result<(), TransitionError> {
+    const ACTION: &str = "delete the release";
+    in_phase(release, ACTION, &[Phase::Draft])?;
+    match release.state {
+        ReleaseState::Announcing | ReleaseState::Distributing => {
+            Err(TransitionError::Busy { action: ACTION, state: release.state })
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Records a new revision as the release's latest.
 pub fn record_revision(release: &mut Release, revision: RevisionNumber) -> Result<(), TransitionError> {
     check_can_change_files(release)?;

@@ -163,10 +163,8 @@ pub trait ProjectRepository: Send + Sync {
     async fn update(&self, project: &Project) -> StoreResult<()>;
     /// Projects ordered by key, after the cursor.
     async fn list(&self, page: PageRequest<ProjectKey>) -> StoreResult<Vec<Project>>;
-    /// The project's check ignores.
+    /// The project's check ignores with their ids, oldest first.
     async fn ignores(&self, project: &ProjectKey) -> StoreResult<Vec<CheckIgnore>>;
-    /// Replaces the project's check ignores.
-    async fn set_ignores(&self, project: &ProjectKey, ignores: &[CheckIgnore]) -> StoreResult<()>;
 }
 
 /// Releases.
@@ -191,6 +189,9 @@ pub trait ReleaseRepository: Send + Sync {
         stage: Option<Stage>,
         page: PageRequest<crate::types::Version>,
     ) -> StoreResult<Vec<Release>>;
+    /// The highest revision number that deleted releases of these coordinates used
+    /// ([`Write::DeleteRelease`] keeps it), or `None` if none was deleted.
+    async fn numbered_after(&self, key: &ReleaseKey) -> StoreResult<Option<RevisionNumber>>;
     /// The newest release of the stage by the version order, or `None`.
     async fn latest(
         &self,
@@ -244,6 +245,10 @@ pub trait ReleaseFiles: Send + Sync {
     ) -> StoreResult<Vec<FileEntry>>;
     /// Removes a revision folder that was never recorded (the loser of a race).
     async fn discard_revision(&self, release: &ReleaseKey, number: RevisionNumber) -> StoreResult<()>;
+    /// Removes every revision folder of a release whose rows were deleted, all at once (one
+    /// rename out of sight, then the removal), and forgets what it cached of them. A release with
+    /// no folder is not an error.
+    async fn delete_release(&self, release: &ReleaseKey) -> StoreResult<()>;
     /// Streams a file of a revision. `NotFound` if absent.
     async fn open(&self, release: &ReleaseKey, number: RevisionNumber, path: &ReleasePath) -> StoreResult<ByteStream>;
     /// The manifest of a revision: every file with size and digests, sorted by path, exactly as
@@ -399,6 +404,13 @@ pub enum Write {
     /// Writes the release if the stored row's lock version is still `release.lock_version`, and
     /// bumps it. MUST return `Conflict` naming what it found otherwise.
     UpdateRelease(Release),
+    /// Deletes a release with everything stored of it (its revisions, check results and runs,
+    /// ballots, key uses, CVE links, distribution records and tasks) if the stored row's lock
+    /// version is still `release.lock_version`; `Conflict` naming what it found otherwise,
+    /// `NotFound` for an unknown release. Events stay: the history of a deleted release is kept,
+    /// and so is its latest revision number ([`ReleaseRepository::numbered_after`]). Its files
+    /// are removed after the commit ([`ReleaseFiles::delete_release`]).
+    DeleteRelease(Release),
     /// Records a revision whose files are already in release storage and makes it the release's
     /// latest (bumping the release's lock version). MUST return `Conflict` naming the expected
     /// parent if the release's latest revision is not `revision.parent`, and MUST never reuse a
@@ -412,8 +424,12 @@ pub enum Write {
     /// Replaces a project's metadata, policy and products. `NotFound` for an unknown project,
     /// `Conflict` if a product would be named like an existing version of the project.
     UpdateProject(Project),
-    /// Replaces the project's check ignores.
-    SetIgnores { project: ProjectKey, ignores: Vec<CheckIgnore> },
+    /// Adds a check ignore to its project, with the id of the change's first event (which
+    /// records it); the ignore's own `id` is not read. `Refused` without an event, `NotFound`
+    /// for an unknown project.
+    AddIgnore(CheckIgnore),
+    /// Deletes a check ignore of the project. `NotFound` if the project has no ignore `id`.
+    DeleteIgnore { project: ProjectKey, id: u64 },
     /// Creates the committee, or replaces it (people lists included).
     PutCommittee(Committee),
     /// Records consent; replaces an earlier record of the same person.

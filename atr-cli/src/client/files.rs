@@ -150,6 +150,24 @@ pub(crate) async fn revisions(api: &Api, release: &ReleaseArgs, json: bool) -> O
     Ok(())
 }
 
+/// `atr release delete-draft`.
+pub(crate) async fn delete_draft(api: &Api, release: &ReleaseArgs, json: bool) -> Outcome {
+    let answer = api.op(op::DeleteDraft, &release.at(op::DeleteDraft, &[]), None).await.map_err(|f| {
+        f.hint_for(
+            exit::CONFLICT,
+            format!("only a draft is deleted; `atr revoke {} --reason ...` revokes a release", release.args()),
+        )
+        .hint_for(exit::REFUSED, "deleting a draft needs `manage_release` on the project")
+    })?;
+    if json {
+        output::print_json(&answer.json);
+    } else {
+        let revisions = answer.body.latest_revision.unwrap_or(0);
+        println!("{} deleted, with its {revisions} revision(s); its history stays in `atr events`", release.name());
+    }
+    Ok(())
+}
+
 /// The hint of a change of a draft's files that met a newer revision or a frozen release.
 fn changed_since(release: &ReleaseArgs, expected: Option<u32>) -> String {
     let since = expected.map_or_else(|| "it had no files".to_owned(), |n| format!("revision {n}"));

@@ -17,6 +17,7 @@ mod admin;
 mod api;
 mod credentials;
 mod files;
+mod ignore;
 mod manage;
 mod output;
 mod project;
@@ -34,6 +35,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use self::activity::ConsentCommand;
 use self::api::{Api, Failure, Outcome, exit, path_of, segment};
 use self::files::ListedStage;
+use self::ignore::IgnoreCommand;
 use self::project::{CommitteeCommand, PolicyCommand, ProductCommand, ProjectCommand};
 
 /// What every client command needs: where the service is and who is calling.
@@ -204,6 +206,9 @@ pub(crate) enum ClientCommand {
     /// Shows and changes a project's vote policy.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Lists, adds and deletes a project's check ignores: results reviewed as false positives.
+    #[command(subcommand)]
+    Ignore(IgnoreCommand),
     /// Lists and shows committees and their people, as the service knows them.
     #[command(subcommand)]
     Committee(CommitteeCommand),
@@ -298,6 +303,12 @@ pub(crate) enum ReleaseCommand {
     },
     /// Lists the revisions of a release.
     Revisions {
+        #[command(flatten)]
+        release: ReleaseArgs,
+    },
+    /// Deletes a draft with its revisions, files and check results, so that its version can be
+    /// started again; its history stays. A release that reached a vote is revoked instead.
+    DeleteDraft {
         #[command(flatten)]
         release: ReleaseArgs,
     },
@@ -719,6 +730,9 @@ async fn dispatch(context: &Context, command: &ClientCommand) -> Outcome {
         ClientCommand::Release(ReleaseCommand::Revisions { release }) => {
             files::revisions(&connect(context)?, release, json).await
         }
+        ClientCommand::Release(ReleaseCommand::DeleteDraft { release }) => {
+            files::delete_draft(&connect(context)?, release, json).await
+        }
         ClientCommand::Upload { release, files, to } => {
             transfer::upload(&connect(context)?, release, files, to.as_deref(), json).await
         }
@@ -752,6 +766,7 @@ async fn dispatch(context: &Context, command: &ClientCommand) -> Outcome {
         ClientCommand::Project(command) => project::project(&connect(context)?, command, json).await,
         ClientCommand::Product(command) => project::product(&connect(context)?, command, json).await,
         ClientCommand::Policy(command) => project::policy(&connect(context)?, command, json).await,
+        ClientCommand::Ignore(command) => ignore::ignore(&connect(context)?, command, json).await,
         ClientCommand::Committee(command) => project::committee(&connect(context)?, command, json).await,
         ClientCommand::Events { project, product, release, before, limit } => {
             let filter = activity::EventsFilter {

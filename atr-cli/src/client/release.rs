@@ -170,14 +170,16 @@ pub(crate) async fn checks(api: &Api, release: &ReleaseArgs, options: ChecksOpti
         eprintln!("note: checks are still running; `--wait` waits for them");
     }
     let list = &results.body;
-    let count = |status: CheckStatus| list.iter().filter(|c| c.status == status).count();
+    // A result an ignore of the project silences does not count against a vote.
+    let count = |status: CheckStatus| list.iter().filter(|c| c.ignored_by.is_none() && c.status == status).count();
+    let ignored = list.iter().filter(|c| c.ignored_by.is_some()).count();
     let blockers = count(CheckStatus::Blocker);
     if json {
         output::print_json(&results.json);
     } else {
         let paint = Paint::stdout();
         println!(
-            "{} revision {revision}: {} blocker(s), {} warning(s), {} note(s), {} success(es){}",
+            "{} revision {revision}: {} blocker(s), {} warning(s), {} note(s), {} success(es){}{}",
             release.name(),
             blockers,
             count(CheckStatus::Warning),
@@ -186,22 +188,30 @@ pub(crate) async fn checks(api: &Api, release: &ReleaseArgs, options: ChecksOpti
             match count(CheckStatus::Exception) {
                 0 => String::new(),
                 n => format!(", {n} checker error(s)"),
+            },
+            match ignored {
+                0 => String::new(),
+                n => format!("; {n} ignored"),
             }
         );
+        let place = |c: &atr_api::CheckResult| match (&c.path, &c.member) {
+            (Some(path), Some(member)) => format!("{path} ({member}): "),
+            (Some(path), None) => format!("{path}: "),
+            _ => String::new(),
+        };
         for (status, label) in [
             (CheckStatus::Blocker, paint.red("blocker")),
             (CheckStatus::Exception, paint.red("error  ")),
             (CheckStatus::Warning, paint.yellow("warning")),
             (CheckStatus::Note, "note   ".to_owned()),
         ] {
-            for c in list.iter().filter(|c| c.status == status) {
-                let place = match (&c.path, &c.member) {
-                    (Some(path), Some(member)) => format!("{path} ({member}): "),
-                    (Some(path), None) => format!("{path}: "),
-                    _ => String::new(),
-                };
-                println!("{label} {} {place}{}", c.checker, c.message);
+            for c in list.iter().filter(|c| c.ignored_by.is_none() && c.status == status) {
+                println!("{label} {} {}{}", c.checker, place(c), c.message);
             }
+        }
+        for c in list.iter().filter(|c| c.ignored_by.is_some()) {
+            let id = c.ignored_by.unwrap_or_default();
+            println!("ignored {} (ignore {id}) {} {}{}", output::name(&c.status), c.checker, place(c), c.message);
         }
         if blockers == 0 && !pending {
             println!("{}", paint.green("no blockers"));

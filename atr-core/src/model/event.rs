@@ -94,6 +94,16 @@ pub enum EventKind {
     },
     ConsentGiven,
     ConsentRevoked,
+    /// A check ignore was added to the project: the ignore's id is this event's id.
+    IgnoreAdded,
+    IgnoreDeleted {
+        id: u64,
+    },
+    /// A draft was deleted with its revisions, their files and check results; its history stays.
+    DraftDeleted {
+        /// How many revisions it had.
+        revisions: u32,
+    },
 }
 
 /// An event to append. The store gives it an id and chains it to its predecessor.

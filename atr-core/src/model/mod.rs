@@ -14,7 +14,7 @@ pub mod revision;
 pub mod task;
 pub mod vote;
 
-pub use check::{CheckCounts, CheckIgnore, CheckResult, CheckRun, CheckStatus, CheckSummary};
+pub use check::{CheckCounts, CheckIgnore, CheckResult, CheckRun, CheckStatus, CheckSummary, IgnoreError};
 pub use committee::{Committee, CommitteeRole, RoleAction, RoleChange};
 pub use cve::{CveLink, CveRecord, Cvss, Severity};
 pub use distribution::{Distribution, DistributionStatus, Environment, Platform};

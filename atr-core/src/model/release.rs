@@ -101,6 +101,10 @@ pub struct Release {
     pub revocation: Option<Revocation>,
     /// The newest revision, if any file was ever added.
     pub latest_revision: Option<RevisionNumber>,
+    /// The highest revision number that deleted drafts of the same coordinates used: this
+    /// release's revisions are numbered after it, so that a number is never used twice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub numbered_after: Option<RevisionNumber>,
     /// Policy settings set on this release alone.
     pub policy: PolicyOverrides,
     /// The current or last vote, with the policy and keys snapshotted when it started.
@@ -133,6 +137,7 @@ impl Release {
             state: ReleaseState::AtRest,
             revocation: None,
             latest_revision: None,
+            numbered_after: None,
             policy: PolicyOverrides::default(),
             vote: None,
             signing_keys: BTreeSet::new(),

@@ -107,6 +107,7 @@ impl Fakes {
         let mut f = Fakes::default();
         f.committees.expect_get().returning(move |k| Ok(committees.iter().find(|c| &c.key == k).cloned()));
         f.projects.expect_get().returning(move |k| Ok(projects.iter().find(|p| &p.key == k).cloned()));
+        f.releases.expect_numbered_after().returning(|_| Ok(None));
         f
     }
 

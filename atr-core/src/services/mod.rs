@@ -9,6 +9,7 @@
 mod accounts;
 mod admin;
 mod downloads;
+mod ignores;
 mod keys;
 mod offers;
 mod projects;
@@ -48,7 +49,7 @@ pub use projects::{
 };
 pub use queries::{ReleaseView, SbomFile, SbomListing};
 pub use records::{CveRecorded, MAX_CVE_TEXT_LEN};
-pub use releases::{MAX_CHANGES, MAX_DESCRIPTION_LEN, NewRevision, Parent};
+pub use releases::{DeletedDraft, MAX_CHANGES, MAX_DESCRIPTION_LEN, NewRevision, Parent};
 pub use tasks::{MAX_TASK_LISTING, TaskFailure, TaskView, task_failure};
 pub use votes::MAX_COMMENT_LEN;
 

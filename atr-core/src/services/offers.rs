@@ -58,6 +58,8 @@ pub struct ReviewedCheck {
     pub result: CheckResult,
     /// Silenced by an ignore of the project ([`crate::model::CheckIgnore::matches`]; a success never is).
     pub ignored: bool,
+    /// The id of the first ignore that silences it (the oldest), if one does.
+    pub ignored_by: Option<u64>,
 }
 
 impl Services {
@@ -74,8 +76,8 @@ impl Services {
         Ok(results
             .into_iter()
             .map(|result| {
-                let ignored = silencers.iter().any(|i| i.matches(&result));
-                ReviewedCheck { result, ignored }
+                let ignored_by = silencers.iter().find(|i| i.matches(&result)).map(|i| i.id);
+                ReviewedCheck { result, ignored: ignored_by.is_some(), ignored_by }
             })
             .collect())
     }

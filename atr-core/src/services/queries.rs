@@ -231,9 +231,22 @@ impl Services {
         page: PageRequest<u64>,
         now: Timestamp,
     ) -> ServiceResult<Vec<Event>> {
-        // A release's history is read only by whom may read the release itself.
+        // A release's history is read only by whom may read the release itself. A deleted one
+        // was a draft (only drafts are deleted): its history is read by whom may read the
+        // project's drafts, and is not found for anyone else.
         if let Some(release) = &filter.release {
-            self.readable_release(principal, release, now).await?;
+            if self.ports.releases.get(release).await?.is_some() {
+                self.readable_release(principal, release, now).await?;
+            } else {
+                let not_found = || ServiceError::NotFound(format!("release {release}"));
+                let scope = self.scope(&release.project).await.map_err(|e| match e {
+                    ServiceError::NotFound(_) => not_found(),
+                    other => other,
+                })?;
+                if auth::authorize(principal, Activity::ViewDrafts, &scope.target(), now).is_err() {
+                    return Err(not_found());
+                }
+            }
         }
         match filter.release.as_ref().map(|r| &r.project).or(filter.project.as_ref()) {
             Some(project) => {

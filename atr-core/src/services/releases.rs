@@ -28,6 +28,15 @@ impl From<Option<RevisionNumber>> for Parent {
     }
 }
 
+/// A deleted draft.
+#[derive(Debug, Clone)]
+pub struct DeletedDraft {
+    /// The draft as it was when it was deleted.
+    pub release: Release,
+    /// Why its files could not be removed, if they could not (the next start removes them).
+    pub files_left: Option<String>,
+}
+
 /// A new revision and the Analyze task queued for it.
 #[derive(Debug)]
 pub struct NewRevision {
@@ -37,7 +46,8 @@ pub struct NewRevision {
 
 impl Services {
     /// Starts a release as an empty draft. Needs `manage release` on the project; the product,
-    /// if any, must exist; a release of the same version must not (in any stage).
+    /// if any, must exist; a release of the same version must not (in any stage). If a draft of
+    /// the same version was deleted, the new one numbers its revisions after the deleted one's.
     pub async fn start_release(
         &self,
         principal: &Principal,
@@ -51,7 +61,9 @@ impl Services {
             return Err(ServiceError::NotFound(format!("product {product} of project {}", key.project)));
         }
         let by = person_id(principal).ok_or_else(|| ServiceError::Invalid("a release needs a person".into()))?;
-        let release = Release::new_draft(key, scope.committee.key.clone(), by.clone(), now);
+        let mut release = Release::new_draft(key, scope.committee.key.clone(), by.clone(), now);
+        // A draft of these coordinates deleted before: numbers go on after its revisions.
+        release.numbered_after = self.ports.releases.numbered_after(&release.key).await?;
         let started = NewEvent::for_release(now, actor(principal), &release.key, EventKind::ReleaseStarted);
         self.commit(Change::new().write(Write::CreateRelease(release.clone())).event(started)).await?;
         Ok(release)
@@ -92,7 +104,7 @@ impl Services {
                 show(release.latest_revision)
             )));
         }
-        let number = RevisionNumber::after(expected_parent)
+        let number = RevisionNumber::after(expected_parent.or(release.numbered_after))
             .ok_or_else(|| ServiceError::Invalid("no revision number left".into()))?;
         let by = person_id(principal).ok_or_else(|| ServiceError::Invalid("a revision needs a person".into()))?;
         let files = self.ports.files.create_revision(key, expected_parent, number, changes).await?;
@@ -127,6 +139,28 @@ impl Services {
             .next()
             .ok_or_else(|| ServiceError::Store("the revision's Analyze task was not queued".into()))?;
         Ok(NewRevision { revision, analyze })
+    }
+
+    /// Deletes a draft with its revisions, their files and check results, so that its version
+    /// can be started again. Needs `manage release`; only a draft may be deleted
+    /// ([`lifecycle::check_can_delete`]), and only as it was read (`Conflict` if another change
+    /// moved it on meanwhile). The event log keeps its history. Its files are removed after the
+    /// commit; if that fails, the draft is deleted all the same (its rows are gone, and the
+    /// reconciliation at the next start removes the folders) and the answer says so in
+    /// [`DeletedDraft::files_left`], for the service's log.
+    pub async fn delete_draft(
+        &self,
+        principal: &Principal,
+        key: &ReleaseKey,
+        now: Timestamp,
+    ) -> ServiceResult<DeletedDraft> {
+        let (_, release) = self.authorized_release(principal, Activity::ManageRelease, key, now).await?;
+        lifecycle::check_can_delete(&release)?;
+        let revisions = release.latest_revision.map_or(0, RevisionNumber::get);
+        let event = NewEvent::for_release(now, actor(principal), key, EventKind::DraftDeleted { revisions });
+        self.commit(Change::new().write(Write::DeleteRelease(release.clone())).event(event)).await?;
+        let files_left = self.ports.files.delete_release(key).await.err().map(|e| e.to_string());
+        Ok(DeletedDraft { release, files_left })
     }
 
     /// Announces a release in preview: it becomes `current`. Needs `perform actions`.

@@ -173,6 +173,7 @@ impl Mocks {
             .expect_get()
             .returning(move |k| Ok([committee.clone(), incubator()].into_iter().find(|c| &c.key == k)));
         m.projects.expect_get().returning(move |k| Ok((&project.key == k).then(|| project.clone())));
+        m.releases.expect_numbered_after().returning(|_| Ok(None));
         let log = m.changes.clone();
         (m, log)
     }
@@ -466,11 +467,9 @@ async fn start_vote_guards_pending_checks_and_blockers() {
 
     // The same blocker, silenced by a project ignore, no longer stops the vote.
     let ignore = CheckIgnore {
-        project: ProjectKey::parse("httpd").unwrap(),
         checker_glob: Some("signature".into()),
         path_glob: Some("a.tar.gz".into()),
-        message_glob: None,
-        reason: "known".into(),
+        ..CheckIgnore::new(ProjectKey::parse("httpd").unwrap(), "known")
     };
     let (m, log) = vote_mocks(strict, 0, vec![check(CheckStatus::Blocker, "a.tar.gz")], vec![ignore]);
     m.services().start_vote(&person("rm"), &key(), rev(1), T0).await.unwrap();

@@ -33,6 +33,7 @@ pub(crate) fn routes() -> Routes {
         .serve(op::StartRelease, releases::start_release)
         .serve(op::GetRelease, releases::release)
         .serve(op::RevokeRelease, releases::revoke)
+        .serve(op::DeleteDraft, releases::delete_draft)
         .serve(op::PutFile, releases::put_file)
         .serve(op::DeleteFile, releases::delete_file)
         .serve(op::MoveReleaseFile, releases::move_file)

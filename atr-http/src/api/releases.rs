@@ -262,7 +262,7 @@ pub(crate) async fn checks(
     let Query(query) = query.map_err(|e| query_error(&e))?;
     let key = release_key(&project, &version, query.product.as_deref())?;
     let number = revision_number(&number)?;
-    let checks = state.services.revision_checks(&caller, &key, number, now()).await?;
+    let checks = state.services.reviewed_checks(&caller, &key, number, now()).await?;
     Ok(Json(checks.iter().map(api::CheckResult::from).collect()))
 }
 
@@ -311,6 +311,19 @@ pub(crate) async fn announce(
 ) -> ApiResult<Json<api::Release>> {
     let Json(body) = body.map_err(|e| json_error(&e))?;
     Ok(Json((&state.services.announce(&caller, &key, body.confirmed, now()).await?).into()))
+}
+
+/// Deletes a draft; files the service could not remove are logged (the next start removes them).
+pub(crate) async fn delete_draft(
+    State(state): State<AppState>,
+    SignedIn(caller): SignedIn,
+    ReleaseAt(key): ReleaseAt,
+) -> ApiResult<Json<api::Release>> {
+    let deleted = state.services.delete_draft(&caller, &key, now()).await?;
+    if let Some(error) = &deleted.files_left {
+        tracing::warn!(release = %key, %error, "the files of a deleted draft were left; the next start removes them");
+    }
+    Ok(Json((&deleted.release).into()))
 }
 
 /// `DELETE` on a release revokes it: a stage, never a removal.

@@ -618,13 +618,18 @@ async fn configure(app: &App) {
     });
     ProjectRepository::update(sql, &project).await.unwrap();
     let ignore = CheckIgnore {
-        project: key.clone(),
         checker_glob: Some("license".into()),
         path_glob: Some("*.txt".into()),
-        message_glob: None,
-        reason: "text files need no header".into(),
+        ..CheckIgnore::new(key.clone(), "text files need no header")
     };
-    ProjectRepository::set_ignores(sql, &key, &[ignore]).await.unwrap();
+    let added = atr_core::model::NewEvent::for_project(
+        atr_core::types::Timestamp::from_unix(0),
+        atr_core::model::Actor::System,
+        &key,
+        atr_core::model::EventKind::IgnoreAdded,
+    );
+    let change = atr_core::ports::Change::new().write(atr_core::ports::Write::AddIgnore(ignore)).event(added);
+    atr_core::ports::UnitOfWork::commit(sql, change).await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

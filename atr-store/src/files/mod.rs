@@ -290,6 +290,14 @@ impl ReleaseFiles for DiskReleaseFiles {
         disk::blocking(move || disk::discard(&dir, workspace.path())).await
     }
 
+    async fn delete_release(&self, release: &ReleaseKey) -> StoreResult<()> {
+        self.cached_manifests().retain(|(cached, _), _| cached != release);
+        let dir = self.release_path(release);
+        let workspace = self.workspace.clone();
+        // One rename takes every revision folder out of sight at once, as for a discard.
+        disk::blocking(move || disk::discard(&dir, workspace.path())).await
+    }
+
     async fn open(&self, release: &ReleaseKey, number: RevisionNumber, path: &ReleasePath) -> StoreResult<ByteStream> {
         let file_path = disk::join(&disk::files_dir(&self.revision_path(release, number)), path);
         let not_found = || StoreError::NotFound(format!("{path} in revision {number} of {release}"));

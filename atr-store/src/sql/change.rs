@@ -59,11 +59,17 @@ async fn apply(conn: &mut AnyConnection, write: &Write, first_event: Option<u64>
     match write {
         Write::CreateRelease(release) => releases::create_release(conn, release).await,
         Write::UpdateRelease(release) => releases::update_release(conn, release).await,
+        Write::DeleteRelease(release) => releases::delete_release(conn, release).await,
         Write::RecordRevision(revision) => releases::record_revision(conn, revision).await,
         Write::CastBallot(ballot) => releases::cast_ballot(conn, ballot).await,
         Write::CreateProject(project) => people::create_project(conn, project).await,
         Write::UpdateProject(project) => people::update_project(conn, project).await,
-        Write::SetIgnores { project, ignores } => people::set_ignores(conn, project, ignores).await,
+        Write::AddIgnore(ignore) => {
+            let id = first_event
+                .ok_or_else(|| StoreError::Refused("adding an ignore needs an event to take its id from".into()))?;
+            people::add_ignore(conn, ignore, id).await
+        }
+        Write::DeleteIgnore { project, id } => people::delete_ignore(conn, project, *id).await,
         Write::PutCommittee(committee) => people::put_committee(conn, committee).await,
         Write::PutConsent(consent) => people::put_consent(conn, consent).await,
         Write::RevokeConsent { user, at } => {

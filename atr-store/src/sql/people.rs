@@ -155,16 +155,18 @@ impl ProjectRepository for SqlStore {
     }
 
     async fn ignores(&self, project: &ProjectKey) -> StoreResult<Vec<CheckIgnore>> {
-        let rows = sqlx::query("SELECT data FROM check_ignores WHERE project = $1 ORDER BY id")
+        let rows = sqlx::query("SELECT id, data FROM check_ignores WHERE project = $1 ORDER BY id")
             .bind(project.as_str())
             .fetch_all(&self.pool)
             .await
             .map_err(backend)?;
-        rows.iter().map(|r| from_json(&get_str(r, "data")?)).collect()
-    }
-
-    async fn set_ignores(&self, project: &ProjectKey, ignores: &[CheckIgnore]) -> StoreResult<()> {
-        self.commit_writes(vec![Write::SetIgnores { project: project.clone(), ignores: ignores.to_vec() }]).await
+        rows.iter()
+            .map(|r| {
+                let mut ignore: CheckIgnore = from_json(&get_str(r, "data")?)?;
+                ignore.id = u64::try_from(get_i64(r, "id")?).map_err(backend)?;
+                Ok(ignore)
+            })
+            .collect()
     }
 }
 
@@ -396,27 +398,29 @@ pub(crate) async fn update_project(conn: &mut AnyConnection, project: &Project) 
     Ok(())
 }
 
-/// Replaces the project's check ignores.
-pub(crate) async fn set_ignores(
-    conn: &mut AnyConnection,
-    project: &ProjectKey,
-    ignores: &[CheckIgnore],
-) -> StoreResult<()> {
-    if ignores.iter().any(|i| &i.project != project) {
-        return Err(StoreError::Refused(format!("every ignore must belong to project {project}")));
-    }
-    sqlx::query("DELETE FROM check_ignores WHERE project = $1")
+/// Adds a check ignore to its project under the id `id` (the id of the event recording it).
+pub(crate) async fn add_ignore(conn: &mut AnyConnection, ignore: &CheckIgnore, id: u64) -> StoreResult<()> {
+    let stored = CheckIgnore { id, ..ignore.clone() };
+    sqlx::query("INSERT INTO check_ignores (id, project, data) VALUES ($1, $2, $3)")
+        .bind(i64::try_from(id).map_err(backend)?)
+        .bind(ignore.project.as_str())
+        .bind(to_json(&stored)?)
+        .execute(&mut *conn)
+        .await
+        .map_err(db_error("ignore", &format!("project {}", ignore.project)))?;
+    Ok(())
+}
+
+/// Deletes a check ignore of the project; `NotFound` if it has none of that id.
+pub(crate) async fn delete_ignore(conn: &mut AnyConnection, project: &ProjectKey, id: u64) -> StoreResult<()> {
+    let done = sqlx::query("DELETE FROM check_ignores WHERE project = $1 AND id = $2")
         .bind(project.as_str())
+        .bind(i64::try_from(id).map_err(backend)?)
         .execute(&mut *conn)
         .await
         .map_err(backend)?;
-    for ignore in ignores {
-        sqlx::query("INSERT INTO check_ignores (project, data) VALUES ($1, $2)")
-            .bind(project.as_str())
-            .bind(to_json(ignore)?)
-            .execute(&mut *conn)
-            .await
-            .map_err(db_error("ignore", &format!("project {project}")))?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound(format!("ignore {id} of project {project}")));
     }
     Ok(())
 }

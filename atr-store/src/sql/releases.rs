@@ -112,6 +112,20 @@ impl ReleaseRepository for SqlStore {
         rows.iter().map(release_of).collect()
     }
 
+    async fn numbered_after(&self, key: &ReleaseKey) -> StoreResult<Option<RevisionNumber>> {
+        let row =
+            sqlx::query("SELECT last_used FROM revision_numbers WHERE project = $1 AND product = $2 AND version = $3")
+                .bind(key.project.as_str())
+                .bind(product_col(key))
+                .bind(key.version.as_str())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(backend)?;
+        let Some(row) = row else { return Ok(None) };
+        let last = u32::try_from(get_i64(&row, "last_used")?).map_err(backend)?;
+        Ok(RevisionNumber::new(last))
+    }
+
     async fn latest(
         &self,
         project: &ProjectKey,
@@ -194,6 +208,62 @@ pub(crate) async fn update_release(conn: &mut AnyConnection, release: &Release) 
         show_revision(Some(revision_col(found.latest_revision))),
         if found.is_revoked() { ", revoked" } else { "" },
     )))
+}
+
+/// Deletes the rows of a release, table by table, before the release itself.
+const DELETE_RELEASE_ROWS: [&str; 8] = [
+    "DELETE FROM check_results WHERE release_id = $1",
+    "DELETE FROM check_runs WHERE release_id = $1",
+    "DELETE FROM revisions WHERE release_id = $1",
+    "DELETE FROM key_uses WHERE release_id = $1",
+    "DELETE FROM ballots WHERE release_id = $1",
+    "DELETE FROM cve_links WHERE release_id = $1",
+    "DELETE FROM distributions WHERE release_id = $1",
+    "DELETE FROM tasks WHERE release_id = $1",
+];
+
+/// Deletes a release and every row of it if its stored lock version is still
+/// `release.lock_version`; `Conflict` naming what it found otherwise. Events are kept.
+pub(crate) async fn delete_release(conn: &mut AnyConnection, release: &Release) -> StoreResult<()> {
+    let key = &release.key;
+    let expected = lock_col(release)?;
+    let id = super::release_id(conn, key).await?;
+    let row = sqlx::query("SELECT data, latest_revision, lock_version FROM releases WHERE id = $1")
+        .bind(id)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(backend)?;
+    let found = release_of(&row)?;
+    if found.lock_version != release.lock_version {
+        return Err(StoreError::Conflict(format!(
+            "release {key} moved on: it was read at version {expected} and is now at version {} (phase {} at \
+             revision {})",
+            found.lock_version,
+            found.phase.as_str(),
+            show_revision(Some(revision_col(found.latest_revision))),
+        )));
+    }
+    // The numbers it used stay used: a release started again numbers after them.
+    if let Some(last) = found.latest_revision.or(found.numbered_after) {
+        sqlx::query(
+            "INSERT INTO revision_numbers (project, product, version, last_used) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (project, product, version) DO UPDATE SET last_used = CASE \
+             WHEN excluded.last_used > revision_numbers.last_used THEN excluded.last_used \
+             ELSE revision_numbers.last_used END",
+        )
+        .bind(key.project.as_str())
+        .bind(product_col(key))
+        .bind(key.version.as_str())
+        .bind(i64::from(last.get()))
+        .execute(&mut *conn)
+        .await
+        .map_err(backend)?;
+    }
+    for statement in DELETE_RELEASE_ROWS {
+        sqlx::query(statement).bind(id).execute(&mut *conn).await.map_err(backend)?;
+    }
+    sqlx::query("DELETE FROM releases WHERE id = $1").bind(id).execute(&mut *conn).await.map_err(backend)?;
+    Ok(())
 }
 
 /// Records a revision and moves the release's latest revision to it (bumping its lock version),

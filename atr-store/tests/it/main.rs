@@ -2,6 +2,7 @@
 
 mod admin;
 mod crash;
+mod deletion;
 mod files;
 mod installation;
 mod readiness;

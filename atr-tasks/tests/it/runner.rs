@@ -138,8 +138,11 @@ async fn many_runners_run_each_task_once() {
             store.queue_task(&task(n), now_ms()).await.unwrap();
         }
         let recorder = Arc::new(Recorder { delay: Duration::from_millis(15), ..Recorder::default() });
+        // Claims are what is tested here, not lease expiry: a lease long enough that a heartbeat
+        // held up by a loaded machine never lets another runner take a task over.
+        let config = |i: usize| RunnerConfig { lease: Duration::from_secs(10), ..fast(&format!("runner-{i}")) };
         let runners: Vec<Runner> =
-            (0..3).map(|i| Runner::new(store.clone(), fast(&format!("runner-{i}"))).with(recorder.clone())).collect();
+            (0..3).map(|i| Runner::new(store.clone(), config(i)).with(recorder.clone())).collect();
         let probe = store.clone();
         let done = Arc::new(AtomicBool::new(false));
         let flag = done.clone();

@@ -91,6 +91,19 @@ async fn a_projects_history_is_for_everyone_and_the_foundations_for_members() {
 }
 
 #[tokio::test]
+async fn a_deleted_drafts_history_is_read_by_whom_may_read_the_projects_drafts() {
+    let s = with_events().services();
+    let deleted = EventFilter { release: Some(release_key("2.4.70")), ..EventFilter::default() };
+    for reader in [person("rm"), person("pmc1"), person("dev1")] {
+        assert_eq!(s.list_events(&reader, &deleted, PageRequest::first(10), T0).await.unwrap().len(), 1);
+    }
+    for outsider in [Principal::Anonymous, person("someone"), asf_member("member")] {
+        let err = s.list_events(&outsider, &deleted, PageRequest::first(10), T0).await.unwrap_err();
+        assert!(matches!(&err, ServiceError::NotFound(w) if w == "release httpd 2.4.70"), "{err}");
+    }
+}
+
+#[tokio::test]
 async fn a_release_view_holds_its_stage_and_packages() {
     let mut with_files = draft("2.4.68");
     with_files.latest_revision = Some(rev(2));

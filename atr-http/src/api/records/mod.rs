@@ -1,5 +1,5 @@
 //! Records kept beside releases: CVE records and their links to releases, project settings
-//! (vote policy, metadata, products), a visitor's consent, and the task queue.
+//! (vote policy, metadata, products, check ignores), a visitor's consent, and the task queue.
 
 mod consent;
 mod cves;
@@ -25,6 +25,9 @@ pub(crate) fn routes() -> Routes {
         .serve(op::SetProjectMetadata, settings::metadata)
         .serve(op::AddProduct, settings::add_product)
         .serve(op::UpdateProduct, settings::put_product)
+        .serve(op::ListIgnores, settings::ignores)
+        .serve(op::AddIgnore, settings::add_ignore)
+        .serve(op::DeleteIgnore, settings::delete_ignore)
         .serve(op::GiveVisitorConsent, consent::give)
         .serve(op::RevokeVisitorConsent, consent::revoke)
         .serve(op::ListTasks, tasks::list)
