@@ -66,9 +66,12 @@ struct ProductRow {
 }
 
 struct IgnoreRow {
+    id: u64,
     checker: String,
     path: String,
     message: String,
+    /// The other selectors it gives (version, revision, member, status), or `-`.
+    more: String,
     reason: String,
 }
 
@@ -219,10 +222,18 @@ fn page(
         .iter()
         .map(|i| {
             let any = |g: &Option<String>| g.clone().unwrap_or_else(|| "any".to_owned());
+            let mut more: Vec<String> = [("version", &i.version_glob), ("member", &i.member_glob)]
+                .into_iter()
+                .filter_map(|(name, glob)| glob.as_ref().map(|g| format!("{name} {g}")))
+                .collect();
+            more.extend(i.revision.map(|r| format!("revision {r}")));
+            more.extend(i.status.map(|s| format!("status {}", super::view::status(s).0)));
             IgnoreRow {
+                id: i.id,
                 checker: any(&i.checker_glob),
                 path: any(&i.path_glob),
                 message: any(&i.message_glob),
+                more: if more.is_empty() { "-".to_owned() } else { more.join(", ") },
                 reason: i.reason.clone(),
             }
         })

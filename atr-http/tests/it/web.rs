@@ -620,6 +620,8 @@ async fn configure(app: &App) {
     let ignore = CheckIgnore {
         checker_glob: Some("license".into()),
         path_glob: Some("*.txt".into()),
+        member_glob: Some("*/test/*".into()),
+        status: Some(atr_core::model::CheckStatus::Warning),
         ..CheckIgnore::new(key.clone(), "text files need no header")
     };
     let added = atr_core::model::NewEvent::for_project(
@@ -661,6 +663,7 @@ async fn configuration_page_shows_the_policy_in_force_with_its_source_and_import
             "<dd id=\"release-managers\">rm</dd>",
             "<dd id=\"pmc-members\">pmc</dd>",
             "text files need no header",
+            "member */test/*, status warning",
             "href=\"/api/committees/demo/KEYS\"",
             "No key yet.",
         ] {
