@@ -20,6 +20,10 @@ pub struct ErrorDetail {
     /// Machine-readable particulars (the field at fault, the missing permission, ...), or `null`.
     #[schema(required = true)]
     pub details: serde_json::Value,
+    /// The request's id, as in the answer's `x-request-id` header and the service's log line of
+    /// the request: what to quote when reporting a failure.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 /// A request field whose value the core refuses: which field, and why.

@@ -423,6 +423,11 @@ fn requests_are_logged_as_json_lines_with_their_request_id() {
     stream.read_to_string(&mut answer).unwrap();
     assert!(answer.starts_with("HTTP/1.1 404"), "{answer}");
     assert!(answer.to_lowercase().contains("x-request-id: probe-42"), "{answer}");
+    // The error body names the request too, as the header and the log line do.
+    let body = answer.split("\r\n\r\n").nth(1).unwrap_or_default();
+    let error: serde_json::Value = serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {answer}"));
+    assert_eq!(error["error"]["request_id"], "probe-42", "{error}");
+    assert_eq!(error["error"]["code"], "not_found", "{error}");
 
     // Behind an https:// public URL, the session cookie is marked Secure.
     let body = r#"{"user":"root","password":"correct horse battery staple"}"#;

@@ -56,12 +56,14 @@ impl ApiError {
 
     /// A failure whose cause is for the logs only.
     pub fn internal(cause: &dyn std::fmt::Display) -> Self {
-        tracing::error!(%cause, "request failed");
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "the request failed; the cause is in the service's log",
-        )
+        let request_id = crate::log::current_request_id().unwrap_or_default();
+        tracing::error!(%cause, request_id, "request failed");
+        let message = if request_id.is_empty() {
+            "the request failed; the cause is in the service's log".to_owned()
+        } else {
+            format!("the request failed; the cause is in the service's log, under request id {request_id}")
+        };
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", message)
     }
 }
 
@@ -143,7 +145,12 @@ impl IntoResponse for ApiError {
             .then(|| self.details["retry_after"].as_u64())
             .flatten()
             .map(|secs| (axum::http::header::RETRY_AFTER, secs.to_string()));
-        let error = atr_api::ErrorDetail { code: self.code.to_owned(), message: self.message, details: self.details };
+        let error = atr_api::ErrorDetail {
+            code: self.code.to_owned(),
+            message: self.message,
+            details: self.details,
+            request_id: crate::log::current_request_id(),
+        };
         let mut response = (self.status, Json(atr_api::ErrorBody { error })).into_response();
         if let Some((name, value)) = retry_after
             && let Ok(value) = axum::http::HeaderValue::from_str(&value)

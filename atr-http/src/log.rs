@@ -1,6 +1,7 @@
 //! One log line per request: method, route (the template, never the raw path with its
 //! parameters), status, duration and a request id, which the answer carries in `x-request-id`
-//! so that a person reporting a problem can name the line. The same middleware counts each
+//! so that a person reporting a problem can name the line (error bodies carry it too, as
+//! `error.request_id`). The same middleware counts each
 //! answer and its latency in the metrics (`atr_http_requests_total`,
 //! `atr_http_request_duration_seconds`), by the same method, route and status.
 
@@ -13,6 +14,16 @@ use axum::middleware::Next;
 use axum::response::Response;
 
 static NEXT: AtomicU64 = AtomicU64::new(1);
+
+tokio::task_local! {
+    /// The id of the request being answered, for the error bodies ([`current_request_id`]).
+    static REQUEST_ID: String;
+}
+
+/// The id of the request this task answers, if it answers one.
+pub(crate) fn current_request_id() -> Option<String> {
+    REQUEST_ID.try_with(Clone::clone).ok()
+}
 
 /// A request id: the caller's own `x-request-id` when it is short and plain (a proxy in front
 /// sets one), else this process's next number.
@@ -34,7 +45,8 @@ pub(crate) async fn requests(State(app): State<crate::AppState>, request: Reques
     let route =
         request.extensions().get::<MatchedPath>().map_or_else(|| "(no route)".to_owned(), |p| p.as_str().to_owned());
     let started = Instant::now();
-    let mut response = next.run(request).await;
+    let scoped = id.to_str().unwrap_or_default().to_owned();
+    let mut response = REQUEST_ID.scope(scoped, next.run(request)).await;
     let elapsed = started.elapsed();
     let micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
     let status = response.status().as_u16();
