@@ -5,6 +5,7 @@ mod crash;
 mod files;
 mod installation;
 mod readiness;
+mod runners;
 mod search;
 mod sql;
 mod unit_of_work;

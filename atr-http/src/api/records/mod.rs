@@ -33,4 +33,5 @@ pub(crate) fn routes() -> Routes {
         .serve(op::CancelTask, tasks::cancel)
         .serve(op::RetryTask, tasks::retry)
         .serve(op::AnalyzeRevision, tasks::analyze)
+        .serve(op::GetChecksStatus, tasks::checks_status)
 }
