@@ -126,9 +126,12 @@ async fn the_tasks_of_a_revision_are_listed_newest_first() {
         let first = TaskRepository::enqueue(&store, &TaskDescriptor::of(&Analyze { release: key("2.4.68"), revision: rev(1) }).unwrap())
             .await
             .unwrap();
-        let claimed = store.claim_task(&["analyze"], "w", T0_MS, 60_000).await.unwrap().unwrap();
+        // Queued through the port at the store's clock: claimed now.
+        let now = i64::try_from(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis())
+            .unwrap();
+        let claimed = store.claim_task(&["analyze"], "w", now, 60_000).await.unwrap().unwrap();
         assert_eq!(claimed.id, i64::try_from(first.id).unwrap());
-        store.fail_task(claimed.id, claimed.fence, "timed out after 1 s", T0_MS, T0_MS).await.unwrap();
+        store.fail_task(claimed.id, claimed.fence, "timed out after 1 s", now, now).await.unwrap();
         // It went back to the queue for another attempt; then it is cancelled.
         assert!(TaskQueue::cancel(&store, first.id).await.unwrap());
         let second = TaskRepository::enqueue(&store, &TaskDescriptor::of(&Analyze { release: key("2.4.68"), revision: rev(1) }).unwrap())

@@ -494,8 +494,9 @@ async fn a_runner_is_seen_while_it_runs_and_marked_stopped_when_it_stops() {
         let running = runner.clone();
         let handle = tokio::spawn(async move { running.run(rx).await });
         let started = now_ms();
-        let seen = |store: SqlStore| async move {
-            atr_core::ports::TaskQueue::runners(&store).await.unwrap().into_iter().find(|r| r.id == id)
+        let seen = |store: SqlStore| {
+            let id = id.clone();
+            async move { atr_core::ports::TaskQueue::runners(&store).await.unwrap().into_iter().find(|r| r.id == id) }
         };
         let mut first = None;
         for _ in 0..100 {
