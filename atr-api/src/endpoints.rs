@@ -289,6 +289,9 @@ json_bodies!(
     crate::admin::RoleChanged,
 );
 
+// Where a revision's checks stand (with the task runners' presence).
+json_bodies!(crate::tasks::ChecksStatus);
+
 fn binary() -> RefOr<Schema> {
     ObjectBuilder::new().schema_type(Type::String).format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary))).into()
 }
@@ -779,6 +782,14 @@ operations! {
     RetryTask = "retry_task": Post "/api/tasks/{id}/retry" {
         tag: "tasks", access: SignedIn, query: NoQuery, request: (), response: Task,
         success: [200], errors: [400, 401, 403, 404, 409],
+    }
+
+    /// Where the checks of a revision stand.
+    /// Completed, running, queued, waiting for a task runner that is not there, or ended without
+    /// completing; with a sentence that says so.
+    GetChecksStatus = "checks_status": Get "/api/projects/{project}/releases/{version}/revisions/{number}/checks/status" {
+        tag: "releases", access: Public, query: ProductQuery, request: (), response: crate::tasks::ChecksStatus,
+        success: [200], errors: [400, 404],
     }
 
     /// Download a file of a candidate (the voted revision), or list a folder (a path ending in `/`).

@@ -465,11 +465,66 @@ fn answers_conform_to_the_document() {
     conforms(&document, "ErrorBody", &error);
     let errors = validator(&document, "ErrorBody").iter_errors(&json!({ "error": { "code": "x" } })).count();
     assert!(errors > 0, "the error shape needs its message");
-    let status = QueueStatus {
-        kinds: BTreeMap::from([("analyze".to_owned(), StatusCounts { queued: 1, ..StatusCounts::default() })]),
-        total: StatusCounts::default(),
+    let runner = atr_core::ports::RunnerRecord {
+        id: "build1-42-0a1b2c3d".into(),
+        name: "build1-42".into(),
+        host: "build1".into(),
+        pid: 42,
+        kinds: vec!["analyze".into()],
+        concurrency: 2,
+        started_at_ms: 1_750_000_000_000,
+        last_seen_ms: 1_750_000_010_000,
+        stopped_at_ms: None,
     };
+    let no_runner = atr_core::services::NoRunner { kind: "analyze".into(), last_seen: Some(at(1_750_000_010)) };
+    let report = atr_core::services::QueueReport {
+        counts: vec![atr_core::ports::TaskCount { kind: "analyze".into(), status: core::TaskStatus::Queued, count: 1 }],
+        runners: vec![atr_core::services::RunnerView { runner: runner.clone(), live: false }],
+        waiting: vec![no_runner.clone()],
+    };
+    let status = QueueStatus::from(&report);
+    assert_eq!(status.kinds["analyze"], StatusCounts { queued: 1, ..StatusCounts::default() });
+    assert_eq!(status.total.queued, 1);
+    assert_eq!(status.runners[0].last_seen_ms, 1_750_000_010_000);
+    assert_eq!(status.waiting[0].message, "waiting for a task runner; none has been seen since 2025-06-15T15:06:50Z");
     conforms(&document, "QueueStatus", &status);
+    // An answer of a service from before the runners were listed still reads.
+    let older: QueueStatus = serde_json::from_value(json!({ "kinds": {}, "total": status.total })).unwrap();
+    assert!(older.runners.is_empty() && older.waiting.is_empty());
+    for progress in [
+        atr_core::services::ChecksProgress::Completed { at: at(1_750_000_000) },
+        atr_core::services::ChecksProgress::WaitingForRunner { pending: 1, runner: no_runner },
+        atr_core::services::ChecksProgress::Failed {
+            task: 7,
+            failure: atr_core::services::task_failure("timed out after 1 s"),
+        },
+    ] {
+        let core_status = atr_core::services::ChecksStatus {
+            release: key(None),
+            revision: core::RevisionNumber::new(3).unwrap(),
+            progress,
+        };
+        let wire = ChecksStatus::from(&core_status);
+        assert_eq!(wire.message, core_status.progress.to_string());
+        assert_eq!(wire.completed, core_status.progress.completed());
+        conforms(&document, "ChecksStatus", &wire);
+    }
+    let waiting = ChecksStatus::from(&atr_core::services::ChecksStatus {
+        release: key(None),
+        revision: core::RevisionNumber::new(3).unwrap(),
+        progress: atr_core::services::ChecksProgress::WaitingForRunner {
+            pending: 2,
+            runner: atr_core::services::NoRunner { kind: "analyze".into(), last_seen: None },
+        },
+    });
+    same(
+        &waiting,
+        &json!({
+            "revision": 3, "state": "waiting_for_runner", "completed": false, "moving": false, "pending": 2,
+            "message": "waiting for a task runner; none has ever run against this database",
+            "completed_at": null, "runner_last_seen": null, "task": null, "error_code": null,
+        }),
+    );
     for subject in [
         atr_core::search::SearchSubject::Project(key(None).project),
         atr_core::search::SearchSubject::Release(key(Some("server"))),

@@ -10,16 +10,22 @@ const PASSWORD: &str = "atr-demo-password";
 struct Demo {
     child: Child,
     address: String,
-    _data: tempfile::TempDir,
+    data: tempfile::TempDir,
 }
 
 impl Demo {
     fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    /// `atr serve --demo` with more arguments, such as `--no-worker`.
+    fn start_with(more: &[&str]) -> Self {
         let data = tempfile::tempdir().unwrap();
         let mut child = Command::new(env!("CARGO_BIN_EXE_atr"))
             .arg("--data-dir")
             .arg(data.path())
             .args(["serve", "--listen", "127.0.0.1:0", "--demo"])
+            .args(more)
             .env_remove("ATR_DATABASE_URL")
             .env_remove("ATR_CONFIG")
             .stdout(Stdio::piped())
@@ -32,7 +38,7 @@ impl Demo {
         lines.by_ref().map(Result::unwrap).find(|l| l.starts_with("demo loaded")).unwrap();
         // Keep reading so that the service never blocks on a full pipe.
         std::thread::spawn(move || lines.for_each(drop));
-        Self { child, address, _data: data }
+        Self { child, address, data }
     }
 }
 
@@ -218,6 +224,105 @@ fn a_release_goes_from_draft_to_download_through_the_cli() {
 
 /// Refused, unknown and unsigned requests exit with their own codes and say what to do next;
 /// `NO_COLOR` wins over `CLICOLOR_FORCE`.
+/// With no task runner, `atr checks` does not pass a release that was never checked: it exits
+/// with 6 and says that the checks wait for a runner, `--wait` stops at once with the same, and
+/// `atr tasks status` tells it too. Once an `atr worker` runs on the service's data directory,
+/// the checks complete, `atr checks` passes, and the worker is listed with its heartbeat.
+#[test]
+fn checks_that_no_runner_takes_say_so_until_a_worker_runs_them() {
+    let demo = Demo::start_with(&["--no-worker"]);
+    let rm = User::new(&demo.address);
+    let token = rm.token("rm", "httpd", &["manage_release", "perform_actions"]);
+    let with_token = |args: &[&str]| rm.command(args).env("ATR_TOKEN", &token).output().unwrap();
+
+    // The demo's signed 2.4.66 files, uploaded as 2.7.0.
+    let folder = rm.dir().join("upload");
+    std::fs::create_dir(&folder).unwrap();
+    let mut upload = vec!["upload".to_owned(), "httpd".to_owned(), "2.7.0".to_owned()];
+    for name in ["httpd-2.4.66.tar.gz", "httpd-2.4.66.tar.gz.asc", "httpd-2.4.66.tar.gz.sha512"] {
+        let target = folder.join(name);
+        let output = rm.run(&["download", &format!("current/httpd/2.4.66/{name}"), "-o", target.to_str().unwrap()]);
+        succeeded(&output, &["download"]);
+        upload.push(target.to_str().unwrap().to_owned());
+    }
+    let upload: Vec<&str> = upload.iter().map(String::as_str).collect();
+    succeeded(&with_token(&["release", "start", "httpd", "2.7.0"]), &["release", "start"]);
+    succeeded(&with_token(&upload), &upload);
+
+    let waiting = "waiting for a task runner; none has ever run against this database";
+    let checks = with_token(&["checks", "httpd", "2.7.0"]);
+    assert_eq!(checks.status.code(), Some(6), "{}", stderr(&checks));
+    let error = stderr(&checks);
+    assert!(error.contains("error: the checks of httpd 2.7.0 revision 1 have not completed: "), "{error}");
+    assert!(error.contains(waiting), "{error}");
+    assert!(error.contains("hint: ") && error.contains("atr worker"), "{error}");
+    let out = String::from_utf8_lossy(&checks.stdout);
+    assert!(out.contains("httpd 2.7.0 revision 1: 0 blocker(s)") && !out.contains("no blockers"), "{out}");
+    // Anonymous callers read the same, as they read the check results; `--json` prints the results.
+    let anonymous = rm.run(&["--json", "checks", "httpd", "2.7.0", "--revision", "1"]);
+    assert_eq!(anonymous.status.code(), Some(4), "a draft is not public: {}", stderr(&anonymous));
+    let json_out = with_token(&["--json", "checks", "httpd", "2.7.0"]);
+    assert_eq!(json_out.status.code(), Some(6));
+    assert_eq!(json(&String::from_utf8_lossy(&json_out.stdout)), serde_json::json!([]));
+
+    // `--wait` does not wait out its timeout for a runner that is not there.
+    let started = std::time::Instant::now();
+    let waited = with_token(&["checks", "httpd", "2.7.0", "--wait", "--timeout", "300"]);
+    assert_eq!(waited.status.code(), Some(6), "{}", stderr(&waited));
+    assert!(stderr(&waited).contains(waiting), "{}", stderr(&waited));
+    assert!(started.elapsed() < std::time::Duration::from_mins(1), "waited {:?}", started.elapsed());
+
+    let status = succeeded(&with_token(&["tasks", "status"]), &["tasks", "status"]);
+    assert!(status.contains("no task runner has ever run against this database"), "{status}");
+    assert!(status.lines().any(|l| l.starts_with("analyze") && l.contains(waiting)), "{status}");
+
+    // A worker on the service's data directory (and so its database) runs the checks.
+    let mut worker = Command::new(env!("CARGO_BIN_EXE_atr"))
+        .arg("--data-dir")
+        .arg(demo.data.path())
+        .args(["worker", "--concurrency", "1"])
+        .env_remove("ATR_DATABASE_URL")
+        .env_remove("ATR_CONFIG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(worker.stdout.take().unwrap()).lines();
+    let running = lines.by_ref().map(Result::unwrap).find(|l| l.contains("running tasks"));
+    assert!(running.is_some(), "the worker did not start");
+    std::thread::spawn(move || lines.for_each(drop));
+    let worker = Worker(worker);
+
+    let done = with_token(&["checks", "httpd", "2.7.0", "--wait", "--timeout", "300"]);
+    let out = succeeded(&done, &["checks", "--wait"]);
+    assert!(out.contains("httpd 2.7.0 revision 1: 0 blocker(s)"), "{out}");
+    assert!(out.contains("the checks completed at ") && out.contains("no blockers"), "{out}");
+    succeeded(&with_token(&["checks", "httpd", "2.7.0"]), &["checks"]);
+    let status = succeeded(&with_token(&["tasks", "status"]), &["tasks", "status"]);
+    let runner = status.lines().find(|l| l.starts_with("runner ")).unwrap_or_else(|| panic!("{status}"));
+    assert!(runner.contains(": analyze, concurrency 1, live, last heartbeat 20"), "{runner}");
+    assert!(!status.contains("waiting for a task runner"), "{status}");
+
+    // Stopped gracefully, it is listed as stopped.
+    let pid = worker.0.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let mut worker = worker;
+    let stopped = worker.0.wait().unwrap();
+    assert!(stopped.success(), "{stopped}");
+    let status = succeeded(&with_token(&["tasks", "status"]), &["tasks", "status"]);
+    assert!(status.lines().any(|l| l.starts_with("runner ") && l.contains(", stopped, last heartbeat ")), "{status}");
+}
+
+/// A worker process, killed when dropped.
+struct Worker(Child);
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 fn refusals(demo: &Demo, rm: &User, token: &str) {
     // A token of another project is refused, naming the permission.
     let wayang = rm.token("rm", "wayang", &["manage_release"]);

@@ -29,7 +29,7 @@ pub use accounts::{AccountRepository, AuditLog, AuditVerdict, Credentials};
 pub use accounts::{MockAccountRepository, MockAuditLog, MockCredentials};
 #[cfg(test)]
 pub use queue::MockTaskQueue;
-pub use queue::{TaskCount, TaskQueue, TaskRecord};
+pub use queue::{MAX_REVISION_TASKS, MAX_RUNNERS_LISTED, RunnerRecord, TaskCount, TaskQueue, TaskRecord};
 
 /// Most items a listing returns at once, whatever `limit` asks.
 pub const MAX_PAGE_SIZE: u32 = 500;

@@ -24,6 +24,9 @@ pub struct HttpConfig {
     pub max_uploads_per_person: usize,
     /// The addresses `/metrics` answers (loopback by default).
     pub metrics_allow: MetricsAllow,
+    /// How long a task runner may go unseen before pending work is said to wait for one
+    /// (`Services::with_stale_runner_after`; 60 s by default).
+    pub stale_runner_after: Duration,
 }
 
 impl Default for HttpConfig {
@@ -35,6 +38,7 @@ impl Default for HttpConfig {
             body_stall_timeout: Duration::from_mins(1),
             max_uploads_per_person: 4,
             metrics_allow: MetricsAllow::default(),
+            stale_runner_after: atr_core::services::DEFAULT_STALE_RUNNER_AFTER,
         }
     }
 }
@@ -60,7 +64,8 @@ impl AppState {
     /// module says so).
     pub fn new(storage: Storage, config: HttpConfig) -> Self {
         let services = Services::new(storage.ports(), VotePolicy::foundation_default())
-            .expect("the foundation's default vote policy is valid");
+            .expect("the foundation's default vote policy is valid")
+            .with_stale_runner_after(config.stale_runner_after);
         let uploads = crate::api::UploadSlots::new(config.max_uploads_per_person);
         Self { storage, services, config: Arc::new(config), uploads, metrics: Arc::new(Metrics::default()) }
     }

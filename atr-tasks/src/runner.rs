@@ -19,6 +19,12 @@
 //! Several runners, in one process or on several machines against one PostgreSQL, share the
 //! queue safely: the claim is atomic (`FOR UPDATE SKIP LOCKED` there).
 //!
+//! - **Presence.** A runner registers itself in the database when it starts (table `runners`: an
+//!   id chosen at start from the host, the process id and a random part, the kinds it handles,
+//!   its concurrency), refreshes its `last_seen` every `presence_interval` while it runs (10 s by
+//!   default) and marks itself stopped once a graceful stop is over. A runner that is killed just
+//!   stops being seen; the core decides from `last_seen` whether waiting work has a runner.
+//!
 //! - **Metrics.** [`Runner::register_metrics`] adds the runner's series to a `prometheus-client`
 //!   registry (the one `/metrics` of `atr serve` writes): attempts by kind and outcome with their
 //!   durations, tasks running, the concurrency limit and the load watch's changes to it.
@@ -31,6 +37,7 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use atr_core::model::task::decode;
 use atr_core::model::{CheckResult, CheckRun, NewEvent, TaskKind};
+use atr_core::ports::RunnerRecord;
 use atr_store::sql::{Completion, QueueCount, QueuedTask, SqlStore};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -108,6 +115,10 @@ impl<H: KindHandler> TaskHandler for Typed<H> {
 pub struct RunnerConfig {
     /// This runner's name in leases; unique among the runners sharing a queue.
     pub owner: String,
+    /// The machine it runs on, as its registration names it (by default the kernel's host name).
+    pub host: String,
+    /// How often it refreshes its `last_seen` in the database while it runs.
+    pub presence_interval: Duration,
     pub min_concurrency: usize,
     pub max_concurrency: usize,
     /// Concurrency to start with.
@@ -132,6 +143,8 @@ impl RunnerConfig {
         let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
         Self {
             owner: owner.into(),
+            host: host_name(),
+            presence_interval: Duration::from_secs(10),
             min_concurrency: 1,
             max_concurrency: cores * 2,
             initial_concurrency: cores,
@@ -152,6 +165,23 @@ impl RunnerConfig {
         let factor = 2_u32.saturating_pow(attempt.saturating_sub(1));
         self.backoff_base.saturating_mul(factor).min(self.backoff_max)
     }
+}
+
+/// The kernel's host name (Linux), or `localhost`.
+#[expect(clippy::disallowed_methods, reason = "the runner names its host from /proc, not from release storage")]
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".to_owned())
+}
+
+/// A runner id that no other runner has: host, process id and a random part.
+fn runner_id(host: &str) -> String {
+    use std::hash::BuildHasher as _;
+    let random = std::collections::hash_map::RandomState::new().hash_one(now_ms());
+    format!("{host}-{}-{:08x}", std::process::id(), random & 0xffff_ffff)
 }
 
 fn now_ms() -> i64 {
@@ -383,6 +413,8 @@ fn machine_load() -> Option<(f64, f64)> {
 pub struct Runner {
     store: SqlStore,
     config: RunnerConfig,
+    /// Its id in the table of runners, chosen when it is made.
+    id: String,
     handlers: BTreeMap<&'static str, Arc<dyn TaskHandler>>,
     metrics: Arc<Metrics>,
     limit: Arc<AtomicUsize>,
@@ -391,6 +423,7 @@ pub struct Runner {
 impl std::fmt::Debug for Runner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Runner")
+            .field("id", &self.id)
             .field("owner", &self.config.owner)
             .field("kinds", &self.kinds())
             .field("limit", &self.limit)
@@ -422,6 +455,7 @@ impl Runner {
         metrics.series.max.set(i64::try_from(config.max_concurrency).unwrap_or(i64::MAX));
         Self {
             store,
+            id: runner_id(&config.host),
             config,
             handlers: BTreeMap::new(),
             metrics: Arc::new(metrics),
@@ -445,6 +479,63 @@ impl Runner {
     /// The task kinds this runner runs.
     pub fn kinds(&self) -> Vec<&'static str> {
         self.handlers.keys().copied().collect()
+    }
+
+    /// Its id in the table of runners (host, process id and a random part).
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Its registration as of `now_ms`.
+    fn registration(&self, now_ms: i64) -> RunnerRecord {
+        RunnerRecord {
+            id: self.id.clone(),
+            name: self.config.owner.clone(),
+            host: self.config.host.clone(),
+            pid: std::process::id(),
+            kinds: self.kinds().into_iter().map(str::to_owned).collect(),
+            concurrency: u32::try_from(self.limit.load(Ordering::Relaxed)).unwrap_or(u32::MAX),
+            started_at_ms: now_ms,
+            last_seen_ms: now_ms,
+            stopped_at_ms: None,
+        }
+    }
+
+    /// Refreshes the runner's `last_seen` every `presence_interval` until `stop` turns true,
+    /// registering it again when its row went missing. A failed write is logged and the next
+    /// heartbeat tries again.
+    fn presence(
+        &self,
+        mut registration: RunnerRecord,
+        mut stop: watch::Receiver<bool>,
+    ) -> impl Future<Output = ()> + Send + 'static {
+        let store = self.store.clone();
+        let limit = self.limit.clone();
+        let every = self.config.presence_interval;
+        async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            tick.tick().await;
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => {}
+                    _ = stop.changed() => break,
+                }
+                let now = now_ms();
+                let concurrency = u32::try_from(limit.load(Ordering::Relaxed)).unwrap_or(u32::MAX);
+                match store.runner_heartbeat(&registration.id, now, concurrency).await {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        registration.last_seen_ms = now;
+                        registration.concurrency = concurrency;
+                        if let Err(error) = store.register_runner(&registration).await {
+                            tracing::warn!(runner = %registration.id, %error, "registering the runner again failed");
+                        }
+                    }
+                    Err(error) => tracing::warn!(runner = %registration.id, %error, "a runner heartbeat failed"),
+                }
+            }
+        }
     }
 
     /// Adds the runner's series to `registry`: `atr_runner_attempts_total` and
@@ -519,8 +610,25 @@ impl Runner {
         Ok(status)
     }
 
-    /// Runs until `shutdown` turns true, then shuts down gracefully.
-    pub async fn run(&self, mut shutdown: watch::Receiver<bool>) {
+    /// Runs until `shutdown` turns true, then shuts down gracefully. Registers the runner at
+    /// start, keeps its heartbeat while it runs, and marks it stopped once the shutdown is over.
+    pub async fn run(&self, shutdown: watch::Receiver<bool>) {
+        let registration = self.registration(now_ms());
+        if let Err(error) = self.store.register_runner(&registration).await {
+            tracing::warn!(runner = %self.id, %error, "registering the runner failed; its heartbeat tries again");
+        }
+        let (present, presence_stop) = watch::channel(false);
+        let presence = tokio::spawn(self.presence(registration, presence_stop));
+        self.work(shutdown).await;
+        let _ = present.send(true);
+        let _ = presence.await;
+        if let Err(error) = self.store.runner_stopped(&self.id, now_ms()).await {
+            tracing::warn!(runner = %self.id, %error, "marking the runner stopped failed");
+        }
+    }
+
+    /// Claims and runs tasks until `shutdown` turns true, then shuts down gracefully.
+    async fn work(&self, mut shutdown: watch::Receiver<bool>) {
         let kinds = self.kinds();
         let (stop_tx, stop_rx) = watch::channel(false);
         let mut running: JoinSet<()> = JoinSet::new();

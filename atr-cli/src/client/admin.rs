@@ -6,7 +6,7 @@ use atr_api::Operation;
 use atr_api::endpoints as op;
 use atr_api::{
     CveFields, CveLink as WireCveLink, CveRecord, KeyImportReport, NewCveLink, NewToken as WireNewToken, ReleaseKey,
-    Severity, SigningKey, StatusCounts, Task,
+    Runner, Severity, SigningKey, StatusCounts, Task,
 };
 use reqwest::StatusCode;
 use reqwest::header::CONTENT_TYPE;
@@ -301,6 +301,26 @@ fn task_line(task: &Task) -> String {
     )
 }
 
+/// A task runner in a line: its id, name, host and process, what it handles, whether it is there
+/// and its last heartbeat.
+fn runner_line(runner: &Runner) -> String {
+    let seen = atr_core::types::Timestamp::from_unix(runner.last_seen_ms.div_euclid(1000));
+    let state = match runner.stopped_at_ms {
+        Some(_) => "stopped",
+        None if runner.live => "live",
+        None => "not seen lately",
+    };
+    format!(
+        "runner {} ({} on {}, pid {}): {}, concurrency {}, {state}, last heartbeat {seen}",
+        runner.id,
+        runner.name,
+        runner.host,
+        runner.pid,
+        output::list(&runner.kinds),
+        runner.concurrency
+    )
+}
+
 /// `atr tasks ...`.
 pub(crate) async fn tasks(api: &Api, command: &TasksCommand, json: bool) -> Outcome {
     let (answer, lines): (serde_json::Value, Vec<String>) = match command {
@@ -346,6 +366,11 @@ pub(crate) async fn tasks(api: &Api, command: &TasksCommand, json: bool) -> Outc
             };
             let mut lines: Vec<String> = answer.body.kinds.iter().map(|(kind, counts)| row(kind, counts)).collect();
             lines.push(row("total", &answer.body.total));
+            if answer.body.runners.is_empty() {
+                lines.push("no task runner has ever run against this database".to_owned());
+            }
+            lines.extend(answer.body.runners.iter().map(runner_line));
+            lines.extend(answer.body.waiting.iter().map(|w| format!("{:<10} {}", w.kind, w.message)));
             (answer.json, lines)
         }
     };

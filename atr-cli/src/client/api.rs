@@ -22,6 +22,9 @@ pub(crate) mod exit {
     pub(crate) const NOT_FOUND: i32 = 4;
     /// The action conflicts with the current state (409).
     pub(crate) const CONFLICT: i32 = 5;
+    /// The checks of the revision have not completed: still queued or running, waiting for a
+    /// task runner that is not there, or ended without completing.
+    pub(crate) const CHECKS_INCOMPLETE: i32 = 6;
 }
 
 /// Why a command failed: the `error:` line, what to do next, and the exit code.

@@ -120,7 +120,9 @@ pub(crate) enum ClientCommand {
         to: Option<String>,
     },
     /// Shows the check results of a revision: blockers, warnings, notes. Exits with 1 when there
-    /// are blockers. `atr checks rerun` queues the checks of a revision again.
+    /// are blockers, and with 6, saying why, when the checks have not completed (still running,
+    /// waiting for a task runner, or failed). `atr checks rerun` queues the checks of a revision
+    /// again.
     #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
     Checks {
         #[command(subcommand)]
@@ -137,7 +139,8 @@ pub(crate) enum ClientCommand {
         /// The revision (by default the latest).
         #[arg(long)]
         revision: Option<u32>,
-        /// Waits for the checks still running.
+        /// Waits for the checks still running; stops early when no task runner is there to run
+        /// them, or they failed.
         #[arg(long)]
         wait: bool,
         /// Longest wait, in seconds.
@@ -485,7 +488,8 @@ pub(crate) enum TasksCommand {
         /// The task's id.
         id: u64,
     },
-    /// Counts the tasks by kind and status.
+    /// Counts the tasks by kind and status, and lists the task runners with their last
+    /// heartbeat.
     Status,
 }
 

@@ -4,11 +4,11 @@ use std::time::{Duration, Instant};
 
 use atr_api::endpoints as op;
 use atr_api::{
-    Announce, CastBallot, CheckStatus, NewRelease, ResolveVote, Revoke, StartVote, Tally, TaskStatus, Verdict,
-    VoteCounts, VoteOutcome, VoteValue, Voter,
+    Announce, CastBallot, CheckStatus, ChecksState, ChecksStatus, NewRelease, ResolveVote, Revoke, StartVote, Tally,
+    Verdict, VoteCounts, VoteOutcome, VoteValue, Voter,
 };
 
-use super::api::{Api, Failure, Outcome, exit, path_of, segment};
+use super::api::{Api, Failure, Outcome, exit, path_of};
 use super::output::{self, Paint};
 use super::{ReleaseArgs, Resolution, VoteCommand};
 
@@ -96,30 +96,32 @@ pub(crate) struct ChecksOptions {
     pub timeout: u64,
 }
 
-/// Whether the checks of a revision are still queued or running, when the caller may read the
-/// task queue; `None` when that cannot be told.
-async fn checks_pending(api: &Api, release: &ReleaseArgs, revision: u32) -> Option<bool> {
-    if !api.has_token() {
-        return None;
-    }
-    for status in [TaskStatus::Queued, TaskStatus::Active] {
-        let query = format!("?status={}&limit=1000", segment(&output::name(&status)));
-        let tasks = api.op(op::ListTasks, &path_of(op::ListTasks, &[], &query), None).await.ok()?;
-        let pending = tasks.body.iter().any(|task| {
-            task.kind == "analyze"
-                && task.revision_args().is_some_and(|args| {
-                    let key = &args.release;
-                    args.revision == revision
-                        && key.project == release.project
-                        && key.version == release.version
-                        && key.product == release.product
-                })
-        });
-        if pending {
-            return Some(true);
+/// Why the checks of a revision are not complete, as the service said it, with what to do.
+fn incomplete(release: &ReleaseArgs, status: &ChecksStatus) -> Failure {
+    let revision = status.revision;
+    let failure = Failure::new(
+        exit::CHECKS_INCOMPLETE,
+        format!("the checks of {} revision {revision} have not completed: {}", release.name(), status.message),
+    );
+    match status.state {
+        ChecksState::WaitingForRunner => failure.hint(
+            "a task runner runs the checks: start `atr worker` (or `atr serve` without `--no-worker`) on the \
+             service's database and data directory, or ask the platform's operators",
+        ),
+        ChecksState::Failed | ChecksState::Cancelled => failure.hint(match status.task {
+            Some(task) => format!(
+                "`atr tasks retry {task}` runs them again, or `atr checks rerun {} --revision {revision}`",
+                release.args()
+            ),
+            None => format!("`atr checks rerun {} --revision {revision}` runs them again", release.args()),
+        }),
+        ChecksState::NotQueued => {
+            failure.hint(format!("`atr checks rerun {} --revision {revision}` queues them", release.args()))
+        }
+        ChecksState::Running | ChecksState::Queued | ChecksState::Completed => {
+            failure.hint(format!("`atr checks {} --revision {revision} --wait` waits for them", release.args()))
         }
     }
-    Some(false)
 }
 
 /// `atr checks`.
@@ -130,35 +132,41 @@ pub(crate) async fn checks(api: &Api, release: &ReleaseArgs, options: ChecksOpti
     };
     let number = revision.to_string();
     let path = release.at(op::ListChecks, &[("number", &number)]);
+    let status_path = release.at(op::GetChecksStatus, &[("number", &number)]);
     let started = Instant::now();
     let spinner = if options.wait {
         output::spinner(&format!("waiting for the checks of {} revision {revision}", release.name()))
     } else {
         None
     };
-    let (results, pending) = loop {
-        let results = api.op(op::ListChecks, &path, None).await?;
-        let count = results.body.len();
-        // Without access to the queue, no result at all means the checks have not run yet.
-        let pending = checks_pending(api, release, revision).await.unwrap_or(count == 0);
-        if !options.wait || !pending {
-            break (results, pending);
+    let status = loop {
+        let status = api.op(op::GetChecksStatus, &status_path, None).await?.body;
+        // Waiting ends when they completed, and also as soon as they cannot complete by themselves
+        // (no task runner is there, or their task ended without completing).
+        if !options.wait || !status.moving {
+            break status;
         }
         if started.elapsed() > Duration::from_secs(options.timeout) {
             if let Some(s) = &spinner {
                 s.finish_and_clear();
             }
-            return Err(Failure::other(format!(
-                "the checks of {} revision {revision} are still running after {} seconds",
-                release.name(),
-                options.timeout
-            ))
+            return Err(Failure::new(
+                exit::CHECKS_INCOMPLETE,
+                format!(
+                    "the checks of {} revision {revision} are still {} after {} seconds: {}",
+                    release.name(),
+                    if status.state == ChecksState::Running { "running" } else { "queued" },
+                    options.timeout,
+                    status.message
+                ),
+            )
             .hint(format!("run `atr checks {} --revision {revision} --wait` again later", release.args())));
         }
         if let Some(s) = &spinner {
             s.set_message(format!(
-                "waiting for the checks of {} revision {revision} ({count} results so far)",
-                release.name()
+                "waiting for the checks of {} revision {revision}: {}",
+                release.name(),
+                status.message
             ));
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
@@ -166,62 +174,73 @@ pub(crate) async fn checks(api: &Api, release: &ReleaseArgs, options: ChecksOpti
     if let Some(s) = &spinner {
         s.finish_and_clear();
     }
-    if pending {
-        eprintln!("note: checks are still running; `--wait` waits for them");
-    }
+    let results = api.op(op::ListChecks, &path, None).await?;
     let list = &results.body;
     // A result an ignore of the project silences does not count against a vote.
-    let count = |status: CheckStatus| list.iter().filter(|c| c.ignored_by.is_none() && c.status == status).count();
-    let ignored = list.iter().filter(|c| c.ignored_by.is_some()).count();
-    let blockers = count(CheckStatus::Blocker);
+    let blockers = list.iter().filter(|c| c.ignored_by.is_none() && c.status == CheckStatus::Blocker).count();
     if json {
         output::print_json(&results.json);
     } else {
-        let paint = Paint::stdout();
-        println!(
-            "{} revision {revision}: {} blocker(s), {} warning(s), {} note(s), {} success(es){}{}",
-            release.name(),
-            blockers,
-            count(CheckStatus::Warning),
-            count(CheckStatus::Note),
-            count(CheckStatus::Success),
-            match count(CheckStatus::Exception) {
-                0 => String::new(),
-                n => format!(", {n} checker error(s)"),
-            },
-            match ignored {
-                0 => String::new(),
-                n => format!("; {n} ignored"),
-            }
-        );
-        let place = |c: &atr_api::CheckResult| match (&c.path, &c.member) {
-            (Some(path), Some(member)) => format!("{path} ({member}): "),
-            (Some(path), None) => format!("{path}: "),
-            _ => String::new(),
-        };
-        for (status, label) in [
-            (CheckStatus::Blocker, paint.red("blocker")),
-            (CheckStatus::Exception, paint.red("error  ")),
-            (CheckStatus::Warning, paint.yellow("warning")),
-            (CheckStatus::Note, "note   ".to_owned()),
-        ] {
-            for c in list.iter().filter(|c| c.ignored_by.is_none() && c.status == status) {
-                println!("{label} {} {}{}", c.checker, place(c), c.message);
-            }
-        }
-        for c in list.iter().filter(|c| c.ignored_by.is_some()) {
-            let id = c.ignored_by.unwrap_or_default();
-            println!("ignored {} (ignore {id}) {} {}{}", output::name(&c.status), c.checker, place(c), c.message);
-        }
-        if blockers == 0 && !pending {
-            println!("{}", paint.green("no blockers"));
-        }
+        print_checks(release, revision, list, &status);
+    }
+    if !status.completed {
+        return Err(incomplete(release, &status));
     }
     if blockers > 0 {
         return Err(Failure::other(format!("{blockers} blocker(s) in {} revision {revision}", release.name()))
             .hint("fix them and upload a new revision; the vote needs a revision without blockers"));
     }
     Ok(())
+}
+
+/// The checks of a revision for people: the counts (ignored results apart), each result that is
+/// not a success, the ignored ones with the ignore that silences them, and the status line.
+fn print_checks(release: &ReleaseArgs, revision: u32, list: &[atr_api::CheckResult], status: &ChecksStatus) {
+    let count = |status: CheckStatus| list.iter().filter(|c| c.ignored_by.is_none() && c.status == status).count();
+    let ignored = list.iter().filter(|c| c.ignored_by.is_some()).count();
+    let blockers = count(CheckStatus::Blocker);
+    let paint = Paint::stdout();
+    println!(
+        "{} revision {revision}: {} blocker(s), {} warning(s), {} note(s), {} success(es){}{}",
+        release.name(),
+        blockers,
+        count(CheckStatus::Warning),
+        count(CheckStatus::Note),
+        count(CheckStatus::Success),
+        match count(CheckStatus::Exception) {
+            0 => String::new(),
+            n => format!(", {n} checker error(s)"),
+        },
+        match ignored {
+            0 => String::new(),
+            n => format!("; {n} ignored"),
+        }
+    );
+    let place = |c: &atr_api::CheckResult| match (&c.path, &c.member) {
+        (Some(path), Some(member)) => format!("{path} ({member}): "),
+        (Some(path), None) => format!("{path}: "),
+        _ => String::new(),
+    };
+    for (status, label) in [
+        (CheckStatus::Blocker, paint.red("blocker")),
+        (CheckStatus::Exception, paint.red("error  ")),
+        (CheckStatus::Warning, paint.yellow("warning")),
+        (CheckStatus::Note, "note   ".to_owned()),
+    ] {
+        for c in list.iter().filter(|c| c.ignored_by.is_none() && c.status == status) {
+            println!("{label} {} {}{}", c.checker, place(c), c.message);
+        }
+    }
+    for c in list.iter().filter(|c| c.ignored_by.is_some()) {
+        let id = c.ignored_by.unwrap_or_default();
+        println!("ignored {} (ignore {id}) {} {}{}", output::name(&c.status), c.checker, place(c), c.message);
+    }
+    if status.completed {
+        println!("{}", status.message);
+        if blockers == 0 {
+            println!("{}", paint.green("no blockers"));
+        }
+    }
 }
 
 /// The API's name of a vote value typed on the command line.

@@ -50,7 +50,10 @@ pub use projects::{
 pub use queries::{ReleaseView, SbomFile, SbomListing};
 pub use records::{CveRecorded, MAX_CVE_TEXT_LEN};
 pub use releases::{DeletedDraft, MAX_CHANGES, MAX_DESCRIPTION_LEN, NewRevision, Parent};
-pub use tasks::{MAX_TASK_LISTING, TaskFailure, TaskView, task_failure};
+pub use tasks::{
+    ChecksProgress, ChecksStatus, DEFAULT_STALE_RUNNER_AFTER, MAX_TASK_LISTING, NoRunner, QueueReport, RunnerView,
+    TaskFailure, TaskView, checks_progress, runner_live, task_failure, waiting_for_runner,
+};
 pub use votes::MAX_COMMENT_LEN;
 
 /// Why a use case failed.
@@ -156,6 +159,8 @@ impl std::fmt::Debug for Ports {
 pub struct Services {
     ports: Ports,
     foundation_policy: VotePolicy,
+    /// How long a task runner may go unseen before waiting work is said to have no runner.
+    stale_runner_after: std::time::Duration,
     /// Refused sign-ins of this process, by account and address.
     sign_ins: std::sync::Arc<std::sync::Mutex<crate::throttle::SignInThrottle>>,
 }
@@ -177,7 +182,21 @@ impl Services {
     pub fn new(ports: Ports, foundation_policy: VotePolicy) -> Result<Self, PolicyError> {
         foundation_policy.validate()?;
         let sign_ins = std::sync::Arc::new(std::sync::Mutex::new(crate::throttle::SignInThrottle::default()));
-        Ok(Self { ports, foundation_policy, sign_ins })
+        Ok(Self { ports, foundation_policy, stale_runner_after: tasks::DEFAULT_STALE_RUNNER_AFTER, sign_ins })
+    }
+
+    /// The same services, telling that pending work has no task runner once none handling it has
+    /// been seen for `after` ([`DEFAULT_STALE_RUNNER_AFTER`] by default). Keep it well above the
+    /// runners' heartbeat interval.
+    #[must_use]
+    pub fn with_stale_runner_after(mut self, after: std::time::Duration) -> Self {
+        self.stale_runner_after = after;
+        self
+    }
+
+    /// How long a task runner may go unseen before waiting work is said to have no runner.
+    pub fn stale_runner_after(&self) -> std::time::Duration {
+        self.stale_runner_after
     }
 
     /// The ports, for adapters that need to read directly.

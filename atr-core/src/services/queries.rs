@@ -70,7 +70,7 @@ impl Services {
     }
 
     /// The release, if `principal` may read it; a release they may not read is not found.
-    async fn readable_release(
+    pub(super) async fn readable_release(
         &self,
         principal: &Principal,
         key: &ReleaseKey,

@@ -683,6 +683,7 @@ async fn a_token_cannot_vote_but_can_start_a_release() {
 }
 
 mod admin;
+mod runners;
 
 #[tokio::test]
 async fn configuration_and_release_policy_tell_where_each_value_comes_from() {

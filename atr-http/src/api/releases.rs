@@ -234,7 +234,7 @@ pub(crate) async fn revisions(
     Ok(Json(revisions.iter().map(api::Revision::from).collect()))
 }
 
-fn revision_number(text: &str) -> ApiResult<RevisionNumber> {
+pub(crate) fn revision_number(text: &str) -> ApiResult<RevisionNumber> {
     text.parse::<u32>()
         .ok()
         .and_then(RevisionNumber::new)

@@ -14,6 +14,7 @@ mod people;
 mod queue;
 mod records;
 mod releases;
+mod runners;
 mod search;
 mod task_queue;
 
@@ -32,6 +33,7 @@ pub use events::{ChainError, ChainReport};
 pub use ops::{MigrationState, PoolStats};
 pub use queue::{Completion, NewTask, QueueCount, QueuedTask, inputs_hash};
 pub use records::DEFAULT_MAX_ATTEMPTS;
+pub use runners::RUNNER_RETENTION_MS;
 pub use search::search_queries_for_plans;
 
 /// The SQLite migrations, embedded.

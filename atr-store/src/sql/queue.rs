@@ -416,6 +416,32 @@ impl SqlStore {
         rows.iter().map(task_of).collect()
     }
 
+    /// The tasks about one revision of a release, newest first, at most `limit` (1 to 1000);
+    /// none for an unknown release.
+    pub async fn tasks_of_revision(
+        &self,
+        release: &ReleaseKey,
+        revision: u32,
+        limit: u32,
+    ) -> StoreResult<Vec<QueuedTask>> {
+        let mut conn = self.pool.acquire().await.map_err(backend)?;
+        let id = match release_id(&mut conn, release).await {
+            Ok(id) => id,
+            Err(StoreError::NotFound(_)) => return Ok(Vec::new()),
+            Err(other) => return Err(other),
+        };
+        let sql =
+            format!("SELECT {COLUMNS} FROM tasks WHERE release_id = $1 AND revision = $2 ORDER BY id DESC LIMIT $3");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .bind(i64::from(revision))
+            .bind(i64::from(limit.clamp(1, 1000)))
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(backend)?;
+        rows.iter().map(task_of).collect()
+    }
+
     /// Tasks of a status with ids above `after`, oldest first, at most `limit` (1 to 1000).
     pub async fn tasks_with_status_after(
         &self,

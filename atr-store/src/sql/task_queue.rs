@@ -2,8 +2,11 @@
 //! over the queue and event-log methods of [`SqlStore`].
 
 use async_trait::async_trait;
-use atr_core::model::{ReleaseKey, TaskStatus};
-use atr_core::ports::{AuditLog, AuditVerdict, PageRequest, StoreError, StoreResult, TaskCount, TaskQueue, TaskRecord};
+use atr_core::model::{ReleaseKey, RevisionNumber, TaskStatus};
+use atr_core::ports::{
+    AuditLog, AuditVerdict, MAX_REVISION_TASKS, MAX_RUNNERS_LISTED, PageRequest, RunnerRecord, StoreError, StoreResult,
+    TaskCount, TaskQueue, TaskRecord,
+};
 
 use super::{ChainError, QueuedTask, SqlStore, backend};
 
@@ -69,6 +72,15 @@ impl TaskQueue for SqlStore {
             Err(StoreError::Refused(what)) => Err(StoreError::Conflict(what)),
             Err(other) => Err(other),
         }
+    }
+
+    async fn revision_tasks(&self, release: &ReleaseKey, revision: RevisionNumber) -> StoreResult<Vec<TaskRecord>> {
+        let tasks = SqlStore::tasks_of_revision(self, release, revision.get(), MAX_REVISION_TASKS).await?;
+        tasks.into_iter().map(record).collect()
+    }
+
+    async fn runners(&self) -> StoreResult<Vec<RunnerRecord>> {
+        SqlStore::list_runners(self, MAX_RUNNERS_LISTED).await
     }
 }
 

@@ -6,6 +6,7 @@ mod deletion;
 mod files;
 mod installation;
 mod readiness;
+mod runners;
 mod search;
 mod sql;
 mod unit_of_work;

@@ -45,6 +45,8 @@ fn task(n: u32) -> NewTask {
 fn fast(owner: &str) -> RunnerConfig {
     RunnerConfig {
         owner: owner.into(),
+        host: "test-host".into(),
+        presence_interval: Duration::from_millis(100),
         min_concurrency: 1,
         max_concurrency: 4,
         initial_concurrency: 4,
@@ -479,6 +481,56 @@ async fn the_runner_counts_its_attempts_in_a_metrics_registry() {
         assert_eq!(value("atr_runner_running_tasks", &[]), Some(0.0), "{text}");
         assert_eq!(value("atr_runner_concurrency_limit", &[]), Some(2.0));
         assert_eq!(value("atr_runner_max_concurrency", &[]), Some(3.0));
+    })
+    .await;
+}
+
+/// A runner registers itself when it starts, keeps its heartbeat while it runs (registering again
+/// when its row went away), and marks itself stopped after a graceful stop.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_runner_is_seen_while_it_runs_and_marked_stopped_when_it_stops() {
+    each(|store, _| async move {
+        let runner = Arc::new(Runner::new(store.clone(), fast("present")).with(Arc::new(Recorder::default())));
+        let id = runner.id().to_owned();
+        assert!(id.starts_with(&format!("test-host-{}-", std::process::id())), "{id}");
+        let (shutdown, rx) = Shutdown::new();
+        let running = runner.clone();
+        let handle = tokio::spawn(async move { running.run(rx).await });
+        let started = now_ms();
+        let seen = |store: SqlStore| {
+            let id = id.clone();
+            async move { atr_core::ports::TaskQueue::runners(&store).await.unwrap().into_iter().find(|r| r.id == id) }
+        };
+        let mut first = None;
+        for _ in 0..100 {
+            first = seen(store.clone()).await;
+            if first.is_some() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let first = first.expect("the runner registers itself at start");
+        assert_eq!((first.name.as_str(), first.host.as_str(), first.pid), ("present", "test-host", std::process::id()));
+        assert_eq!(first.kinds, ["test"]);
+        assert_eq!(first.concurrency, 4);
+        assert_eq!(first.stopped_at_ms, None);
+        // Its heartbeat moves last_seen while it runs.
+        tokio::time::sleep(Duration::from_millis(350)).await;
+        let later = seen(store.clone()).await.unwrap();
+        assert!(later.last_seen_ms > first.last_seen_ms, "{first:?} {later:?}");
+        assert!(later.last_seen_ms >= started);
+        // A row that no longer says it runs is written again by the next heartbeat.
+        store.runner_stopped(runner.id(), now_ms()).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(350)).await;
+        assert_eq!(seen(store.clone()).await.unwrap().stopped_at_ms, None, "the runner registers again");
+        shutdown.trigger();
+        handle.await.unwrap();
+        let stopped = seen(store.clone()).await.unwrap();
+        let at = stopped.stopped_at_ms.expect("a graceful stop marks the runner stopped");
+        assert_eq!(stopped.last_seen_ms, at);
+        // Stopped, it beats no more.
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        assert_eq!(seen(store.clone()).await.unwrap().last_seen_ms, at);
     })
     .await;
 }

@@ -36,4 +36,5 @@ pub(crate) fn routes() -> Routes {
         .serve(op::CancelTask, tasks::cancel)
         .serve(op::RetryTask, tasks::retry)
         .serve(op::AnalyzeRevision, tasks::analyze)
+        .serve(op::GetChecksStatus, tasks::checks_status)
 }

@@ -1,8 +1,10 @@
-//! The task queue seen through the API: one task, tasks by status, queue counts, cancelling and
-//! retrying, and queueing the Analyze checks of a revision. Only signed-in callers reach these
-//! routes; who may see or steer which task is the core's decision (`atr_core::services`): a
-//! release's task is its project's, a task of no release an admin's. A failed task shows a
-//! stable `error_code` and a generic `error`, never the stored failure text.
+//! The task queue seen through the API: one task, tasks by status, queue counts with the task
+//! runners, cancelling and retrying, queueing the Analyze checks of a revision, and where those
+//! checks stand. Only signed-in callers reach the queue's routes; who may see or steer which task
+//! is the core's decision (`atr_core::services`): a release's task is its project's, a task of no
+//! release an admin's. A failed task shows a stable `error_code` and a generic `error`, never the
+//! stored failure text. Where a revision's checks stand is read as its check results are, by
+//! whoever may read the release; whether a runner is there is decided by the core, once.
 
 use atr_api as api;
 use atr_core::model::RevisionNumber;
@@ -13,6 +15,7 @@ use axum::http::StatusCode;
 
 use super::super::{ProductQuery, SignedIn, json_error, now, query_error, release_key};
 use super::ApiResult;
+use crate::auth::Caller;
 use crate::{ApiError, AppState};
 
 fn task_id(text: &str) -> ApiResult<u64> {
@@ -46,9 +49,23 @@ pub(crate) async fn list(
     Ok(Json(tasks.iter().map(api::Task::from).collect()))
 }
 
-/// How many tasks of each kind are in each status, every status named (0 when none).
+/// How many tasks of each kind are in each status, every status named (0 when none), the task
+/// runners with their last heartbeat, and the kinds whose pending tasks have no runner.
 pub(crate) async fn status(State(state): State<AppState>, SignedIn(_): SignedIn) -> ApiResult<Json<api::QueueStatus>> {
-    Ok(Json(state.services.task_counts().await?.into_iter().collect()))
+    Ok(Json(api::QueueStatus::from(&state.services.queue_report(now()).await?)))
+}
+
+/// Where the checks of a revision stand, for whoever may read the release.
+pub(crate) async fn checks_status(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path((project, version, number)): Path<(String, String, String)>,
+    query: Result<Query<ProductQuery>, QueryRejection>,
+) -> ApiResult<Json<api::ChecksStatus>> {
+    let Query(query) = query.map_err(|e| query_error(&e))?;
+    let key = release_key(&project, &version, query.product.as_deref())?;
+    let number = super::super::releases::revision_number(&number)?;
+    Ok(Json(api::ChecksStatus::from(&state.services.checks_status(&caller, &key, number, now()).await?)))
 }
 
 /// Cancels a queued or running task; 409 if it has ended.

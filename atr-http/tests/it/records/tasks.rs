@@ -219,3 +219,78 @@ async fn an_outsider_cannot_read_a_projects_task_and_no_one_sees_storage_detail_
         site.finish().await;
     }
 }
+
+/// Where a revision's checks stand is the core's answer: no runner ever, a runner that stopped
+/// being seen, a live one with the task queued, then running; the queue's status lists the runners
+/// and says which kind waits for one.
+#[tokio::test]
+async fn the_checks_status_says_when_no_task_runner_is_there() {
+    use atr_core::ports::RunnerRecord;
+
+    for site in sites().await {
+        let uri = "/api/projects/demo/releases/1.0.0/revisions/1/checks/status";
+        let status = site.get(uri, Some("pmc")).await;
+        let status = status.expect(StatusCode::OK).clone();
+        assert_eq!(status["state"], "waiting_for_runner", "{status}");
+        assert_eq!(status["message"], "waiting for a task runner; none has ever run against this database");
+        assert_eq!((status["completed"].as_bool(), status["moving"].as_bool()), (Some(false), Some(false)));
+        assert_eq!((status["pending"].as_u64(), status["revision"].as_u64()), (Some(1), Some(1)));
+        let queue = site.get("/api/tasks/status", Some("pmc")).await;
+        let queue = queue.expect(StatusCode::OK).clone();
+        assert_eq!(queue["runners"], json!([]), "{queue}");
+        assert_eq!(queue["waiting"][0]["kind"], "analyze", "{queue}");
+        assert_eq!(queue["waiting"][0]["message"], status["message"], "{queue}");
+
+        // A runner seen five minutes ago is no longer there: its last heartbeat is named.
+        let sql = &site.state.storage.sql;
+        let seen_ms = (now_ms() / 1000 - 300) * 1000;
+        let runner = RunnerRecord {
+            id: "build1-7-00000001".into(),
+            name: "build1-7".into(),
+            host: "build1".into(),
+            pid: 7,
+            kinds: vec!["analyze".into()],
+            concurrency: 2,
+            started_at_ms: seen_ms,
+            last_seen_ms: seen_ms,
+            stopped_at_ms: None,
+        };
+        sql.register_runner(&runner).await.unwrap();
+        let status = site.get(uri, Some("pmc")).await;
+        let status = status.expect(StatusCode::OK).clone();
+        let seen = atr_core::types::Timestamp::from_unix(seen_ms / 1000);
+        assert_eq!(
+            status["message"],
+            format!("waiting for a task runner; none has been seen since {seen}"),
+            "{status}"
+        );
+        assert_eq!(status["runner_last_seen"], seen_ms / 1000, "{status}");
+
+        // Its heartbeat now: the checks are queued for it, then running once it claims them.
+        assert!(sql.runner_heartbeat(&runner.id, now_ms(), 2).await.unwrap());
+        let status = site.get(uri, Some("pmc")).await;
+        let status = status.expect(StatusCode::OK).clone();
+        assert_eq!((status["state"].as_str(), status["moving"].as_bool()), (Some("queued"), Some(true)), "{status}");
+        let queue = site.get("/api/tasks/status", Some("pmc")).await;
+        let queue = queue.expect(StatusCode::OK).clone();
+        assert_eq!(queue["runners"][0]["id"], runner.id, "{queue}");
+        assert_eq!(queue["runners"][0]["live"], true, "{queue}");
+        assert_eq!(queue["waiting"], json!([]), "{queue}");
+        sql.claim_task(&["analyze"], &runner.name, now_ms(), 60_000).await.unwrap().unwrap();
+        let status = site.get(uri, Some("pmc")).await;
+        assert_eq!(status.expect(StatusCode::OK)["state"], "running");
+
+        // Stopped gracefully, it is not there either, whatever it held.
+        sql.runner_stopped(&runner.id, now_ms()).await.unwrap();
+        let status = site.get(uri, Some("pmc")).await;
+        assert_eq!(status.expect(StatusCode::OK)["state"], "waiting_for_runner");
+
+        // Read as the check results are: a draft is not found for anonymous callers.
+        site.get(uri, None).await.expect(StatusCode::NOT_FOUND);
+        let missing = "/api/projects/demo/releases/1.0.0/revisions/9/checks/status";
+        site.get(missing, Some("pmc")).await.expect(StatusCode::NOT_FOUND);
+        let bad = "/api/projects/demo/releases/1.0.0/revisions/x/checks/status";
+        site.get(bad, Some("pmc")).await.expect(StatusCode::BAD_REQUEST);
+        site.finish().await;
+    }
+}
