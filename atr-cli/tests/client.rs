@@ -222,8 +222,6 @@ fn a_release_goes_from_draft_to_download_through_the_cli() {
     refusals(&demo, &rm, &token);
 }
 
-/// Refused, unknown and unsigned requests exit with their own codes and say what to do next;
-/// `NO_COLOR` wins over `CLICOLOR_FORCE`.
 /// With no task runner, `atr checks` does not pass a release that was never checked: it exits
 /// with 6 and says that the checks wait for a runner, `--wait` stops at once with the same, and
 /// `atr tasks status` tells it too. Once an `atr worker` runs on the service's data directory,
@@ -235,7 +233,7 @@ fn checks_that_no_runner_takes_say_so_until_a_worker_runs_them() {
     let token = rm.token("rm", "httpd", &["manage_release", "perform_actions"]);
     let with_token = |args: &[&str]| rm.command(args).env("ATR_TOKEN", &token).output().unwrap();
 
-    // The demo's signed 2.4.66 files, uploaded as 2.7.0.
+    // The demo's signed 2.4.66 files, uploaded as 2.7.0: one revision each, 3 the latest.
     let folder = rm.dir().join("upload");
     std::fs::create_dir(&folder).unwrap();
     let mut upload = vec!["upload".to_owned(), "httpd".to_owned(), "2.7.0".to_owned()];
@@ -253,13 +251,13 @@ fn checks_that_no_runner_takes_say_so_until_a_worker_runs_them() {
     let checks = with_token(&["checks", "httpd", "2.7.0"]);
     assert_eq!(checks.status.code(), Some(6), "{}", stderr(&checks));
     let error = stderr(&checks);
-    assert!(error.contains("error: the checks of httpd 2.7.0 revision 1 have not completed: "), "{error}");
+    assert!(error.contains("error: the checks of httpd 2.7.0 revision 3 have not completed: "), "{error}");
     assert!(error.contains(waiting), "{error}");
     assert!(error.contains("hint: ") && error.contains("atr worker"), "{error}");
     let out = String::from_utf8_lossy(&checks.stdout);
-    assert!(out.contains("httpd 2.7.0 revision 1: 0 blocker(s)") && !out.contains("no blockers"), "{out}");
+    assert!(out.contains("httpd 2.7.0 revision 3: 0 blocker(s)") && !out.contains("no blockers"), "{out}");
     // Anonymous callers read the same, as they read the check results; `--json` prints the results.
-    let anonymous = rm.run(&["--json", "checks", "httpd", "2.7.0", "--revision", "1"]);
+    let anonymous = rm.run(&["--json", "checks", "httpd", "2.7.0", "--revision", "3"]);
     assert_eq!(anonymous.status.code(), Some(4), "a draft is not public: {}", stderr(&anonymous));
     let json_out = with_token(&["--json", "checks", "httpd", "2.7.0"]);
     assert_eq!(json_out.status.code(), Some(6));
@@ -295,7 +293,7 @@ fn checks_that_no_runner_takes_say_so_until_a_worker_runs_them() {
 
     let done = with_token(&["checks", "httpd", "2.7.0", "--wait", "--timeout", "300"]);
     let out = succeeded(&done, &["checks", "--wait"]);
-    assert!(out.contains("httpd 2.7.0 revision 1: 0 blocker(s)"), "{out}");
+    assert!(out.contains("httpd 2.7.0 revision 3: 0 blocker(s)"), "{out}");
     assert!(out.contains("the checks completed at ") && out.contains("no blockers"), "{out}");
     succeeded(&with_token(&["checks", "httpd", "2.7.0"]), &["checks"]);
     let status = succeeded(&with_token(&["tasks", "status"]), &["tasks", "status"]);
@@ -323,6 +321,8 @@ impl Drop for Worker {
     }
 }
 
+/// Refused, unknown and unsigned requests exit with their own codes and say what to do next;
+/// `NO_COLOR` wins over `CLICOLOR_FORCE`.
 fn refusals(demo: &Demo, rm: &User, token: &str) {
     // A token of another project is refused, naming the permission.
     let wayang = rm.token("rm", "wayang", &["manage_release"]);
