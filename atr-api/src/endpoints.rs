@@ -23,7 +23,7 @@ use crate::ops::{Health, Readiness};
 use crate::projects::{MetadataUpdate, NewProduct, PolicyOverrides, Product, ProductUpdate, Project, ProjectDetails};
 use crate::releases::{
     Analyze, Announce, CheckResult, MoveFile, NewRelease, NewRevision, ProductQuery, Release, ReleaseDetails,
-    ReleaseKey, ReleasesQuery, Revision, Revoke, SbomListing, StartVote,
+    ReleaseKey, ReleasesQuery, Revision, Revoke, SbomListing, SourceOrigin, SourceSet, StartVote,
 };
 use crate::search::{SearchHit, SearchQuery};
 use crate::tasks::{QueueStatus, Task, TasksQuery};
@@ -261,6 +261,8 @@ json_bodies!(
     NewProduct,
     NewRelease,
     NewRevision,
+    SourceOrigin,
+    SourceSet,
     NewToken,
     PolicyOverrides,
     Product,
@@ -591,6 +593,18 @@ operations! {
     /// reached a vote is revoked instead. The answer is the draft as it was.
     DeleteDraft = "delete_draft": Delete "/api/projects/{project}/releases/{version}/draft" {
         tag: "releases", access: SignedIn, query: ProductQuery, request: (), response: Release,
+        success: [200], errors: [400, 401, 403, 404, 409],
+    }
+    /// Set the git repository and commit the release's source archive was made from, while its
+    /// files may change; the checks of its latest revision run again and compare the archive with
+    /// that commit. Needs `manage_release`.
+    SetSource = "set_source": Put "/api/projects/{project}/releases/{version}/source" {
+        tag: "releases", access: SignedIn, query: ProductQuery, request: SourceOrigin, response: SourceSet,
+        success: [200], errors: [400, 401, 403, 404, 409, 415, 422],
+    }
+    /// Clear the release's source repository and commit; the checks run again without the comparison.
+    ClearSource = "clear_source": Delete "/api/projects/{project}/releases/{version}/source" {
+        tag: "releases", access: SignedIn, query: ProductQuery, request: (), response: SourceSet,
         success: [200], errors: [400, 401, 403, 404, 409],
     }
     /// Upload a file as a new revision of the draft.

@@ -154,6 +154,10 @@ pub enum EventKind {
     DraftDeleted {
         revisions: u32,
     },
+    /// The source repository and commit were set, or cleared (no commit).
+    SourceSet {
+        commit: Option<String>,
+    },
 }
 
 impl From<&model::EventKind> for EventKind {
@@ -205,6 +209,7 @@ impl From<&model::EventKind> for EventKind {
             K::IgnoreAdded => Self::IgnoreAdded,
             K::IgnoreDeleted { id } => Self::IgnoreDeleted { id: *id },
             K::DraftDeleted { revisions } => Self::DraftDeleted { revisions: *revisions },
+            K::SourceSet { commit } => Self::SourceSet { commit: commit.as_ref().map(ToString::to_string) },
         }
     }
 }

@@ -167,6 +167,9 @@ pub struct VotePolicy {
     pub binary_globs: Vec<String>,
     /// Globs of source artifacts.
     pub source_globs: Vec<String>,
+    /// Globs of generated files a source archive may hold although its git commit does not.
+    #[serde(default)]
+    pub generated_globs: Vec<String>,
     /// Whether a vote resolves itself when its time is up.
     pub auto_resolve: bool,
     /// Whether release managers must confirm a pause before announcing.
@@ -191,6 +194,7 @@ impl From<&policy::VotePolicy> for VotePolicy {
             checklist: p.checklist.clone(),
             binary_globs: p.binary_globs.clone(),
             source_globs: p.source_globs.clone(),
+            generated_globs: p.generated_globs.clone(),
             auto_resolve: p.auto_resolve,
             pause_before_announce: p.pause_before_announce,
         }
@@ -218,6 +222,7 @@ pub struct PolicyOverrides {
     pub checklist: Option<String>,
     pub binary_globs: Option<Vec<String>>,
     pub source_globs: Option<Vec<String>>,
+    pub generated_globs: Option<Vec<String>>,
     pub auto_resolve: Option<bool>,
     pub pause_before_announce: Option<bool>,
 }
@@ -240,6 +245,7 @@ impl From<&policy::PolicyOverrides> for PolicyOverrides {
             checklist: p.checklist.clone(),
             binary_globs: p.binary_globs.clone(),
             source_globs: p.source_globs.clone(),
+            generated_globs: p.generated_globs.clone(),
             auto_resolve: p.auto_resolve,
             pause_before_announce: p.pause_before_announce,
         }
@@ -335,6 +341,7 @@ impl From<PolicyOverrides> for policy::PolicyOverrides {
             checklist: p.checklist,
             binary_globs: p.binary_globs,
             source_globs: p.source_globs,
+            generated_globs: p.generated_globs,
             auto_resolve: p.auto_resolve,
             pause_before_announce: p.pause_before_announce,
         }

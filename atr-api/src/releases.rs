@@ -134,6 +134,9 @@ pub struct Release {
     pub cves_resolved: Vec<String>,
     /// SBOM files of the release.
     pub sboms: Vec<String>,
+    /// The git repository and commit its source archive was made from, if set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<SourceOrigin>,
     /// Unix seconds.
     pub created_at: i64,
     pub created_by: String,
@@ -159,6 +162,7 @@ impl From<&model::Release> for Release {
             cves_affecting: texts(&r.cves_affecting),
             cves_resolved: texts(&r.cves_resolved),
             sboms: texts(&r.sboms),
+            source: r.source.as_ref().map(SourceOrigin::from),
             created_at: r.created_at.unix(),
             created_by: text(&r.created_by),
             released_at: r.released_at.map(types::Timestamp::unix),
@@ -426,6 +430,48 @@ pub struct NewRevision {
 impl From<&atr_core::services::NewRevision> for NewRevision {
     fn from(new: &atr_core::services::NewRevision) -> Self {
         Self { revision: (&new.revision).into(), analyze_task: (&new.analyze).into() }
+    }
+}
+
+/// The git repository and commit a release's source archive was made from; the checks compare
+/// the archive with that commit. `PUT .../source` takes it as its body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SourceOrigin {
+    /// An `https://` address (or another scheme the service's runners are allowed to fetch).
+    #[schema(example = "https://github.com/apache/httpd.git")]
+    pub repository: String,
+    /// The full commit id: 40 or 64 hexadecimal digits.
+    pub commit: String,
+    /// The tag naming the commit, for people.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tag: Option<String>,
+}
+
+impl From<&model::SourceOrigin> for SourceOrigin {
+    fn from(s: &model::SourceOrigin) -> Self {
+        Self { repository: s.repository.to_string(), commit: s.commit.to_string(), tag: s.tag.clone() }
+    }
+}
+
+impl TryFrom<&SourceOrigin> for model::SourceOrigin {
+    type Error = model::SourceError;
+    fn try_from(s: &SourceOrigin) -> Result<Self, Self::Error> {
+        model::SourceOrigin::new(&s.repository, &s.commit, s.tag.as_deref())
+    }
+}
+
+/// The answer to setting a release's source: the release, and the checks queued again on its
+/// latest revision (none while it has no revision).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct SourceSet {
+    pub release: Release,
+    pub analyze_task: Option<QueuedTask>,
+}
+
+impl From<&atr_core::services::SourceSet> for SourceSet {
+    fn from(set: &atr_core::services::SourceSet) -> Self {
+        Self { release: (&set.release).into(), analyze_task: set.analyze.as_ref().map(QueuedTask::from) }
     }
 }
 

@@ -118,6 +118,8 @@ enum Command {
         /// 403. Default: loopback only (`127.0.0.0/8` and `::1`).
         #[arg(long = "metrics-allow", value_name = "CIDR", env = "ATR_METRICS_ALLOW", value_delimiter = ',')]
         metrics_allow: Vec<String>,
+        #[command(flatten)]
+        checks: CheckSettings,
     },
     /// Manages committees and their people (PMC members, committers, release managers).
     #[command(subcommand)]
@@ -153,6 +155,8 @@ enum Command {
         /// sets what is logged; default `info`).
         #[arg(long, env = "ATR_LOG_FORMAT", default_value = "human")]
         log_format: LogFormat,
+        #[command(flatten)]
+        checks: CheckSettings,
     },
     /// Writes the shell completion script of `atr` to stdout, such as
     /// `atr completions bash > ~/.local/share/bash-completion/completions/atr`.
@@ -247,13 +251,13 @@ async fn run(cli: &Cli) -> Result<(), String> {
             println!("audit log intact: {} event(s), head {}", report.events, report.head);
             Ok(())
         }
-        Command::Worker { concurrency, ref name, log_format, ref metrics_listen, ref metrics_allow } => {
+        Command::Worker { concurrency, ref name, log_format, ref metrics_listen, ref metrics_allow, ref checks } => {
             start_log(log_format);
             let metrics = match metrics_listen {
                 Some(listen) => Some((listen.clone(), metrics_allow_of(metrics_allow)?)),
                 None => None,
             };
-            worker(cli, concurrency, name.clone(), metrics).await
+            worker(cli, concurrency, name.clone(), metrics, checks.source_fetch()).await
         }
         Command::Serve {
             ref listen,
@@ -267,6 +271,7 @@ async fn run(cli: &Cli) -> Result<(), String> {
             max_connections,
             log_format,
             ref metrics_allow,
+            ref checks,
         } => {
             start_log(log_format);
             let metrics_allow = metrics_allow_of(metrics_allow)?;
@@ -276,6 +281,7 @@ async fn run(cli: &Cli) -> Result<(), String> {
                 body_stall: std::time::Duration::from_secs(body_stall_secs.max(1)),
                 max_connections,
                 metrics_allow,
+                source_fetch: checks.source_fetch(),
             };
             serve(cli, listen, no_worker, max_upload_bytes, demo, admin.as_deref(), &limits).await
         }
@@ -329,6 +335,32 @@ struct Limits {
     body_stall: std::time::Duration,
     max_connections: usize,
     metrics_allow: atr_http::MetricsAllow,
+    source_fetch: atr_tasks::analyze::source::SourceFetch,
+}
+
+/// How the task runner's checks reach outside: the git fetch of a release's source.
+#[derive(Debug, Clone, clap::Args)]
+struct CheckSettings {
+    /// A URL scheme git may fetch a release's source repository over, to compare its source
+    /// archive with the commit it names (repeatable; the variable takes a comma-separated list).
+    /// `file` lets the runner read repositories on its own machine, such as a mirror.
+    #[arg(
+        long = "git-protocol",
+        value_name = "SCHEME",
+        env = "ATR_GIT_PROTOCOLS",
+        value_delimiter = ',',
+        default_value = "https"
+    )]
+    git_protocols: Vec<String>,
+}
+
+impl CheckSettings {
+    fn source_fetch(&self) -> atr_tasks::analyze::source::SourceFetch {
+        atr_tasks::analyze::source::SourceFetch {
+            protocols: self.git_protocols.iter().map(|p| p.trim().to_owned()).filter(|p| !p.is_empty()).collect(),
+            ..Default::default()
+        }
+    }
 }
 
 /// Resolves on Ctrl-C (SIGINT) or SIGTERM, what service managers and container runtimes send.
@@ -408,7 +440,8 @@ async fn serve(
         None
     } else {
         let handler =
-            AnalyzeHandler::new(storage.clone(), VotePolicy::foundation_default(), SignaturePolicy::default());
+            AnalyzeHandler::new(storage.clone(), VotePolicy::foundation_default(), SignaturePolicy::default())
+                .with_source_fetch(limits.source_fetch.clone());
         let runner = Arc::new(
             Runner::new(storage.sql.clone(), RunnerConfig::new(format!("serve-{}", std::process::id())))
                 .with_kind(handler),
@@ -531,6 +564,7 @@ async fn worker(
     concurrency: usize,
     name: Option<String>,
     metrics: Option<(String, atr_http::MetricsAllow)>,
+    source_fetch: atr_tasks::analyze::source::SourceFetch,
 ) -> Result<(), String> {
     use atr_core::policy::VotePolicy;
     use atr_tasks::analyze::signature::SignaturePolicy;
@@ -544,7 +578,8 @@ async fn worker(
     let mut config = RunnerConfig::new(owner.clone());
     config.max_concurrency = concurrency.max(1);
     config.initial_concurrency = concurrency.max(1);
-    let handler = AnalyzeHandler::new(storage.clone(), VotePolicy::foundation_default(), SignaturePolicy::default());
+    let handler = AnalyzeHandler::new(storage.clone(), VotePolicy::foundation_default(), SignaturePolicy::default())
+        .with_source_fetch(source_fetch);
     let runner = Runner::new(storage.sql.clone(), config).with_kind(handler);
     let (shutdown, signal) = Shutdown::new();
     tokio::spawn(async move {

@@ -1100,3 +1100,86 @@ fn a_false_positive_is_ignored_and_a_draft_is_deleted_with_atr_commands() {
     assert_eq!(published.status.code(), Some(5), "{}", stderr(&published));
     assert!(stderr(&published).contains("atr revoke httpd 2.4.66 --reason"), "{}", stderr(&published));
 }
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let output = Command::new("git")
+        .current_dir(dir)
+        .args(["-c", "user.name=Release Manager", "-c", "user.email=rm@example.org", "-c", "init.defaultBranch=main"])
+        .args(args)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "git {args:?}: {}", stderr(&output));
+    String::from_utf8(output.stdout).unwrap().trim().to_owned()
+}
+
+/// A release manager names the commit a source archive was made from; the checks compare the
+/// archive with it, fetched from a real git repository, and a file changed after the commit
+/// blocks the release until the archive is made from the commit again.
+#[test]
+fn a_source_archive_is_compared_with_the_commit_it_names() {
+    let demo = Demo::start_with(&["--git-protocol", "file"]);
+    let rm = User::new(&demo.address);
+    let token = rm.token("rm", "httpd", &["manage_release"]);
+    let repo = rm.dir().join("httpd.git");
+    std::fs::create_dir_all(repo.join("server")).unwrap();
+    git(&repo, &["init", "-q"]);
+    std::fs::write(repo.join("README"), "Apache HTTP Server\n").unwrap();
+    std::fs::write(repo.join("server/main.c"), "int main(void) { return 0; }\n").unwrap();
+    git(&repo, &["add", "-A"]);
+    git(&repo, &["commit", "-q", "-m", "2.8.0"]);
+    let commit = git(&repo, &["rev-parse", "HEAD"]);
+
+    // The archive of the commit, then one file changed in it after the commit.
+    let tarball = rm.dir().join("httpd-2.8.0.tar.gz");
+    let tarball_arg = tarball.to_str().unwrap();
+    git(&repo, &["archive", "--format=tar.gz", "--prefix=httpd-2.8.0/", "-o", tarball_arg, &commit]);
+    let with_token = |args: &[&str]| {
+        let mut all = vec!["--token", token.as_str()];
+        all.extend_from_slice(args);
+        rm.run(&all)
+    };
+    succeeded(&with_token(&["release", "start", "httpd", "2.8.0"]), &["release", "start"]);
+    succeeded(&with_token(&["upload", "httpd", "2.8.0", tarball_arg]), &["upload"]);
+    let address = format!("file://{}", repo.display());
+    let set = with_token(&["release", "source", "httpd", "2.8.0", "--repository", &address, "--commit", &commit]);
+    let printed = succeeded(&set, &["release", "source"]);
+    assert!(printed.contains(&format!("source is {address} at commit {commit}")), "{printed}");
+    assert!(printed.contains("the checks run again as task"), "{printed}");
+    let checks = with_token(&["--json", "checks", "httpd", "2.8.0", "--wait"]);
+    let results = json(&String::from_utf8_lossy(&checks.stdout));
+    let source: Vec<&serde_json::Value> =
+        results.as_array().unwrap().iter().filter(|c| c["checker"] == "source-git").collect();
+    assert_eq!(source.len(), 1, "{results}");
+    assert_eq!(source[0]["status"], "success", "{results}");
+    assert!(source[0]["message"].as_str().unwrap().contains("The 2 file(s) of httpd-2.8.0.tar.gz match commit"));
+
+    std::fs::write(repo.join("README"), "Apache HTTP Server, changed after the vote was called\n").unwrap();
+    git(&repo, &["add", "-A"]);
+    let changed = rm.dir().join("changed");
+    std::fs::create_dir_all(&changed).unwrap();
+    std::fs::write(changed.join("httpd-2.8.0.tar.gz"), {
+        // The working tree's README, not the commit's: `git archive` of the index tree.
+        let tree = git(&repo, &["write-tree"]);
+        let out = Command::new("git")
+            .current_dir(&repo)
+            .args(["archive", "--format=tar.gz", "--prefix=httpd-2.8.0/", &tree])
+            .output()
+            .unwrap();
+        out.stdout
+    })
+    .unwrap();
+    let changed_arg = changed.join("httpd-2.8.0.tar.gz");
+    succeeded(&with_token(&["upload", "httpd", "2.8.0", changed_arg.to_str().unwrap()]), &["upload"]);
+    let checks = with_token(&["checks", "httpd", "2.8.0", "--wait"]);
+    let out = String::from_utf8_lossy(&checks.stdout).into_owned();
+    assert_eq!(checks.status.code(), Some(1), "a changed file blocks: {out}");
+    assert!(
+        out.lines().any(|l| l.contains("source-git") && l.contains(&format!("differ from commit {commit}: README"))),
+        "{out}"
+    );
+
+    let cleared = with_token(&["release", "source", "httpd", "2.8.0", "--clear"]);
+    assert!(succeeded(&cleared, &["release", "source", "--clear"]).contains("source cleared"));
+}

@@ -97,6 +97,20 @@ pub fn check_can_change_files(release: &Release) -> Result<(), TransitionError> 
     }
 }
 
+/// Whether the release's source repository and commit may be set: while its files may change
+/// (a draft or a preview), since the checks compare the source archive with them before a vote.
+pub fn check_can_set_source(release: &Release) -> Result<(), TransitionError> {
+    const ACTION: &str = "set the source";
+    not_revoked(release, ACTION)?;
+    in_phase(release, ACTION, &[Phase::Draft, Phase::Preview])?;
+    match release.state {
+        ReleaseState::Announcing | ReleaseState::Distributing => {
+            Err(TransitionError::Busy { action: ACTION, state: release.state })
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Whether the release may be deleted: only a draft (before any vote passed; a revoked draft
 /// too), and not while a task changes it.
 pub fn check_can_delete(release: &Release) -> Result<(), TransitionError> {

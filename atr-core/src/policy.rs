@@ -55,10 +55,34 @@ pub struct VotePolicy {
     pub binary_globs: Vec<String>,
     /// Globs of source artifacts.
     pub source_globs: Vec<String>,
+    /// Globs of files a source archive may hold although its git commit does not (generated
+    /// files such as `configure`), matched against the path under the archive's root folder.
+    #[serde(default = "default_generated_globs")]
+    pub generated_globs: Vec<String>,
     /// Whether a vote resolves itself when its time is up.
     pub auto_resolve: bool,
     /// Whether release managers must confirm a pause before announcing.
     pub pause_before_announce: bool,
+}
+
+/// Files a release's source archive commonly holds that are generated from the repository, not
+/// kept in it: the foundation's default of [`VotePolicy::generated_globs`].
+pub fn default_generated_globs() -> Vec<String> {
+    [
+        "configure",
+        "*/configure",
+        "PKG-INFO",
+        "*/PKG-INFO",
+        "*.egg-info/*",
+        "Makefile.in",
+        "*/Makefile.in",
+        "aclocal.m4",
+        "config.h.in",
+        "*/config.h.in",
+    ]
+    .into_iter()
+    .map(str::to_owned)
+    .collect()
 }
 
 /// Longest template or checklist accepted, in bytes.
@@ -99,6 +123,7 @@ impl VotePolicy {
             checklist: String::new(),
             binary_globs: vec![],
             source_globs: vec!["*-src.*".to_owned(), "*-source.*".to_owned()],
+            generated_globs: default_generated_globs(),
             auto_resolve: false,
             pause_before_announce: false,
         }
@@ -115,6 +140,7 @@ impl VotePolicy {
             ("announce_recipients", &self.announce_recipients),
             ("binary_globs", &self.binary_globs),
             ("source_globs", &self.source_globs),
+            ("generated_globs", &self.generated_globs),
         ] {
             if list.len() > MAX_LIST_LEN {
                 return Err(PolicyError::ListTooLong { field, max: MAX_LIST_LEN });
@@ -207,6 +233,7 @@ pub struct PolicyOverrides {
     pub checklist: Option<String>,
     pub binary_globs: Option<Vec<String>>,
     pub source_globs: Option<Vec<String>>,
+    pub generated_globs: Option<Vec<String>>,
     pub auto_resolve: Option<bool>,
     pub pause_before_announce: Option<bool>,
 }
@@ -309,12 +336,12 @@ impl PolicyOverrides {
         layers: &[(PolicySource, &PolicyOverrides)],
     ) -> Result<SourcedPolicy, PolicyError> {
         let mut policy = base.clone();
-        let mut sources = Vec::with_capacity(17);
+        let mut sources = Vec::with_capacity(18);
         resolve_fields!(policy, sources, layers;
             min_hours, mode, strict_checking, pass_rule, vote_recipients, announce_recipients,
             vote_subject_template, vote_body_template, result_subject_template, result_body_template,
             announce_subject_template, announce_body_template, checklist, binary_globs, source_globs,
-            auto_resolve, pause_before_announce);
+            generated_globs, auto_resolve, pause_before_announce);
         policy.validate()?;
         Ok(SourcedPolicy { policy, sources })
     }
@@ -396,7 +423,7 @@ mod tests {
         let mut expected = fields.clone();
         expected.sort_unstable();
         assert_eq!(sorted, expected);
-        assert_eq!(names.len(), 17);
+        assert_eq!(names.len(), 18);
     }
 
     #[test]

@@ -174,8 +174,8 @@ impl Answer {
     }
 
     /// The JSON with what changes from run to run replaced by a placeholder: times (fields ending
-    /// in `_at` or `_at_ms`, and `at`), task and event ids, digests of the audit chain, and token
-    /// ids and secrets. For `insta::assert_json_snapshot!`.
+    /// in `_at` or `_at_ms`, and `at`), task, event and request ids, digests of the audit chain, and
+    /// token ids and secrets. For `insta::assert_json_snapshot!`.
     pub fn snapshot(&self) -> Value {
         redact(&self.json)
     }
@@ -191,13 +191,14 @@ pub fn redact(value: &Value) -> Value {
                     let secret = matches!(key.as_str(), "token" | "head" | "hash" | "prev_hash") && v.is_string();
                     let id = matches!(key.as_str(), "id" | "task" | "analyze_task_id") && v.is_number();
                     let token_id = key == "id" && v.as_str().is_some_and(|s| s.len() == 12);
+                    let request_id = key == "request_id" && v.is_string();
                     let redacted = if v.is_null() {
                         Value::Null
                     } else if varies {
                         Value::String("[time]".into())
                     } else if secret {
                         Value::String("[secret]".into())
-                    } else if id || token_id {
+                    } else if id || token_id || request_id {
                         Value::String("[id]".into())
                     } else {
                         redact(v)

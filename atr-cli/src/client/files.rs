@@ -168,6 +168,41 @@ pub(crate) async fn delete_draft(api: &Api, release: &ReleaseArgs, json: bool) -
     Ok(())
 }
 
+/// `atr release source`: sets or clears the source repository and commit.
+pub(crate) async fn set_source(
+    api: &Api,
+    release: &ReleaseArgs,
+    origin: Option<atr_api::SourceOrigin>,
+    json: bool,
+) -> Outcome {
+    let hint = |f: Failure| {
+        f.hint_for(
+            exit::CONFLICT,
+            format!(
+                "the source is set before the vote, while the files may change: `atr release show {}`",
+                release.args()
+            ),
+        )
+        .hint_for(exit::REFUSED, "setting the source needs `manage_release` on the project")
+    };
+    let answer = match &origin {
+        Some(origin) => api.op(op::SetSource, &release.at(op::SetSource, &[]), Some(origin)).await.map_err(hint)?,
+        None => api.op(op::ClearSource, &release.at(op::ClearSource, &[]), None).await.map_err(hint)?,
+    };
+    if json {
+        output::print_json(&answer.json);
+        return Ok(());
+    }
+    match &answer.body.release.source {
+        Some(source) => println!("{}: source is {} at commit {}", release.name(), source.repository, source.commit),
+        None => println!("{}: source cleared", release.name()),
+    }
+    if let Some(task) = &answer.body.analyze_task {
+        println!("the checks run again as task {}: `atr checks {} --wait` shows them", task.id, release.args());
+    }
+    Ok(())
+}
+
 /// The hint of a change of a draft's files that met a newer revision or a frozen release.
 fn changed_since(release: &ReleaseArgs, expected: Option<u32>) -> String {
     let since = expected.map_or_else(|| "it had no files".to_owned(), |n| format!("revision {n}"));

@@ -315,6 +315,26 @@ pub(crate) enum ReleaseCommand {
         #[command(flatten)]
         release: ReleaseArgs,
     },
+    /// Sets the git repository and commit the source archive was made from; the checks of the
+    /// latest revision run again and compare the archive with that commit (files that differ block
+    /// the release, files git does not have are warnings unless the policy's generated globs name
+    /// them). Only before the vote.
+    Source {
+        #[command(flatten)]
+        release: ReleaseArgs,
+        /// The repository's address, such as `https://github.com/apache/httpd.git`.
+        #[arg(long, required_unless_present = "clear")]
+        repository: Option<String>,
+        /// The full commit id (40 or 64 hexadecimal digits).
+        #[arg(long, required_unless_present = "clear")]
+        commit: Option<String>,
+        /// The tag naming the commit, for people.
+        #[arg(long)]
+        tag: Option<String>,
+        /// Clears the source instead; the checks run again without the comparison.
+        #[arg(long, conflicts_with_all = ["repository", "commit", "tag"])]
+        clear: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -736,6 +756,17 @@ async fn dispatch(context: &Context, command: &ClientCommand) -> Outcome {
         }
         ClientCommand::Release(ReleaseCommand::DeleteDraft { release }) => {
             files::delete_draft(&connect(context)?, release, json).await
+        }
+        ClientCommand::Release(ReleaseCommand::Source { release, repository, commit, tag, clear }) => {
+            let origin = match (repository, commit) {
+                (Some(repository), Some(commit)) if !*clear => Some(atr_api::SourceOrigin {
+                    repository: repository.clone(),
+                    commit: commit.clone(),
+                    tag: tag.clone(),
+                }),
+                _ => None,
+            };
+            files::set_source(&connect(context)?, release, origin, json).await
         }
         ClientCommand::Upload { release, files, to } => {
             transfer::upload(&connect(context)?, release, files, to.as_deref(), json).await

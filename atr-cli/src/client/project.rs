@@ -136,6 +136,10 @@ pub(crate) struct PolicyFlags {
     /// Paths of source packages (repeat, or separate with commas).
     #[arg(long = "source-glob", value_delimiter = ',')]
     pub source_globs: Option<Vec<String>>,
+    /// Paths of generated files a source archive may hold although its git commit does not, under
+    /// the archive's root folder (repeat, or separate with commas).
+    #[arg(long = "generated-glob", value_delimiter = ',')]
+    pub generated_globs: Option<Vec<String>>,
     /// Whether a vote that passed resolves by itself when it may close: `true` or `false`.
     #[arg(long)]
     pub auto_resolve: Option<bool>,
@@ -185,6 +189,7 @@ impl PolicyFlags {
         set(&mut policy.checklist, self.checklist.as_ref());
         set(&mut policy.binary_globs, self.binary_globs.as_ref());
         set(&mut policy.source_globs, self.source_globs.as_ref());
+        set(&mut policy.generated_globs, self.generated_globs.as_ref());
         set(&mut policy.auto_resolve, self.auto_resolve.as_ref());
         set(&mut policy.pause_before_announce, self.pause_before_announce.as_ref());
         for field in &self.inherit {

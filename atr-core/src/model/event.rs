@@ -104,6 +104,10 @@ pub enum EventKind {
         /// How many revisions it had.
         revisions: u32,
     },
+    /// The repository and commit of the release's source were set (or cleared: `None`).
+    SourceSet {
+        commit: Option<super::CommitId>,
+    },
 }
 
 /// An event to append. The store gives it an id and chains it to its predecessor.

@@ -117,6 +117,10 @@ pub struct Release {
     pub cves_resolved: BTreeSet<CveId>,
     /// SBOM files of the release.
     pub sboms: Vec<ReleasePath>,
+    /// The git repository and commit the source archive was made from, which the checks compare
+    /// it with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<super::SourceOrigin>,
     pub created_at: Timestamp,
     pub created_by: UserId,
     /// When it was announced.
@@ -144,6 +148,7 @@ impl Release {
             cves_affecting: BTreeSet::new(),
             cves_resolved: BTreeSet::new(),
             sboms: Vec::new(),
+            source: None,
             created_at: at,
             created_by: by,
             released_at: None,

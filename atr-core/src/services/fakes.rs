@@ -72,6 +72,11 @@ impl Log {
         self.0.lock().unwrap().len()
     }
 
+    /// Every task queued, in order.
+    pub(super) fn tasks(&self) -> Vec<crate::model::TaskDescriptor> {
+        self.0.lock().unwrap().iter().flat_map(|c| c.tasks.clone()).collect()
+    }
+
     /// Every write committed, in order.
     pub(super) fn writes(&self) -> Vec<Write> {
         self.0.lock().unwrap().iter().flat_map(|c| c.writes.clone()).collect()

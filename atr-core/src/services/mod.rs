@@ -16,6 +16,7 @@ mod projects;
 mod queries;
 mod records;
 mod releases;
+mod source;
 mod tasks;
 mod votes;
 
@@ -50,6 +51,7 @@ pub use projects::{
 pub use queries::{ReleaseView, SbomFile, SbomListing};
 pub use records::{CveRecorded, MAX_CVE_TEXT_LEN};
 pub use releases::{DeletedDraft, MAX_CHANGES, MAX_DESCRIPTION_LEN, NewRevision, Parent};
+pub use source::SourceSet;
 pub use tasks::{
     ChecksProgress, ChecksStatus, DEFAULT_STALE_RUNNER_AFTER, MAX_TASK_LISTING, NoRunner, QueueReport, RunnerView,
     TaskFailure, TaskView, checks_progress, runner_live, task_failure, waiting_for_runner,

@@ -34,6 +34,8 @@ pub(crate) fn routes() -> Routes {
         .serve(op::GetRelease, releases::release)
         .serve(op::RevokeRelease, releases::revoke)
         .serve(op::DeleteDraft, releases::delete_draft)
+        .serve(op::SetSource, releases::set_source)
+        .serve(op::ClearSource, releases::clear_source)
         .serve(op::PutFile, releases::put_file)
         .serve(op::DeleteFile, releases::delete_file)
         .serve(op::MoveReleaseFile, releases::move_file)

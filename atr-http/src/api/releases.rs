@@ -326,6 +326,29 @@ pub(crate) async fn delete_draft(
     Ok(Json((&deleted.release).into()))
 }
 
+/// Sets the repository and commit the release's source archive was made from.
+pub(crate) async fn set_source(
+    State(state): State<AppState>,
+    SignedIn(caller): SignedIn,
+    ReleaseAt(key): ReleaseAt,
+    body: Result<Json<api::SourceOrigin>, JsonRejection>,
+) -> ApiResult<Json<api::SourceSet>> {
+    let Json(body) = body.map_err(|e| json_error(&e))?;
+    let origin = atr_core::model::SourceOrigin::try_from(&body)
+        .map_err(|e| atr_core::services::ServiceError::field(e.field(), &e))?;
+    let set = state.services.set_release_source(&caller, &key, Some(origin), now()).await?;
+    Ok(Json((&set).into()))
+}
+
+/// Clears the release's source repository and commit.
+pub(crate) async fn clear_source(
+    State(state): State<AppState>,
+    SignedIn(caller): SignedIn,
+    ReleaseAt(key): ReleaseAt,
+) -> ApiResult<Json<api::SourceSet>> {
+    Ok(Json((&state.services.set_release_source(&caller, &key, None, now()).await?).into()))
+}
+
 /// `DELETE` on a release revokes it: a stage, never a removal.
 pub(crate) async fn revoke(
     State(state): State<AppState>,

@@ -6,6 +6,7 @@
 mod consent;
 mod cves;
 mod settings;
+mod source;
 mod tasks;
 
 use std::collections::BTreeSet;

@@ -648,7 +648,7 @@ async fn configuration_page_shows_the_policy_in_force_with_its_source_and_import
         let row = |rows: &[(String, String, String)], name: &str| {
             rows.iter().find(|r| r.0 == name).cloned().unwrap_or_else(|| panic!("no row {name}: {rows:?}"))
         };
-        assert_eq!(main.len(), 17, "{main:?}");
+        assert_eq!(main.len(), 18, "{main:?}");
         assert_eq!(row(&main, "min hours"), ("min hours".into(), "96".into(), "project".into()));
         assert_eq!(row(&main, "strict checking"), ("strict checking".into(), "true".into(), "project".into()));
         assert_eq!(row(&main, "mode"), ("mode".into(), "email".into(), "foundation".into()));

@@ -12,6 +12,7 @@ use atr_store::sql::QueuedTask;
 
 use super::folder::{AnalyzeOptions, analyze_folder};
 use super::signature::SignaturePolicy;
+use super::source::{SourceFetch, compare_with_git, source_archives};
 use crate::runner::{KindHandler, TaskFailure, TaskOutput};
 
 /// The version recorded with every result of this build's checkers.
@@ -23,11 +24,19 @@ pub struct AnalyzeHandler {
     storage: Storage,
     foundation_policy: VotePolicy,
     signature_policy: SignaturePolicy,
+    source_fetch: SourceFetch,
 }
 
 impl AnalyzeHandler {
     pub fn new(storage: Storage, foundation_policy: VotePolicy, signature_policy: SignaturePolicy) -> Self {
-        Self { storage, foundation_policy, signature_policy }
+        Self { storage, foundation_policy, signature_policy, source_fetch: SourceFetch::default() }
+    }
+
+    /// How git is run to compare a release's source archive with its commit.
+    #[must_use]
+    pub fn with_source_fetch(mut self, fetch: SourceFetch) -> Self {
+        self.source_fetch = fetch;
+        self
     }
 }
 
@@ -93,9 +102,20 @@ impl KindHandler for AnalyzeHandler {
         if !folder.is_dir() {
             return Err(TaskFailure(format!("revision {} of {} has no files", args.revision, args.release)));
         }
-        let report = tokio::task::spawn_blocking(move || analyze_folder(&folder, &options))
-            .await
-            .map_err(|e| TaskFailure(format!("the checks stopped: {e}")))?;
+        let source = release.source.clone().map(|origin| {
+            (origin, policy.source_globs.clone(), policy.binary_globs.clone(), policy.generated_globs.clone())
+        });
+        let fetch = self.source_fetch.clone();
+        let report = tokio::task::spawn_blocking(move || {
+            let mut report = analyze_folder(&folder, &options);
+            if let Some((origin, source_globs, binary_globs, generated)) = source {
+                let archives = source_archives(&folder, &source_globs, &binary_globs);
+                report.findings.extend(compare_with_git(&origin, &archives, &generated, &fetch, &options.limits));
+            }
+            report
+        })
+        .await
+        .map_err(|e| TaskFailure(format!("the checks stopped: {e}")))?;
         let at = now();
         let checks: Vec<CheckResult> = report
             .findings

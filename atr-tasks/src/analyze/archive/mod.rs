@@ -31,6 +31,7 @@ mod license;
 mod names;
 mod sbom;
 mod stream;
+mod tree;
 
 use std::collections::BTreeSet;
 use std::io::{self, Read};
@@ -39,6 +40,7 @@ use atr_core::model::CheckStatus;
 use atr_core::types::ReleasePath;
 
 pub use sbom::{MAX_SBOM_SIZE, check_sbom, sbom_subjects};
+pub use tree::{ArchiveTree, TreeEntry, archive_tree};
 
 use crate::analyze::Finding;
 use stream::{LimitHit, Member, MemberKind, Outcome, Visitor};
