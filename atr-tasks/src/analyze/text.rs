@@ -51,14 +51,11 @@ pub fn escape(text: &str) -> String {
 
 /// `text` cut to at most `max` characters, on a character boundary, ending with `…` when cut.
 pub fn bound(text: &str, max: usize) -> String {
-    match text.char_indices().nth(max) {
-        None => text.to_owned(),
-        Some(_) => {
-            let keep = max.saturating_sub(1);
-            let end = text.char_indices().nth(keep).map_or(text.len(), |(i, _)| i);
-            format!("{}…", text[..end].trim_end())
-        }
+    if text.char_indices().nth(max).is_none() {
+        return text.to_owned();
     }
+    let end = text.char_indices().nth(max.saturating_sub(1)).map_or(text.len(), |(i, _)| i);
+    format!("{}…", text[..end].trim_end())
 }
 
 /// `text` of at most `max` characters, keeping its start and its end with `…` between them: for
