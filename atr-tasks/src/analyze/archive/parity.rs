@@ -185,6 +185,7 @@ pub fn compare(
     }
     let summary = match parts.as_slice() {
         [one] => one.clone(),
+        [first, last] => format!("{first} and {last}"),
         [rest @ .., last] => format!("{}, and {last}", rest.join(", ")),
         [] => String::new(),
     };
