@@ -66,14 +66,26 @@ pub(crate) fn run(dir: &Path, keys: Option<&Path>, project: Option<&str>, podlin
         for (file, findings) in by_file {
             println!("\n{file}");
             for f in findings {
-                let member = f.member.as_ref().map_or_else(String::new, |m| format!(" [{m}]"));
+                // A member's whole name is in `--json`; a line shows its start and end.
+                let member = f
+                    .member
+                    .as_ref()
+                    .map_or_else(String::new, |m| format!(" [{}]", atr_tasks::analyze::text::shorten(m, 120)));
                 println!("  {:<7} {}{member}: {}", label(f.status), f.checker, f.message);
             }
         }
         let skipped =
             report.key_notes.iter().filter(|n| n.outcome == atr_tasks::analyze::signature::KeyOutcome::Skipped).count();
         if !report.key_notes.is_empty() {
-            println!("\nKEYS: {} key(s) read, {skipped} skipped", report.key_notes.len() - skipped);
+            let read = report.key_notes.len() - skipped;
+            if skipped == 0 {
+                println!("\nKEYS: {read} key(s) read");
+            } else {
+                println!("\nKEYS: {read} key(s) read, {skipped} skipped:");
+                for group in atr_tasks::analyze::signature::summarize_skipped(&report.key_notes) {
+                    println!("  {group}");
+                }
+            }
         }
         println!(
             "\n{} blocker(s), {} warning(s); {}",

@@ -117,6 +117,15 @@ fn check_passes_the_real_httpd_release() {
     assert!(out.contains("65B2D44FE74BD5E3DE3AC3F082781DE46D5954FA"), "{out}");
     assert!(out.contains("SHA-512 of httpd-2.4.68.tar.gz matches"), "{out}");
     assert!(out.contains("0 blocker(s)"), "{out}");
+    // The keys the KEYS file could not use are told by reason, each group naming its keys.
+    assert!(out.contains("KEYS: 41 key(s) read, 26 skipped:"), "{out}");
+    assert!(
+        out.contains("  25 PGP 2 keys (version 3) skipped: OpenPGP no longer supports the format")
+            && out.contains("Ben Laurie <ben@algroup.co.uk> (line 26)")
+            && out.contains(" and 20 more"),
+        "{out}"
+    );
+    assert!(out.contains("  1 second copy of a key listed earlier, merged with the first: Ian Holsman"), "{out}");
 }
 
 #[test]

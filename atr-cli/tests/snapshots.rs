@@ -159,6 +159,58 @@ fn check_report_as_json() {
     });
 }
 
+/// A release folder before signing: a tarball whose tree holds a `..` member, an absolute path
+/// and a link out of the tree, with no signature and no checksum yet.
+fn unsigned_release_folder() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let mut archive = tar::Builder::new(flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default()));
+    let notice = "Apache Demo\nCopyright 2026 The Apache Software Foundation\n";
+    let mut add = |name: &str, kind: tar::EntryType, data: &[u8], link: Option<&str>| {
+        // Written into the header by hand: the tar writer itself refuses such names.
+        let mut header = tar::Header::new_gnu();
+        let gnu = header.as_gnu_mut().unwrap();
+        gnu.name[..name.len()].copy_from_slice(name.as_bytes());
+        if let Some(link) = link {
+            gnu.linkname[..link.len()].copy_from_slice(link.as_bytes());
+        }
+        header.set_entry_type(kind);
+        header.set_mode(0o644);
+        header.set_mtime(1_767_225_600);
+        header.set_size(data.len() as u64);
+        header.set_cksum();
+        archive.append(&header, data).unwrap();
+    };
+    add("demo-1.0.0/LICENSE", tar::EntryType::Regular, APACHE_LICENSE.as_bytes(), None);
+    add("demo-1.0.0/NOTICE", tar::EntryType::Regular, notice.as_bytes(), None);
+    add("demo-1.0.0/../../.bashrc", tar::EntryType::Regular, b"echo owned\n", None);
+    add("/etc/cron.d/demo", tar::EntryType::Regular, b"* * * * * root true\n", None);
+    add("demo-1.0.0/passwd", tar::EntryType::Symlink, b"", Some("../../../etc/passwd"));
+    let tarball = archive.into_inner().unwrap().finish().unwrap();
+    std::fs::write(dir.path().join("demo-1.0.0.tar.gz"), &tarball).unwrap();
+    dir
+}
+
+#[test]
+fn check_report_before_signing() {
+    let release = unsigned_release_folder();
+    let cwd = tempfile::tempdir().unwrap();
+    let folder = release.path().to_str().unwrap();
+    let output = atr(cwd.path(), &["check", folder, "--project", "demo"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let text = stdout(&output);
+    // Before signing, the content is checked all the same: every unsafe member is a blocker.
+    for needle in ["has no signature", "has no checksum", "\"..\" segment", "absolute path", "symbolic link to"] {
+        assert!(text.contains(needle), "{needle}: {text}");
+    }
+    insta::with_settings!({
+        description => "atr check RELEASE --project demo (an unsigned release with unsafe members)",
+        omit_expression => true,
+        filters => vec![(regex_escape(folder).as_str(), "[RELEASE]")],
+    }, {
+        insta::assert_snapshot!("check_report_before_signing", text);
+    });
+}
+
 #[test]
 fn completion_script_for_bash() {
     let cwd = tempfile::tempdir().unwrap();

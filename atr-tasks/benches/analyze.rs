@@ -6,6 +6,11 @@
 //! full Analyze (paths, signature, checksum, archive integrity and
 //! structure, license files, license headers) on each, alternating, and prints the medians and
 //! their ratio. `ATR_BENCH_MIB` sets the uncompressed size (default 256).
+//!
+//! With `ATR_BENCH_FOLDER` set to a release folder (such as the real httpd release), it times
+//! that folder instead: `sha512sum` over its files and a full Analyze of the folder (with
+//! `ATR_BENCH_KEYS`, a KEYS file, signatures are verified), alternating, and prints the medians,
+//! their ratio and the findings' counts. `ATR_BENCH_ROUNDS` sets the rounds (default 5).
 #![expect(
     clippy::disallowed_methods,
     reason = "the benchmark writes its release folders to disk and runs sha512sum and gzip to compare with"
@@ -136,10 +141,52 @@ fn median(mut times: Vec<Duration>) -> Duration {
     times[times.len() / 2]
 }
 
+/// Times Analyze of a release folder against `sha512sum` of its files, in the same run.
+fn bench_folder(dir: &Path, keys: Option<Vec<u8>>, rounds: usize) {
+    use atr_core::model::CheckStatus;
+
+    let mut files: Vec<std::path::PathBuf> =
+        std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_file()).collect();
+    files.sort();
+    let options = AnalyzeOptions { keys, ..AnalyzeOptions::default() };
+    // Warm the page cache.
+    let report = analyze_folder(dir, &options);
+    let (mut sha, mut analyze) = (Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        let start = Instant::now();
+        let status = Command::new("sha512sum").args(&files).stdout(std::process::Stdio::null()).status().unwrap();
+        assert!(status.success());
+        sha.push(start.elapsed());
+        let start = Instant::now();
+        let again = analyze_folder(dir, &options);
+        analyze.push(start.elapsed());
+        assert_eq!(again.findings.len(), report.findings.len());
+    }
+    let (sha, analyze) = (median(sha), median(analyze));
+    let count = |status| report.findings.iter().filter(|f| f.status == status).count();
+    println!(
+        "{}: {} files, {} findings ({} blockers, {} warnings); median of {rounds}: sha512sum {:.3} s, analyze {:.3} s, \
+         analyze / sha512sum {:.2}x",
+        dir.display(),
+        report.files,
+        report.findings.len(),
+        count(CheckStatus::Blocker),
+        count(CheckStatus::Warning),
+        sha.as_secs_f64(),
+        analyze.as_secs_f64(),
+        analyze.as_secs_f64() / sha.as_secs_f64()
+    );
+}
+
 fn main() {
     // `cargo bench` passes `--bench`; nothing else is accepted.
+    let rounds: usize = std::env::var("ATR_BENCH_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(5);
+    if let Some(dir) = std::env::var_os("ATR_BENCH_FOLDER") {
+        let keys = std::env::var_os("ATR_BENCH_KEYS").map(|k| std::fs::read(k).unwrap());
+        bench_folder(Path::new(&dir), keys, rounds);
+        return;
+    }
     let mib: usize = std::env::var("ATR_BENCH_MIB").ok().and_then(|v| v.parse().ok()).unwrap_or(256);
-    let rounds = 5;
     let (cert, _) = CertBuilder::new()
         .add_userid("Bench Manager <bench@apache.org>")
         .add_signing_subkey()

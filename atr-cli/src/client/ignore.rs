@@ -44,7 +44,7 @@ pub(crate) enum IgnoreCommand {
         /// Why these results are false positives (kept with the ignore, shown with the results).
         #[arg(long, required = true)]
         reason: String,
-        /// The checker's name, such as `license_headers`.
+        /// The checker's name, such as `license-headers`.
         #[arg(long, value_name = "GLOB")]
         checker: Option<String>,
         /// The path of the file checked, such as `*-src.tar.gz`.

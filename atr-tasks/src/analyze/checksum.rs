@@ -11,7 +11,7 @@
 
 use subtle::ConstantTimeEq;
 
-use super::Finding;
+use super::{Finding, text};
 use atr_core::model::CheckStatus;
 use atr_core::types::ReleasePath;
 
@@ -124,7 +124,7 @@ pub fn check(checksum_path: &ReleasePath, artifact: &ReleasePath, content: &[u8]
         .filter(|e| e.file_name.as_deref().is_none_or(|n| n == name || n.rsplit('/').next() == Some(name)))
         .collect();
     if mine.is_empty() {
-        return finding(CheckStatus::Blocker, format!("{checksum_path} has no {algorithm} digest for {name}"));
+        return finding(CheckStatus::Blocker, names_another_file(checksum_path, name, algorithm, &entries, actual));
     }
     if mine.iter().any(|e| bool::from(e.digest.ct_eq(actual))) {
         finding(CheckStatus::Success, format!("{algorithm} of {name} matches {checksum_path}"))
@@ -135,6 +135,38 @@ pub fn check(checksum_path: &ReleasePath, artifact: &ReleasePath, content: &[u8]
                 "the {algorithm} of {name} does not match {checksum_path}: the file changed or the checksum is wrong"
             ),
         )
+    }
+}
+
+/// Why a checksum file whose every digest names another file does not count for `name`, and
+/// whether one of those digests is the artifact's all the same (a file renamed after summing).
+fn names_another_file(
+    checksum_path: &ReleasePath,
+    name: &str,
+    algorithm: &str,
+    entries: &[ChecksumEntry],
+    actual: &[u8],
+) -> String {
+    let mut others: Vec<&str> = Vec::new();
+    for other in entries.iter().filter_map(|e| e.file_name.as_deref()) {
+        if !others.contains(&other) {
+            others.push(other);
+        }
+    }
+    let named = match others.as_slice() {
+        [one] => format!("names another file, {one}"),
+        many => format!("names other files ({})", text::list(many)),
+    };
+    let matching = entries.iter().find(|e| bool::from(e.digest.ct_eq(actual))).and_then(|e| e.file_name.as_deref());
+    match matching {
+        Some(other) => format!(
+            "{checksum_path} {named}, not {name}; its {algorithm} digest for {other} matches {name}, so the file was \
+             probably renamed after it was summed. Write {name} in {checksum_path}."
+        ),
+        None => format!(
+            "{checksum_path} {named}, not {name}, and no digest in it matches the {algorithm} of {name}. Write the \
+             digest of {name} under its own name in {checksum_path}."
+        ),
     }
 }
 
@@ -182,12 +214,42 @@ mod tests {
         assert_eq!(f.status, CheckStatus::Blocker);
         assert!(f.message.contains("does not match"), "{}", f.message);
         let f = check(&p("a.tar.gz.sha512"), &p("a.tar.gz"), format!("{D}  b.tar.gz").as_bytes(), &digest());
-        assert!(f.message.contains("no SHA-512 digest for a.tar.gz"), "{}", f.message);
+        assert_eq!(f.status, CheckStatus::Blocker);
+        assert!(f.message.contains("names another file, b.tar.gz, not a.tar.gz"), "{}", f.message);
         let f = check(&p("a.tar.gz.sha512"), &p("a.tar.gz"), b"not a digest", &digest());
         assert!(f.message.contains("no digest of 128 hex digits"), "{}", f.message);
         let f = check(&p("a.tar.gz.sha512"), &p("a.tar.gz"), &[0xff, 0xfe], &digest());
         assert!(f.message.contains("not text"), "{}", f.message);
         // A SHA-256 file holding a SHA-512 digest is not read as one.
         assert!(parse(D.as_bytes(), 32).is_err());
+    }
+
+    #[test]
+    fn a_checksum_file_naming_another_file_says_so_and_whether_the_digest_matches() {
+        let sum = p("demo-1.0.tar.gz.sha512");
+        let artifact = p("demo-1.0.tar.gz");
+        // The right digest under an old name: the file was renamed after summing.
+        let f = check(&sum, &artifact, format!("{D}  demo-1.0-rc1.tar.gz\n").as_bytes(), &digest());
+        assert_eq!(f.status, CheckStatus::Blocker);
+        assert_eq!(
+            f.message,
+            "demo-1.0.tar.gz.sha512 names another file, demo-1.0-rc1.tar.gz, not demo-1.0.tar.gz; its SHA-512 \
+             digest for demo-1.0-rc1.tar.gz matches demo-1.0.tar.gz, so the file was probably renamed after it was \
+             summed. Write demo-1.0.tar.gz in demo-1.0.tar.gz.sha512."
+        );
+        // Another file's digest under another file's name.
+        let mut wrong = digest();
+        wrong[0] ^= 1;
+        let f = check(&sum, &artifact, format!("SHA512 (other.zip) = {D}\n").as_bytes(), &wrong);
+        assert_eq!(f.status, CheckStatus::Blocker);
+        assert!(
+            f.message.contains("names another file, other.zip, not demo-1.0.tar.gz, and no digest in it matches"),
+            "{}",
+            f.message
+        );
+        assert!(!f.message.contains("renamed"), "{}", f.message);
+        // Several other names are listed.
+        let f = check(&sum, &artifact, format!("{D}  x.zip\n{D}  y.zip\n").as_bytes(), &wrong);
+        assert!(f.message.contains("names other files (x.zip and y.zip)"), "{}", f.message);
     }
 }

@@ -1,6 +1,11 @@
 //! Analyze on a folder of release files: the paths check over the listing, then one pass over
 //! each artifact's bytes that feeds the signature and checksum digests on one thread and the
-//! archive checks (decompression) on another, then the SBOM checks.
+//! archive checks (decompression) on another, then the SBOM checks, and last the comparison of
+//! the archives of one tree (`archive-parity`) from the manifests their passes recorded.
+//!
+//! An archive's content is checked whether or not it is signed or summed yet: `atr check` before
+//! signing reports an unsafe member as it would after. The missing signature and checksum are
+//! blockers of their own (the paths check); a file with neither and no archive to open is not read.
 //!
 //! The same function serves the `atr check` pre-flight command (a local folder) and the Analyze
 //! task (a revision's folder in release storage).
@@ -21,7 +26,9 @@ use bytes::Bytes;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::archive::{ArchiveKind, ArchiveLimits, ArchiveOptions, check_archive, check_sbom};
+use super::archive::{
+    ArchiveKind, ArchiveLimits, ArchiveOptions, ArchiveReport, Manifest, check_sbom, inspect_archive, parity,
+};
 use super::signature::{DetachedSignatures, Hashes, KeyNote, KeyRing, SignaturePolicy, verify};
 use super::{Finding, checksum, paths};
 
@@ -109,7 +116,7 @@ fn walk(dir: &Path, findings: &mut Vec<Finding>) -> Vec<(ReleasePath, PathBuf)> 
 }
 
 fn problem(message: String) -> Finding {
-    Finding { checker: "paths", path: None, member: None, status: CheckStatus::Blocker, message }
+    Finding::general("paths", CheckStatus::Blocker, message)
 }
 
 fn read_small(path: &Path, max: u64) -> std::io::Result<Vec<u8>> {
@@ -147,34 +154,45 @@ struct Digests {
     sha256: Option<[u8; 32]>,
 }
 
-/// Reads the artifact once; hashing runs on one thread, the archive checks on another.
+/// What the pass over an archive is asked for: its kind, the options and limits, and whether to
+/// record the members' manifest (the archive has a twin to compare with).
+type ArchiveWork<'a> = (ArchiveKind, &'a ArchiveOptions, &'a ArchiveLimits, bool);
+
+/// Reads the artifact once; hashing (when there is a signature or checksum to compare with) runs
+/// on one thread, the archive checks on another.
 fn single_pass(
     file: &Path,
     path: &ReleasePath,
-    hashes: Hashes,
+    hashes: Option<Hashes>,
     want_sha256: bool,
-    archive: Option<(ArchiveKind, &ArchiveOptions, &ArchiveLimits)>,
-) -> std::io::Result<(Digests, Vec<Finding>)> {
+    archive: Option<ArchiveWork<'_>>,
+) -> std::io::Result<(Option<Digests>, ArchiveReport)> {
     let mut input = std::fs::File::open(file)?;
     std::thread::scope(|scope| {
-        let (hash_tx, hash_rx): (SyncSender<Bytes>, Receiver<Bytes>) = sync_channel(4);
-        let hashing = scope.spawn(move || {
-            let mut hashes = hashes;
-            let mut sha256 = want_sha256.then(Sha256::new);
-            for chunk in hash_rx {
-                hashes.update(&chunk);
-                if let Some(h) = sha256.as_mut() {
-                    h.update(&chunk);
-                }
+        let (hash_tx, hashing) = match hashes {
+            Some(hashes) => {
+                let (tx, rx): (SyncSender<Bytes>, Receiver<Bytes>) = sync_channel(4);
+                let handle = scope.spawn(move || {
+                    let mut hashes = hashes;
+                    let mut sha256 = want_sha256.then(Sha256::new);
+                    for chunk in rx {
+                        hashes.update(&chunk);
+                        if let Some(h) = sha256.as_mut() {
+                            h.update(&chunk);
+                        }
+                    }
+                    Digests { hashes, sha256: sha256.map(|h| h.finalize().into()) }
+                });
+                (Some(tx), Some(handle))
             }
-            Digests { hashes, sha256: sha256.map(|h| h.finalize().into()) }
-        });
+            None => (None, None),
+        };
         let (archive_tx, archiver) = match archive {
-            Some((kind, options, limits)) => {
+            Some((kind, options, limits, manifest)) => {
                 let (tx, rx) = sync_channel::<Bytes>(4);
                 let handle = scope.spawn(move || {
                     let reader = ChannelReader { chunks: rx, current: Bytes::new() };
-                    check_archive(path, kind, reader, options, limits)
+                    inspect_archive(path, kind, reader, options, limits, manifest)
                 });
                 (Some(tx), Some(handle))
             }
@@ -196,7 +214,9 @@ fn single_pass(
             }
             buf.truncate(n);
             let chunk = Bytes::from(buf);
-            if hash_tx.send(chunk.clone()).is_err() {
+            if let Some(tx) = &hash_tx
+                && tx.send(chunk.clone()).is_err()
+            {
                 break;
             }
             // The archive reader may stop early (a limit, damage); the hashing goes on.
@@ -204,18 +224,24 @@ fn single_pass(
                 && tx.send(chunk).is_err()
             {
                 archive_tx = None;
+                if hash_tx.is_none() {
+                    break;
+                }
             }
         }
         drop(hash_tx);
         drop(archive_tx);
-        let digests = hashing.join().map_err(|_| std::io::Error::other("the hashing thread panicked"))?;
-        let findings = match archiver {
+        let digests = match hashing {
+            Some(handle) => Some(handle.join().map_err(|_| std::io::Error::other("the hashing thread panicked"))?),
+            None => None,
+        };
+        let archive = match archiver {
             Some(handle) => handle.join().map_err(|_| std::io::Error::other("the archive thread panicked"))?,
-            None => Vec::new(),
+            None => ArchiveReport::default(),
         };
         match read_error {
             Some(error) => Err(error),
-            None => Ok((digests, findings)),
+            None => Ok((digests, archive)),
         }
     })
 }
@@ -292,13 +318,28 @@ pub fn analyze_folder(dir: &Path, options: &AnalyzeOptions) -> AnalyzeReport {
     let mut archive_options = options.archive.clone();
     archive_options.podling |= options.podling;
 
-    for package in derive_packages(paths.iter()).packages {
+    let packages = derive_packages(paths.iter()).packages;
+    // The archives whose content is checked (binary artifacts skip the source-only archive checks).
+    let archive_kind = |artifact: &ReleasePath| {
+        let binary = options.binary_globs.iter().any(|g| atr_core::model::check::glob_match(g, artifact.as_str()));
+        ArchiveKind::of(artifact.file_name()).filter(|_| !binary)
+    };
+    // The archives of one tree, compared once each has been read; their passes record a manifest.
+    let twins = parity::twins(packages.iter().map(|p| &p.artifact).filter(|a| archive_kind(a).is_some()));
+    let with_twin: std::collections::BTreeSet<&ReleasePath> = twins.iter().flatten().collect();
+    let mut manifests: std::collections::BTreeMap<ReleasePath, Manifest> = std::collections::BTreeMap::new();
+
+    for package in &packages {
         let artifact = &package.artifact;
         let Some(file) = on_disk(artifact) else { continue };
         if atr_core::model::revision::is_sbom(artifact) {
             report.findings.extend(sbom_findings(artifact, &file));
         }
-        if package.signature.is_none() && package.checksum.is_none() {
+        let archive =
+            archive_kind(artifact).map(|k| (k, &archive_options, &options.limits, with_twin.contains(artifact)));
+        // Nothing to compare the bytes with and no archive to open: the paths check has said what is missing.
+        let verify = package.signature.is_some() || package.checksum.is_some();
+        if !verify && archive.is_none() {
             continue;
         }
         // The signatures say which hash algorithms the pass must compute.
@@ -310,15 +351,12 @@ pub fn analyze_folder(dir: &Path, options: &AnalyzeOptions) -> AnalyzeReport {
             (sig.clone(), parsed)
         });
         // One context per signature's needs (v6 signatures are salted), SHA-512 always.
-        let hashes = match &signatures {
+        let hashes = verify.then(|| match &signatures {
             Some((_, Ok(sigs))) => Hashes::for_signatures(sigs),
             _ => Hashes::new([]),
-        };
+        });
         let want_sha256 = package.checksum.as_ref().is_some_and(|c| c.file_name().ends_with(".sha256"));
-        let binary = options.binary_globs.iter().any(|g| atr_core::model::check::glob_match(g, artifact.as_str()));
-        let archive =
-            ArchiveKind::of(artifact.file_name()).filter(|_| !binary).map(|k| (k, &archive_options, &options.limits));
-        let (digests, archive_findings) = match single_pass(&file, artifact, hashes, want_sha256, archive) {
+        let (digests, archive_report) = match single_pass(&file, artifact, hashes, want_sha256, archive) {
             Ok(result) => result,
             Err(error) => {
                 report.findings.push(Finding::new(
@@ -330,7 +368,11 @@ pub fn analyze_folder(dir: &Path, options: &AnalyzeOptions) -> AnalyzeReport {
                 continue;
             }
         };
-        report.findings.extend(archive_findings);
+        report.findings.extend(archive_report.findings);
+        if let Some(manifest) = archive_report.manifest {
+            manifests.insert(artifact.clone(), manifest);
+        }
+        let Some(digests) = digests else { continue };
         signature_findings(&mut report, artifact, signatures.as_ref(), ring.as_ref(), &digests.hashes, options);
         if let Some(sum) = &package.checksum {
             let content = on_disk(sum).map(|f| read_small(&f, MAX_SMALL_FILE));
@@ -350,6 +392,12 @@ pub fn analyze_folder(dir: &Path, options: &AnalyzeOptions) -> AnalyzeReport {
                 )),
                 None => {}
             }
+        }
+    }
+    for group in &twins {
+        let Some((reference, others)) = group.split_first() else { continue };
+        for other in others {
+            report.findings.push(parity::compare(reference, manifests.get(reference), other, manifests.get(other)));
         }
     }
     report.good_signers.sort();

@@ -72,7 +72,7 @@ pub fn compare_with_git(
             "The release names commit {} of {} as its source, but has no source archive to compare with it.",
             origin.commit, origin.repository
         );
-        return vec![Finding { checker: CHECKER, path: None, member: None, status: CheckStatus::Warning, message }];
+        return vec![Finding::general(CHECKER, CheckStatus::Warning, message)];
     };
     if !fetch.protocols.iter().any(|p| p == origin.repository.scheme()) {
         let message = format!(

@@ -15,7 +15,8 @@ use super::signature::SignaturePolicy;
 use super::source::{SourceFetch, compare_with_git, source_archives};
 use crate::runner::{KindHandler, TaskFailure, TaskOutput};
 
-/// The version recorded with every result of this build's checkers.
+/// The version of this build's checks, recorded with each run; each result records its own
+/// checker's version from [`CHECKERS`](super::CHECKERS).
 pub const CHECKER_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Runs Analyze tasks.
@@ -124,7 +125,7 @@ impl KindHandler for AnalyzeHandler {
                 release: args.release.clone(),
                 revision: args.revision,
                 checker: f.checker.to_owned(),
-                checker_version: CHECKER_VERSION.to_owned(),
+                checker_version: super::checker_version(f.checker).to_owned(),
                 path: f.path.clone(),
                 member: f.member.clone(),
                 status: f.status,

@@ -171,6 +171,14 @@ async fn analyze_checks_a_real_release_and_catches_a_flipped_byte() {
         assert!(has(&checks, "archive", CheckStatus::Success, "3267 members"), "{checks:?}");
         assert!(has(&checks, "license-files", CheckStatus::Success, "LICENSE"), "{checks:?}");
         assert!(checks.iter().all(|c| c.revision == rev(1) && !c.checker_version.is_empty()));
+        // Each result records its own checker's version.
+        assert!(
+            checks
+                .iter()
+                .all(|c| c.checker_version == atr_tasks::analyze::checker_version(&c.checker)
+                    && c.checker_version != "0"),
+            "{checks:#?}"
+        );
         // The completed run is recorded, with the key that made the good signatures (the vote
         // snapshots it from there and links it to the release), and so is its event.
         let signer = Fingerprint::parse(SIGNER).unwrap();

@@ -1,6 +1,7 @@
 //! Archive checks: integrity, safety, structure, license files and headers, on archives built here
 //! and on a real Apache release.
 
+mod folder;
 mod sbom;
 
 use std::io::{Cursor, Read, Write};
@@ -518,15 +519,21 @@ fn missing_headers_block_under_a_blocking_policy() {
 }
 
 #[test]
-fn header_list_is_capped_at_fifty_paths() {
+fn header_list_names_what_fits_and_counts_the_rest() {
     let mut items = good("demo-1.0");
     let names: Vec<&'static str> =
-        (0..60).map(|i| &*Box::leak(format!("demo-1.0/src/F{i}.java").into_boxed_str())).collect();
+        (0..60).map(|i| &*Box::leak(format!("demo-1.0/src/F{i:02}.java").into_boxed_str())).collect();
     items.extend(names.iter().map(|name| file(name, "class F {}\n")));
     let findings = check_default("demo-1.0.tar.gz", &build(ArchiveKind::TarGz, &items));
     let warning = &with(&findings, "license-headers", CheckStatus::Warning)[0];
-    assert!(warning.message.starts_with("60 of 62 source files"), "{}", warning.message);
-    assert!(warning.message.contains("and 10 more"), "{}", warning.message);
+    let message = &warning.message;
+    assert!(message.starts_with("60 of 62 source files"), "{message}");
+    // The sentence ends whole, with the count of the paths it could not name.
+    assert!(message.chars().count() <= atr_tasks::analyze::text::MAX_MESSAGE, "{message}");
+    assert!(message.ends_with("in .rat-excludes."), "{message}");
+    let listed = names.iter().filter(|name| message.contains(*name)).count();
+    assert!(listed >= 5, "{message}");
+    assert!(message.contains(&format!(" and {} more. Add the header", 60 - listed)), "{message}");
 }
 
 #[test]

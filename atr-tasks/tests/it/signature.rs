@@ -6,8 +6,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use atr_core::model::CheckStatus;
 use atr_core::types::{Fingerprint, ReleasePath, Timestamp};
 use atr_tasks::analyze::signature::{
-    DetachedSignatures, Hashes, KeyOutcome, KeyRing, SignatureError, SignaturePolicy, SignatureReport, read_keys,
-    verify,
+    DetachedSignatures, Hashes, KeyOutcome, KeyRing, SignatureError, SignaturePolicy, SignatureReport, SkipReason,
+    read_keys, summarize_skipped, verify,
 };
 use sequoia_openpgp as openpgp;
 use sequoia_openpgp::armor::{Kind, Writer};
@@ -432,6 +432,94 @@ fn a_keys_file_with_garbage_duplicates_and_damage_keeps_the_good_keys() {
     assert_success(&report, &john);
 }
 
+/// A PGP 2 (version 3) RSA public key and its user id, armored as old KEYS files hold them.
+/// Sequoia cannot make one (the format is obsolete), so its packets are written here by hand: a
+/// public key packet (old format, tag 6) with version 3, a creation time, a validity period, the
+/// RSA algorithm and the modulus and exponent, then a user id packet (tag 13).
+fn pgp2_key(uid: &str, seed: u8) -> Vec<u8> {
+    let mut body = vec![3u8];
+    body.extend_from_slice(&0x3000_0000u32.to_be_bytes());
+    body.extend_from_slice(&0u16.to_be_bytes());
+    body.push(1);
+    body.extend_from_slice(&1024u16.to_be_bytes());
+    body.extend((0..128u8).map(|i| i.wrapping_mul(31).wrapping_add(seed) | if i == 0 { 0x80 } else { 0 }));
+    body.extend_from_slice(&17u16.to_be_bytes());
+    body.extend_from_slice(&[0x01, 0x00, 0x01]);
+    let mut packets = vec![0x99];
+    packets.extend_from_slice(&u16::try_from(body.len()).unwrap().to_be_bytes());
+    packets.extend_from_slice(&body);
+    packets.push(0xB4);
+    packets.push(u8::try_from(uid.len()).unwrap());
+    packets.extend_from_slice(uid.as_bytes());
+    let mut out = b"pub   1024R/OLDKEY 1997-07-01\n".to_vec();
+    let mut writer = Writer::new(&mut out, Kind::PublicKey).unwrap();
+    std::io::Write::write_all(&mut writer, &packets).unwrap();
+    writer.finalize().unwrap();
+    out.push(b'\n');
+    out
+}
+
+#[test]
+fn skipped_keys_are_named_and_grouped_by_reason() {
+    let (jane, _) = key("Jane Doe", "jdoe", day(0), None);
+    let (cannot_sign, _) = CertBuilder::new()
+        .add_userid("Crypt Only <crypt@apache.org>")
+        .add_transport_encryption_subkey()
+        .set_creation_time(day(0))
+        .generate()
+        .unwrap();
+    let mut keys = pgp2_key("Old Timer <old@apache.org>", 1);
+    keys.extend_from_slice(&keys_file(&[&jane]));
+    keys.extend_from_slice(&pgp2_key("Elder Statesman <elder@apache.org>", 2));
+    keys.extend_from_slice(&keys_file(&[&cannot_sign, &jane]));
+    let (ring, notes) = KeyRing::parse(&keys, &SignaturePolicy::default());
+    assert_eq!(ring.fingerprints(), vec![fingerprint(&jane)]);
+    let reasons: Vec<Option<SkipReason>> = notes.iter().map(|n| n.skip).collect();
+    assert_eq!(
+        reasons,
+        vec![
+            Some(SkipReason::Pgp2),
+            None,
+            Some(SkipReason::Pgp2),
+            Some(SkipReason::CannotSign),
+            Some(SkipReason::Duplicate)
+        ],
+        "{notes:#?}"
+    );
+    assert!(notes.iter().all(|n| n.line.is_some()), "{notes:#?}");
+    let summary = summarize_skipped(&notes);
+    for line in &summary {
+        println!("{line}");
+    }
+    assert_eq!(summary.len(), 3, "{summary:#?}");
+    assert!(summary[0].starts_with("2 PGP 2 keys (version 3) skipped: OpenPGP no longer supports the format"));
+    assert!(
+        summary[0]
+            .contains("signatures: Old Timer <old@apache.org> (line 2) and Elder Statesman <elder@apache.org> (line "),
+        "{}",
+        summary[0]
+    );
+    assert!(summary[1].starts_with("1 key skipped: none of its keys may sign"), "{}", summary[1]);
+    assert!(summary[1].contains("Crypt Only <crypt@apache.org>"), "{}", summary[1]);
+    assert!(summary[2].starts_with("1 second copy of a key listed earlier, merged with the first: Jane Doe"));
+}
+
+#[test]
+fn a_long_list_of_skipped_keys_is_counted() {
+    let mut keys = Vec::new();
+    for i in 0..12u8 {
+        keys.extend_from_slice(&pgp2_key(&format!("Old Key {i} <old{i}@apache.org>"), i));
+    }
+    let (ring, notes) = KeyRing::parse(&keys, &SignaturePolicy::default());
+    assert!(ring.is_empty());
+    let summary = summarize_skipped(&notes);
+    assert_eq!(summary.len(), 1, "{summary:#?}");
+    assert!(summary[0].starts_with("12 PGP 2 keys (version 3) skipped"), "{}", summary[0]);
+    assert!(summary[0].contains("Old Key 0 <old0@apache.org>"), "{}", summary[0]);
+    assert!(summary[0].ends_with(" and 7 more"), "{}", summary[0]);
+    assert!(!summary[0].contains("Old Key 11"), "{}", summary[0]);
+}
+
 #[test]
 fn an_oversized_keys_file_is_refused_with_a_note() {
     let (ring, notes) = KeyRing::parse(&vec![b'#'; 17 << 20], &SignaturePolicy::default());
@@ -539,6 +627,15 @@ fn the_real_httpd_release_verifies() {
     let ben = notes.iter().find(|n| n.user_ids.iter().any(|u| u.contains("ben@algroup.co.uk"))).unwrap();
     assert_eq!(ben.outcome, KeyOutcome::Skipped);
     assert!(ben.reason.contains("PGP 2") && ben.reason.contains("2719AF35"), "{}", ben.reason);
+    // The skipped keys are told by reason, each group naming its keys: the old PGP 2 keys first.
+    let pgp2 = notes.iter().filter(|n| n.skip == Some(SkipReason::Pgp2)).count();
+    let summary = summarize_skipped(&notes);
+    println!("{summary:#?}");
+    assert!(pgp2 >= 20, "{pgp2} PGP 2 keys");
+    assert!(summary[0].starts_with(&format!("{pgp2} PGP 2 keys (version 3) skipped")), "{summary:#?}");
+    assert!(summary[0].contains(&format!("and {} more", pgp2 - 5)), "{summary:#?}");
+    let grouped: usize = notes.iter().filter(|n| n.skip.is_some()).count();
+    assert_eq!(grouped, skipped.len());
 
     let sigs = DetachedSignatures::parse(&std::fs::read(dir.join("httpd-2.4.68.tar.gz.asc")).unwrap()).unwrap();
     let mut hashes = Hashes::for_signatures(&sigs);

@@ -4,8 +4,6 @@
 pub(super) const PREFIX: usize = 8 * 1024;
 /// How many lines of each source file may hold the header.
 const LINES: usize = 40;
-/// How many paths a finding lists.
-pub(super) const LISTED: usize = 50;
 
 /// Extensions of the files that must carry a header.
 const SOURCE_EXTENSIONS: &[&str] = &[

@@ -15,7 +15,10 @@
 //!   2.0 text and one UTF-8 `NOTICE` with the ASF copyright line at the top of the root folder, and a
 //!   `DISCLAIMER` for podlings;
 //! * **license headers** (checker `license-headers`): source files carry the ASF header; only their
-//!   first 8 KiB are looked at, but every member is still read to its end.
+//!   first 8 KiB are looked at, but every member is still read to its end;
+//! * **parity** (checker `archive-parity`, in [`parity`]): when asked ([`inspect_archive`] with a
+//!   manifest), each member's path and the SHA-256 of its content are recorded on the same pass, so that
+//!   the archives of one tree (`NAME.tar.gz` and `NAME.zip`) can be compared without reading them again.
 //!
 //! [`check_sbom`] validates CycloneDX and SPDX JSON documents against their official schemas, which are
 //! embedded: nothing is fetched.
@@ -29,6 +32,7 @@
 mod headers;
 mod license;
 mod names;
+pub mod parity;
 mod sbom;
 mod stream;
 mod tree;
@@ -39,10 +43,12 @@ use std::io::{self, Read};
 use atr_core::model::CheckStatus;
 use atr_core::types::ReleasePath;
 
+pub use parity::Manifest;
 pub use sbom::{MAX_SBOM_SIZE, check_sbom, sbom_subjects};
 pub use tree::{ArchiveTree, TreeEntry, archive_tree};
+use sha2::{Digest, Sha256};
 
-use crate::analyze::Finding;
+use crate::analyze::{Finding, text};
 use stream::{LimitHit, Member, MemberKind, Outcome, Visitor};
 
 /// The checker name of integrity, structure and safety findings.
@@ -51,11 +57,16 @@ pub const ARCHIVE_CHECKER: &str = "archive";
 pub const LICENSE_FILES_CHECKER: &str = license::CHECKER;
 /// The checker name of license header findings.
 pub const LICENSE_HEADERS_CHECKER: &str = "license-headers";
+/// The checker name of the comparison of the archives of one tree.
+pub const PARITY_CHECKER: &str = parity::CHECKER;
 
 /// How many unsafe members are reported before reading stops.
 const MAX_UNSAFE: usize = 20;
 /// How many names of the archive's top level are remembered for the structure check.
 const MAX_ROOTS: usize = 100;
+/// Most characters of a member name quoted in a message (the finding's member field has it whole,
+/// within [`text::MAX_MEMBER`]).
+const SHOWN_NAME: usize = 160;
 
 /// Bounds on what reading one archive may cost. Going over any of them stops reading with a Blocker.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -144,12 +155,56 @@ pub fn check_archive(
     options: &ArchiveOptions,
     limits: &ArchiveLimits,
 ) -> Vec<Finding> {
+    inspect_archive(path, kind, reader, options, limits, false).findings
+}
+
+/// What [`inspect_archive`] found: the findings, and the members' manifest if one was asked for.
+#[derive(Debug, Clone, Default)]
+pub struct ArchiveReport {
+    pub findings: Vec<Finding>,
+    /// Every file and link with the SHA-256 of its content, for [`parity::compare`]; it says when it
+    /// is incomplete (reading stopped early).
+    pub manifest: Option<Manifest>,
+}
+
+/// [`check_archive`], and with `manifest` also the members' [`Manifest`], computed on the same pass
+/// (each member's content is then hashed to its end with SHA-256).
+pub fn inspect_archive(
+    path: &ReleasePath,
+    kind: ArchiveKind,
+    reader: impl Read,
+    options: &ArchiveOptions,
+    limits: &ArchiveLimits,
+    manifest: bool,
+) -> ArchiveReport {
     let mut inspector = Inspector::new(path, options, limits);
+    if manifest {
+        inspector.manifest = Some(Manifest::default());
+    }
     let outcome = match kind {
         ArchiveKind::Zip => stream::walk_zip(reader, limits, &mut inspector),
         _ => stream::walk_tar(kind, reader, limits, &mut inspector),
     };
     inspector.finish(kind, outcome)
+}
+
+/// A member name as a message quotes it: escaped, and shortened in the middle when long.
+fn shown(name: &str) -> String {
+    text::shorten(&text::escape(name), SHOWN_NAME)
+}
+
+/// A reader that hashes what it passes on.
+struct Hashing<'a> {
+    inner: &'a mut dyn Read,
+    hasher: Sha256,
+}
+
+impl Read for Hashing<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
 }
 
 /// Bytes shown as MiB or GiB.
@@ -176,6 +231,8 @@ struct Inspector<'a> {
     missing_headers: Vec<(String, String)>,
     with_header: u64,
     skipped: u64,
+    /// The members and their digests, when asked for.
+    manifest: Option<Manifest>,
 }
 
 impl Visitor for Inspector<'_> {
@@ -184,6 +241,7 @@ impl Visitor for Inspector<'_> {
         let segments = match names::segments(name, self.limits.max_depth) {
             Ok(segments) => segments,
             Err(why) => {
+                let name = shown(name);
                 let message = match why {
                     names::Unsafe::Absolute => format!(
                         "Member {name} has an absolute path, which could overwrite any file where the archive is \
@@ -199,7 +257,7 @@ impl Visitor for Inspector<'_> {
                         self.limits.max_depth
                     ),
                 };
-                return Ok(self.refuse(name, message));
+                return Ok(self.refuse(&member.name, message));
             }
         };
         if segments.is_empty() {
@@ -208,35 +266,68 @@ impl Visitor for Inspector<'_> {
         let folder = &segments[..segments.len() - 1];
         match &member.kind {
             MemberKind::Special(what) => {
+                let name = shown(name);
                 let message = format!(
                     "Member {name} is a {what}; special files have no place in a release archive. Rebuild the archive \
                      without it."
                 );
-                return Ok(self.refuse(name, message));
+                return Ok(self.refuse(&member.name, message));
             }
             MemberKind::Symlink(target) if names::escapes(folder, target) => {
+                let (name, target) = (shown(name), shown(target));
                 let message = format!(
                     "Member {name} is a symbolic link to {target}, outside the archive. Rebuild the archive without it."
                 );
-                return Ok(self.refuse(name, message));
+                return Ok(self.refuse(&member.name, message));
             }
             MemberKind::Hardlink(target) if names::escapes(&[], target) => {
+                let (name, target) = (shown(name), shown(target));
                 let message = format!(
                     "Member {name} is a hard link to {target}, outside the archive. Rebuild the archive without it."
                 );
-                return Ok(self.refuse(name, message));
+                return Ok(self.refuse(&member.name, message));
             }
             _ => {}
         }
         self.note_root(&segments, &member.kind);
+        if let Some(manifest) = &mut self.manifest {
+            match &member.kind {
+                MemberKind::Symlink(target) => manifest.symlink(segments.join("/"), target),
+                MemberKind::Hardlink(target) => {
+                    if let Ok(target) = names::segments(target, self.limits.max_depth) {
+                        manifest.hardlink(segments.join("/"), &target.join("/"));
+                    }
+                }
+                _ => {}
+            }
+        }
         if member.kind != MemberKind::File {
             return Ok(true);
         }
+        // With a manifest, the whole content goes through SHA-256 as the checks read it.
+        if self.manifest.is_none() {
+            self.inspect_file(name, &segments, content)?;
+            return Ok(true);
+        }
+        let mut hashing = Hashing { inner: content, hasher: Sha256::new() };
+        self.inspect_file(name, &segments, &mut hashing)?;
+        stream::drain(&mut hashing)?;
+        let digest = hashing.hasher.finalize().into();
+        if let Some(manifest) = &mut self.manifest {
+            manifest.file(segments.join("/"), digest);
+        }
+        Ok(true)
+    }
+}
+
+impl Inspector<'_> {
+    /// The checks of one file member's content: KEYS, license files, license headers.
+    fn inspect_file(&mut self, name: &str, segments: &[&str], content: &mut dyn Read) -> io::Result<()> {
         let file_name = segments[segments.len() - 1];
         if file_name == "KEYS" && self.keys.len() < MAX_UNSAFE {
             self.keys.push(name.to_owned());
         }
-        let wanted = license::wanted(&segments);
+        let wanted = license::wanted(segments);
         let source = headers::is_source(file_name);
         let keep = if wanted.is_some() {
             license::MAX_KEPT
@@ -246,7 +337,7 @@ impl Visitor for Inspector<'_> {
             0
         };
         if keep == 0 {
-            return Ok(true);
+            return Ok(());
         }
         let mut prefix = Vec::new();
         content.take(keep as u64).read_to_end(&mut prefix)?;
@@ -258,9 +349,9 @@ impl Visitor for Inspector<'_> {
             }
         }
         if let Some(kind) = wanted {
-            self.license.keep(kind, &segments, name, prefix);
+            self.license.keep(kind, segments, name, prefix);
         }
-        Ok(true)
+        Ok(())
     }
 }
 
@@ -280,6 +371,7 @@ impl<'a> Inspector<'a> {
             missing_headers: Vec::new(),
             with_header: 0,
             skipped: 0,
+            manifest: None,
         }
     }
 
@@ -352,7 +444,8 @@ impl<'a> Inspector<'a> {
             LimitHit::MemberSize { member, size: bytes } => (
                 Some(member.clone()),
                 format!(
-                    "Member {member} holds {} or more, over the limit of {} for one member; reading stopped.",
+                    "Member {} holds {} or more, over the limit of {} for one member; reading stopped.",
+                    shown(member),
                     size(*bytes),
                     size(limits.max_member_size)
                 ),
@@ -367,7 +460,7 @@ impl<'a> Inspector<'a> {
         }
     }
 
-    fn finish(mut self, kind: ArchiveKind, outcome: Outcome) -> Vec<Finding> {
+    fn finish(mut self, kind: ArchiveKind, outcome: Outcome) -> ArchiveReport {
         if self.reading(kind, outcome) {
             let finding = self.finding(
                 ARCHIVE_CHECKER,
@@ -376,9 +469,14 @@ impl<'a> Inspector<'a> {
                  be read completely.",
             );
             self.findings.push(finding);
-            return self.findings;
+            let mut manifest = self.manifest.take();
+            if let Some(manifest) = &mut manifest {
+                manifest.stop("reading stopped early; see its archive findings");
+            }
+            return ArchiveReport { findings: self.findings, manifest };
         }
-        self.content()
+        let manifest = self.manifest.take();
+        ArchiveReport { findings: self.content(), manifest }
     }
 
     /// The integrity and limit findings; whether reading stopped early.
@@ -406,7 +504,9 @@ impl<'a> Inspector<'a> {
             Outcome::Limit(hit) => {
                 let (member, message) = self.limit_message(&hit);
                 let mut finding = self.finding(ARCHIVE_CHECKER, CheckStatus::Blocker, message);
-                finding.member = member;
+                if let Some(member) = member {
+                    finding = finding.in_member(member);
+                }
                 self.findings.push(finding);
                 true
             }
@@ -416,18 +516,22 @@ impl<'a> Inspector<'a> {
                 true
             }
             Outcome::Damaged { member, after, error } => {
+                // The reader's own words may quote raw header bytes: one escaped, bounded line of them.
+                let error = text::detail(&error);
                 let (message, member) = match (member, after) {
                     (Some(member), _) => (
                         format!(
-                            "The archive is truncated or damaged: member {member} cannot be read to its end ({error}). \
-                             Build and upload the archive again."
+                            "The archive is truncated or damaged: member {} cannot be read to its end ({error}). \
+                             Build and upload the archive again.",
+                            shown(&member)
                         ),
                         Some(member),
                     ),
                     (None, Some(after)) => (
                         format!(
-                            "The archive is truncated or damaged after member {after} ({error}). Build and upload the \
-                             archive again."
+                            "The archive is truncated or damaged after member {} ({error}). Build and upload the \
+                             archive again.",
+                            shown(&after)
                         ),
                         Some(after),
                     ),
@@ -441,7 +545,9 @@ impl<'a> Inspector<'a> {
                     ),
                 };
                 let mut finding = self.finding(ARCHIVE_CHECKER, CheckStatus::Blocker, message);
-                finding.member = member;
+                if let Some(member) = member {
+                    finding = finding.in_member(member);
+                }
                 self.findings.push(finding);
                 true
             }
@@ -470,8 +576,9 @@ impl<'a> Inspector<'a> {
                     ARCHIVE_CHECKER,
                     CheckStatus::Warning,
                     format!(
-                        "The archive contains {member}, but a KEYS file inside an archive is never trusted: signatures \
-                         are checked against the project's published KEYS file. Remove it from the archive."
+                        "The archive contains {}, but a KEYS file inside an archive is never trusted: signatures \
+                         are checked against the project's published KEYS file. Remove it from the archive.",
+                        shown(&member)
                     ),
                 )
                 .in_member(member);
@@ -525,13 +632,17 @@ impl<'a> Inspector<'a> {
             _ => {
                 let mut top: Vec<String> = self.root_folders.iter().map(|f| format!("{f}/")).collect();
                 top.extend(self.root_files.iter().cloned());
-                let shown = top.iter().take(10).cloned().collect::<Vec<_>>().join(", ");
-                let more = if top.len() > 10 || self.more_roots { ", …" } else { "" };
+                let listed = if self.more_roots {
+                    let first: Vec<&str> = top.iter().take(text::LISTED).map(String::as_str).collect();
+                    format!("more than {} entries: {} and more", top.len(), first.join(", "))
+                } else {
+                    format!("{}: {}", text::count(top.len(), "entry", "entries"), text::list(&top))
+                };
                 (
                     CheckStatus::Blocker,
                     format!(
                         "The archive should unpack into the single folder {expected}/, but its top level holds \
-                         {shown}{more}. Put every file under {expected}/."
+                         {listed}. Put every file under {expected}/."
                     ),
                     None,
                 )
@@ -573,15 +684,14 @@ impl<'a> Inspector<'a> {
                 ),
             );
         }
-        let listed = missing.iter().take(headers::LISTED).copied().collect::<Vec<_>>().join(", ");
-        let more = missing.len().saturating_sub(headers::LISTED);
-        let more = if more > 0 { format!(" and {more} more") } else { String::new() };
+        // As many paths as fit in the message beside its two sentences, then how many more.
+        let listed = text::list_within(&missing, text::MAX_MESSAGE - 260);
         let status = if self.options.license_headers_blocking { CheckStatus::Blocker } else { CheckStatus::Warning };
         self.finding(
             LICENSE_HEADERS_CHECKER,
             status,
             format!(
-                "{} of {checked} source files have no Apache license header: {listed}{more}. Add the header, or list \
+                "{} of {checked} source files have no Apache license header: {listed}. Add the header, or list \
                  files that cannot carry one (third-party code, test data) in .rat-excludes.",
                 missing.len()
             ),

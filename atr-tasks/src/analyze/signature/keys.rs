@@ -34,8 +34,96 @@ pub struct KeyNote {
     /// The key's user ids (`Name <email>`), when they could be read.
     pub user_ids: Vec<String>,
     pub outcome: KeyOutcome,
+    /// Why a skipped key was skipped, as a kind that groups like notes; `None` for an added key.
+    pub skip: Option<SkipReason>,
+    /// The line of the KEYS file its block starts at, when the file is armored.
+    pub line: Option<usize>,
     /// Why, in a sentence: for an added key, anything a release manager should know (expired, revoked, SHA-1).
     pub reason: String,
+}
+
+/// Why a key (or a block) of a KEYS file was skipped, in kinds a summary can group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum SkipReason {
+    /// A PGP 2 (version 3) key, a format OpenPGP no longer supports.
+    Pgp2,
+    /// The key or its block could not be read (damaged, or holding no key).
+    Unreadable,
+    /// The block has no end line.
+    Truncated,
+    /// No valid self-signature binds the key.
+    NoSelfSignature,
+    /// None of its keys may sign.
+    CannotSign,
+    /// A second copy of a key read earlier (merged with it, or ignored).
+    Duplicate,
+    /// Not a public key block (a private key, a signature, a message).
+    NotPublicKey,
+    /// Past the bounds on the KEYS file (its size, its number of keys).
+    Limit,
+}
+
+impl SkipReason {
+    /// The group's heading in a summary: what the keys are and why they are not used.
+    fn heading(self, count: usize) -> String {
+        let (one, many) = match self {
+            Self::Pgp2 => (
+                "PGP 2 key (version 3) skipped: OpenPGP no longer supports the format, so it cannot verify signatures",
+                "PGP 2 keys (version 3) skipped: OpenPGP no longer supports the format, so they cannot verify \
+                 signatures",
+            ),
+            Self::Unreadable => (
+                "unreadable block skipped: it is damaged or holds no key",
+                "unreadable blocks skipped: they are damaged or hold no key",
+            ),
+            Self::Truncated => (
+                "truncated key block skipped: it has no END line",
+                "truncated key blocks skipped: they have no END line",
+            ),
+            Self::NoSelfSignature => {
+                ("key skipped: no valid self-signature binds it", "keys skipped: no valid self-signature binds them")
+            }
+            Self::CannotSign => (
+                "key skipped: none of its keys may sign (encryption only)",
+                "keys skipped: none of their keys may sign (encryption only)",
+            ),
+            Self::Duplicate => (
+                "second copy of a key listed earlier, merged with the first",
+                "second copies of keys listed earlier, merged with the first",
+            ),
+            Self::NotPublicKey => ("block skipped: it is not a public key", "blocks skipped: they are not public keys"),
+            Self::Limit => {
+                ("part not read: over the KEYS file's limits", "parts not read: over the KEYS file's limits")
+            }
+        };
+        crate::analyze::text::count(count, one, many)
+    }
+}
+
+/// The skipped keys of a KEYS file, grouped by why they were skipped: one line per group, such
+/// as `25 PGP 2 keys (version 3) skipped: ...: Ben Laurie <ben@algroup.co.uk> (line 12), ... and
+/// 20 more`. Each key is named by its first user id, else its fingerprint, else its line.
+pub fn summarize_skipped(notes: &[KeyNote]) -> Vec<String> {
+    let mut groups: std::collections::BTreeMap<SkipReason, Vec<String>> = std::collections::BTreeMap::new();
+    for note in notes {
+        let Some(why) = note.skip else { continue };
+        let name = note
+            .user_ids
+            .first()
+            .cloned()
+            .or_else(|| note.fingerprint.as_ref().map(ToString::to_string))
+            .or_else(|| note.line.map(|l| format!("the block at line {l}")))
+            .unwrap_or_else(|| note.reason.clone());
+        let name = match (note.line, name.starts_with("the block at line")) {
+            (Some(line), false) => format!("{name} (line {line})"),
+            _ => name,
+        };
+        groups.entry(why).or_default().push(name);
+    }
+    groups
+        .into_iter()
+        .map(|(why, names)| format!("{}: {}", why.heading(names.len()), crate::analyze::text::list(&names)))
+        .collect()
 }
 
 /// Whether a key went into the key ring.
@@ -76,6 +164,8 @@ impl KeyRing {
         let mut notes = Vec::new();
         if keys_file.len() > MAX_KEYS_FILE_BYTES {
             notes.push(KeyNote::skipped(
+                SkipReason::Limit,
+                None,
                 None,
                 Vec::new(),
                 format!(
@@ -95,6 +185,8 @@ impl KeyRing {
         for block in blocks {
             if ring.certs.len() >= MAX_KEYS {
                 notes.push(KeyNote::skipped(
+                    SkipReason::Limit,
+                    Some(block.line),
                     None,
                     Vec::new(),
                     format!(
@@ -110,11 +202,19 @@ impl KeyRing {
                 } else {
                     format!("a PGP {} block, not a public key", block.label)
                 };
-                notes.push(KeyNote::skipped(None, Vec::new(), format!("line {}: {what}", block.line)));
+                notes.push(KeyNote::skipped(
+                    SkipReason::NotPublicKey,
+                    Some(block.line),
+                    None,
+                    Vec::new(),
+                    format!("line {}: {what}", block.line),
+                ));
                 continue;
             }
             if !block.complete {
                 notes.push(KeyNote::skipped(
+                    SkipReason::Truncated,
+                    Some(block.line),
                     None,
                     block_info(block.bytes).user_ids,
                     format!(
@@ -136,6 +236,8 @@ impl KeyRing {
             Ok(parser) => parser,
             Err(e) => {
                 notes.push(KeyNote::skipped(
+                    SkipReason::Unreadable,
+                    line,
                     None,
                     block_info(bytes).user_ids,
                     format!("{at}the key block could not be read: {}", policy::explain(&e)),
@@ -147,11 +249,19 @@ impl KeyRing {
         let single = results.len() == 1;
         let mut info = None;
         if results.is_empty() {
-            notes.push(KeyNote::skipped(None, Vec::new(), format!("{at}the key block holds no key")));
+            notes.push(KeyNote::skipped(
+                SkipReason::Unreadable,
+                line,
+                None,
+                Vec::new(),
+                format!("{at}the key block holds no key"),
+            ));
         }
         for result in results {
             if self.certs.len() >= MAX_KEYS {
                 notes.push(KeyNote::skipped(
+                    SkipReason::Limit,
+                    line,
                     None,
                     Vec::new(),
                     format!("{at}the KEYS file holds more than {MAX_KEYS} keys; the rest was not read"),
@@ -164,7 +274,14 @@ impl KeyRing {
                     // Name the key when the block held only it: its user id packets are still readable.
                     let info = info.get_or_insert_with(|| block_info(bytes));
                     let user_ids = if single { info.user_ids.clone() } else { Vec::new() };
-                    notes.push(KeyNote::skipped(None, user_ids, format!("{at}{}", unreadable_key(&e, info))));
+                    let why = if info.pgp2_key_ids.is_empty() { SkipReason::Unreadable } else { SkipReason::Pgp2 };
+                    notes.push(KeyNote::skipped(
+                        why,
+                        line,
+                        None,
+                        user_ids,
+                        format!("{at}{}", unreadable_key(&e, info)),
+                    ));
                 }
             }
         }
@@ -187,7 +304,7 @@ impl KeyRing {
                 }
                 Err(e) => format!("{at}the same key appears {first}; this copy was ignored: {}", policy::explain(&e)),
             };
-            notes.push(KeyNote::skipped(fingerprint, user_ids, reason));
+            notes.push(KeyNote::skipped(SkipReason::Duplicate, line, fingerprint, user_ids, reason));
             return;
         }
         // A copy of a key skipped earlier (perhaps damaged there) is judged with the earlier copy merged in.
@@ -202,13 +319,13 @@ impl KeyRing {
             }
         }
         match assess(&cert, policy) {
-            Err(reason) => {
+            Err((why, reason)) => {
                 let reason = match &earlier {
                     Some(first) => format!("{at}{reason} (it also appears {first}, skipped there too)"),
                     None => format!("{at}{reason}"),
                 };
                 self.skipped.push((cert, line));
-                notes.push(KeyNote::skipped(fingerprint, user_ids, reason));
+                notes.push(KeyNote::skipped(why, line, fingerprint, user_ids, reason));
             }
             Ok(mut remarks) => {
                 if let Some(first) = earlier {
@@ -226,6 +343,8 @@ impl KeyRing {
                     fingerprint,
                     user_ids,
                     outcome: KeyOutcome::Added,
+                    skip: None,
+                    line,
                     reason: format!("{at}{reason}"),
                 });
                 self.certs.push(cert);
@@ -296,8 +415,14 @@ pub fn read_keys(bytes: &[u8], policy: &SignaturePolicy, now: Timestamp) -> Read
 }
 
 impl KeyNote {
-    fn skipped(fingerprint: Option<Fingerprint>, user_ids: Vec<String>, reason: String) -> Self {
-        KeyNote { fingerprint, user_ids, outcome: KeyOutcome::Skipped, reason }
+    fn skipped(
+        why: SkipReason,
+        line: Option<usize>,
+        fingerprint: Option<Fingerprint>,
+        user_ids: Vec<String>,
+        reason: String,
+    ) -> Self {
+        KeyNote { fingerprint, user_ids, outcome: KeyOutcome::Skipped, skip: Some(why), line, reason }
     }
 }
 
@@ -305,7 +430,7 @@ impl KeyNote {
 ///
 /// Returns remarks for a kept key, or why it is skipped: it has no valid self-signature even when every
 /// algorithm is accepted, or none of its keys may sign.
-fn assess(cert: &Cert, policy: SignaturePolicy) -> Result<Vec<String>, String> {
+fn assess(cert: &Cert, policy: SignaturePolicy) -> Result<Vec<String>, (SkipReason, String)> {
     let strict = policy::strict();
     let sha1 = policy::sha1_bindings();
     let ladder: [(Level, &dyn Policy); 3] =
@@ -345,12 +470,19 @@ fn assess(cert: &Cert, policy: SignaturePolicy) -> Result<Vec<String>, String> {
         return Ok(remarks);
     }
     if valid_without_signing {
-        Err("none of its keys may sign (they are for encryption or certification only); it cannot have signed a release"
-            .to_owned())
+        Err((
+            SkipReason::CannotSign,
+            "none of its keys may sign (they are for encryption or certification only); it cannot have signed a \
+             release"
+                .to_owned(),
+        ))
     } else {
-        Err(format!(
-            "it has no valid self-signature: {}",
-            first_error.unwrap_or_else(|| "no user id or direct key signature binds it".to_owned())
+        Err((
+            SkipReason::NoSelfSignature,
+            format!(
+                "it has no valid self-signature: {}",
+                first_error.unwrap_or_else(|| "no user id or direct key signature binds it".to_owned())
+            ),
         ))
     }
 }

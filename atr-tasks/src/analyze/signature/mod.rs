@@ -39,7 +39,7 @@ mod verify;
 
 pub use detached::{DetachedSignatures, MAX_SIGNATURE_FILE_BYTES, MAX_SIGNATURES, SignatureError};
 pub use hashes::Hashes;
-pub use keys::{KeyNote, KeyOutcome, KeyRing, MAX_KEYS, MAX_KEYS_FILE_BYTES, read_keys};
+pub use keys::{KeyNote, KeyOutcome, KeyRing, MAX_KEYS, MAX_KEYS_FILE_BYTES, SkipReason, read_keys, summarize_skipped};
 pub use verify::{SignatureReport, verify};
 
 use serde::{Deserialize, Serialize};
