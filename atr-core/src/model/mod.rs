@@ -11,6 +11,7 @@ pub mod person;
 pub mod project;
 pub mod release;
 pub mod revision;
+pub mod signer;
 pub mod task;
 pub mod vote;
 
@@ -24,5 +25,6 @@ pub use person::Person;
 pub use project::{Metadata, Product, Project};
 pub use release::{Phase, Release, ReleaseKey, ReleaseState, Revocation};
 pub use revision::{FileEntry, Package, PackageListing, Revision, RevisionNumber, derive_packages};
+pub use signer::{SignerRule, SignerRuleError, SignerVerdict};
 pub use task::{Analyze, PayloadError, Task, TaskDescriptor, TaskKind, TaskStatus};
 pub use vote::{Ballot, BallotSource, Consent, VoteOutcome, VoteRecord, VoteRound, VoteValue, Voter};

@@ -21,8 +21,11 @@ use bytes::Bytes;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::archive::{ArchiveKind, ArchiveLimits, ArchiveOptions, check_archive, check_sbom};
+use super::archive::{
+    ArchiveKind, ArchiveLimits, ArchiveOptions, ReleaseArtifact, SbomRelease, check_archive, check_sbom_in,
+};
 use super::signature::{DetachedSignatures, Hashes, KeyNote, KeyRing, SignaturePolicy, verify};
+use super::signer::{self, SignerCheck};
 use super::{Finding, checksum, paths};
 
 /// Most files in a release folder.
@@ -46,6 +49,10 @@ pub struct AnalyzeOptions {
     pub limits: ArchiveLimits,
     /// Globs of binary artifacts: they skip the source-only archive checks.
     pub binary_globs: Vec<String>,
+    /// The release's version, which an SBOM's subject may be matched by; unknown to `atr check`.
+    pub version: Option<String>,
+    /// The signer-identity rule and what is known of the committee; `None`: the rule is off.
+    pub signers: Option<SignerCheck>,
 }
 
 /// What Analyze found.
@@ -233,9 +240,9 @@ fn read_full(input: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
     Ok(filled)
 }
 
-fn sbom_findings(artifact: &ReleasePath, file: &Path) -> Vec<Finding> {
+fn sbom_findings(artifact: &ReleasePath, file: &Path, release: &SbomRelease) -> Vec<Finding> {
     match read_small(file, MAX_SBOM) {
-        Ok(bytes) => check_sbom(artifact, &bytes),
+        Ok(bytes) => check_sbom_in(artifact, &bytes, release),
         Err(error) => {
             vec![Finding::new("sbom", artifact, CheckStatus::Blocker, format!("cannot read {artifact}: {error}"))]
         }
@@ -261,6 +268,9 @@ fn signature_findings(
         (Some((_, Ok(sigs))), Some(ring)) => {
             let verified = verify(artifact, sigs, ring, hashes, &options.signature_policy);
             report.findings.extend(verified.findings);
+            if let Some(signers) = &options.signers {
+                report.findings.extend(signer::check(artifact, &verified.signer_user_ids, signers));
+            }
             report.good_signers.extend(verified.good_signers);
         }
         (Some((sig, Ok(_))), None) => report.findings.push(Finding::new(
@@ -292,11 +302,19 @@ pub fn analyze_folder(dir: &Path, options: &AnalyzeOptions) -> AnalyzeReport {
     let mut archive_options = options.archive.clone();
     archive_options.podling |= options.podling;
 
+    // The SBOMs are checked last, against the release's other artifacts and their digests.
+    let mut sboms = Vec::new();
+    // With an SBOM in the release, SHA-256 is computed too: an SBOM may give only that digest.
+    let any_sbom = paths.iter().any(atr_core::model::revision::is_sbom);
+    let mut release = SbomRelease { version: options.version.clone(), artifacts: Vec::new() };
     for package in derive_packages(paths.iter()).packages {
         let artifact = &package.artifact;
         let Some(file) = on_disk(artifact) else { continue };
-        if atr_core::model::revision::is_sbom(artifact) {
-            report.findings.extend(sbom_findings(artifact, &file));
+        let sbom = atr_core::model::revision::is_sbom(artifact);
+        if sbom {
+            sboms.push((artifact.clone(), file.clone()));
+        } else {
+            release.artifacts.push(ReleaseArtifact { path: artifact.clone(), sha512: None, sha256: None });
         }
         if package.signature.is_none() && package.checksum.is_none() {
             continue;
@@ -318,7 +336,7 @@ pub fn analyze_folder(dir: &Path, options: &AnalyzeOptions) -> AnalyzeReport {
         let binary = options.binary_globs.iter().any(|g| atr_core::model::check::glob_match(g, artifact.as_str()));
         let archive =
             ArchiveKind::of(artifact.file_name()).filter(|_| !binary).map(|k| (k, &archive_options, &options.limits));
-        let (digests, archive_findings) = match single_pass(&file, artifact, hashes, want_sha256, archive) {
+        let (digests, archive_findings) = match single_pass(&file, artifact, hashes, want_sha256 || any_sbom, archive) {
             Ok(result) => result,
             Err(error) => {
                 report.findings.push(Finding::new(
@@ -331,6 +349,10 @@ pub fn analyze_folder(dir: &Path, options: &AnalyzeOptions) -> AnalyzeReport {
             }
         };
         report.findings.extend(archive_findings);
+        if let Some(read) = release.artifacts.last_mut().filter(|a| !sbom && a.path == *artifact) {
+            read.sha512 = Some(digests.hashes.sha512().to_vec());
+            read.sha256 = digests.sha256.map(|d| d.to_vec());
+        }
         signature_findings(&mut report, artifact, signatures.as_ref(), ring.as_ref(), &digests.hashes, options);
         if let Some(sum) = &package.checksum {
             let content = on_disk(sum).map(|f| read_small(&f, MAX_SMALL_FILE));
@@ -351,6 +373,9 @@ pub fn analyze_folder(dir: &Path, options: &AnalyzeOptions) -> AnalyzeReport {
                 None => {}
             }
         }
+    }
+    for (artifact, file) in &sboms {
+        report.findings.extend(sbom_findings(artifact, file, &release));
     }
     report.good_signers.sort();
     report.good_signers.dedup();

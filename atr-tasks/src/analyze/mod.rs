@@ -5,6 +5,7 @@ pub mod checksum;
 pub mod folder;
 pub mod paths;
 pub mod signature;
+pub mod signer;
 pub mod task;
 
 use atr_core::model::CheckStatus;

@@ -8,3 +8,4 @@ mod analyze_task;
 mod archive;
 mod runner;
 mod signature;
+mod signer;

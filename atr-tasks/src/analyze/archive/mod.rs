@@ -38,7 +38,7 @@ use std::io::{self, Read};
 use atr_core::model::CheckStatus;
 use atr_core::types::ReleasePath;
 
-pub use sbom::{MAX_SBOM_SIZE, check_sbom, sbom_subjects};
+pub use sbom::{MAX_SBOM_SIZE, ReleaseArtifact, SbomRelease, check_sbom, check_sbom_in, sbom_subjects};
 
 use crate::analyze::Finding;
 use stream::{LimitHit, Member, MemberKind, Outcome, Visitor};
