@@ -87,12 +87,12 @@ fn analyze(signer: &Cert, keys: &[&Cert], signers: Option<SignerCheck>) -> Vec<F
     report.findings.into_iter().filter(|f| f.checker == "signer-identity").collect()
 }
 
-fn committee_check(people: &[&str]) -> Option<SignerCheck> {
-    Some(SignerCheck {
+fn committee_check(people: &[&str]) -> SignerCheck {
+    SignerCheck {
         rule: rule(),
         committee: Some("widget".to_owned()),
         people: Some(people.iter().map(|p| uid(p)).collect()),
-    })
+    }
 }
 
 #[track_caller]
@@ -106,7 +106,7 @@ fn only(findings: &[Finding], status: CheckStatus) -> &str {
 #[test]
 fn a_committers_key_meets_the_rule() {
     let jane = key(&["Jane Doe <jane@example.org>", "Jane Doe <jane@apache.org>"]);
-    let findings = analyze(&jane, &[&jane], committee_check(&["jane"]));
+    let findings = analyze(&jane, &[&jane], Some(committee_check(&["jane"])));
     let message = only(&findings, CheckStatus::Success);
     assert!(message.contains("belongs to jane, a person of the committee widget"), "{message}");
     assert!(message.contains(&jane.fingerprint().to_hex()), "{message}");
@@ -115,7 +115,7 @@ fn a_committers_key_meets_the_rule() {
 #[test]
 fn a_key_outside_the_domain_is_a_warning_with_the_reason() {
     let stranger = key(&["Sam Smith <sam@example.org>"]);
-    let findings = analyze(&stranger, &[&stranger], committee_check(&["jane"]));
+    let findings = analyze(&stranger, &[&stranger], Some(committee_check(&["jane"])));
     let message = only(&findings, CheckStatus::Warning);
     assert!(message.contains("has no user id in apache.org"), "{message}");
     assert!(message.contains("\"Sam Smith <sam@example.org>\""), "the user ids are named: {message}");
@@ -126,7 +126,7 @@ fn a_key_outside_the_domain_is_a_warning_with_the_reason() {
 fn a_key_in_the_domain_of_no_committer_is_a_warning_with_the_reason() {
     let bob = key(&["Bob <bob@apache.org>"]);
     let jane = key(&["Jane Doe <jane@apache.org>"]);
-    let findings = analyze(&bob, &[&jane, &bob], committee_check(&["jane"]));
+    let findings = analyze(&bob, &[&jane, &bob], Some(committee_check(&["jane"])));
     let message = only(&findings, CheckStatus::Warning);
     assert!(message.contains("is in apache.org (bob), but no committer, PMC member or release manager"), "{message}");
     assert!(message.contains("the committee widget"), "{message}");
@@ -153,7 +153,7 @@ fn a_revoked_user_id_does_not_count() {
         .build(&mut primary, &cert, ua.userid(), None)
         .unwrap();
     let cert = cert.insert_packets(revocation).unwrap().0;
-    let findings = analyze(&cert, &[&cert], committee_check(&["jane"]));
+    let findings = analyze(&cert, &[&cert], Some(committee_check(&["jane"])));
     let message = only(&findings, CheckStatus::Warning);
     assert!(message.contains("has no user id in apache.org"), "{message}");
     assert!(!message.contains("jane@apache.org"), "the revoked user id is not listed: {message}");
@@ -162,7 +162,7 @@ fn a_revoked_user_id_does_not_count() {
 #[test]
 fn the_committees_automated_signing_key_meets_the_rule() {
     let bot = key(&["Widget release signing <widget-release@apache.org>"]);
-    let findings = analyze(&bot, &[&bot], committee_check(&["jane"]));
+    let findings = analyze(&bot, &[&bot], Some(committee_check(&["jane"])));
     let message = only(&findings, CheckStatus::Success);
     assert!(message.contains("is the automated-signing key of the committee widget"), "{message}");
 }

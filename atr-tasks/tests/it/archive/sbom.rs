@@ -213,6 +213,9 @@ fn spdx_complete() -> serde_json::Value {
     })
 }
 
+/// An element case: its name, how the complete document loses it, and what the finding says is missing.
+type Case = (&'static str, fn(&mut serde_json::Value), &'static str);
+
 /// The NTIA finding of a document that validates.
 #[track_caller]
 fn ntia(name: &str, document: &serde_json::Value) -> Finding {
@@ -242,7 +245,7 @@ fn ntia_complete_cyclonedx_and_spdx_score_seven_of_seven() {
 
 #[test]
 fn ntia_cyclonedx_names_each_missing_element() {
-    let cases: [(&str, fn(&mut serde_json::Value), &str); 7] = [
+    let cases: [Case; 7] = [
         (
             "supplier",
             |b| drop(b["components"][1].as_object_mut().unwrap().remove("supplier")),
@@ -286,7 +289,7 @@ fn ntia_cyclonedx_names_each_missing_element() {
 
 #[test]
 fn ntia_spdx_names_each_missing_element() {
-    let cases: [(&str, fn(&mut serde_json::Value), &str); 7] = [
+    let cases: [Case; 7] = [
         (
             "supplier",
             |d| d["packages"][2]["supplier"] = json!("NOASSERTION"),

@@ -134,7 +134,11 @@ fn subjects(format: Format, document: &Value) -> Vec<Subject> {
 }
 
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut text, b| {
+        use std::fmt::Write as _;
+        let _ = write!(text, "{b:02x}");
+        text
+    })
 }
 
 /// How a subject matches an artifact, if it does.
