@@ -20,7 +20,14 @@ fn label(status: CheckStatus) -> &'static str {
     }
 }
 
-pub(crate) fn run(dir: &Path, keys: Option<&Path>, project: Option<&str>, podling: bool, json: bool) -> ExitCode {
+pub(crate) fn run(
+    dir: &Path,
+    keys: Option<&Path>,
+    project: Option<&str>,
+    podling: bool,
+    signer_rule: Option<atr_core::model::SignerRule>,
+    json: bool,
+) -> ExitCode {
     if !dir.is_dir() {
         eprintln!("error: {} is not a folder", dir.display());
         return ExitCode::from(2);
@@ -41,7 +48,13 @@ pub(crate) fn run(dir: &Path, keys: Option<&Path>, project: Option<&str>, podlin
         }
         None => None,
     };
-    let mut options = AnalyzeOptions { podling, keys, ..AnalyzeOptions::default() };
+    // Without a server the committee's people are unknown: the signer-identity rule checks the domain only.
+    let signers = signer_rule.map(|rule| atr_tasks::analyze::signer::SignerCheck {
+        rule,
+        committee: project.map(str::to_owned),
+        people: None,
+    });
+    let mut options = AnalyzeOptions { podling, keys, signers, ..AnalyzeOptions::default() };
     options.archive.podling = podling;
     let report = analyze_folder(dir, &options);
     let blockers = report.count(CheckStatus::Blocker) + report.count(CheckStatus::Exception);

@@ -6,7 +6,11 @@
 //! listen = "0.0.0.0:8080"
 //! max_upload_bytes = 4294967296
 //! admin = "root"
+//! signer_domain = "apache.org"
+//! automated_signers = ["{committee}-release@apache.org"]
 //! ```
+//!
+//! `signer_domain` and `automated_signers` are the signer-identity rule of `serve` and `worker`.
 //!
 //! Every key is optional. A flag wins over its `ATR_` environment variable, which wins over the
 //! file, which wins over the built-in default: the file's values become the arguments' defaults.
@@ -27,6 +31,8 @@ struct Settings {
     listen: Option<String>,
     max_upload_bytes: Option<u64>,
     admin: Option<String>,
+    signer_domain: Option<String>,
+    automated_signers: Option<Vec<String>>,
 }
 
 /// The settings file named on the command line or in `ATR_CONFIG`, if any.
@@ -83,5 +89,17 @@ pub(crate) fn matches(command: Command) -> Result<ArgMatches, String> {
         sub
     };
     command = command.mut_subcommand("serve", serve_defaults);
+    // The signer-identity rule is the Analyze task's, which both `serve` and `worker` run.
+    let signer_defaults = |sub: Command| {
+        let mut sub = sub;
+        if let Some(v) = &settings.signer_domain {
+            sub = sub.mut_arg("signer_domain", |a| a.default_value(v.clone()));
+        }
+        if let Some(v) = &settings.automated_signers {
+            sub = sub.mut_arg("automated_signers", |a| a.default_values(v.clone()));
+        }
+        sub
+    };
+    command = command.mut_subcommand("serve", signer_defaults).mut_subcommand("worker", signer_defaults);
     Ok(command.get_matches())
 }

@@ -23,7 +23,8 @@ struct Cli {
     /// data directory.
     #[arg(long, env = "ATR_DATABASE_URL", global = true, hide_env_values = true)]
     database_url: Option<String>,
-    /// A TOML settings file (`data_dir`, `database_url`, `listen`, `max_upload_bytes`, `admin`);
+    /// A TOML settings file (`data_dir`, `database_url`, `listen`, `max_upload_bytes`, `admin`,
+    /// `signer_domain`, `automated_signers`);
     /// flags and `ATR_` variables win over it.
     #[arg(long, env = "ATR_CONFIG", global = true)]
     config: Option<PathBuf>,
@@ -74,6 +75,16 @@ enum Command {
         /// The project is an Incubator podling (names say "incubating", DISCLAIMER needed).
         #[arg(long)]
         podling: bool,
+        /// The foundation's mail domain, such as `apache.org`: checks that the key of every good
+        /// signature has a user id in it (a warning otherwise). Locally only the domain is known:
+        /// whether that user id is a committer of the project is checked by the service's
+        /// Analyze task, not here.
+        #[arg(long, value_name = "DOMAIN")]
+        signer_domain: Option<String>,
+        /// An address whose key signs releases automatically, accepted by the signer-identity
+        /// rule (repeatable); `{committee}` in it stands for the `--project`.
+        #[arg(long = "automated-signer", value_name = "ADDRESS", requires = "signer_domain")]
+        automated_signers: Vec<String>,
     },
     /// Runs the platform: the HTTP service and, unless `--no-worker`, a task runner in the same
     /// process. Creates the data directory and the SQLite database on first start.
@@ -120,6 +131,7 @@ enum Command {
         metrics_allow: Vec<String>,
         #[command(flatten)]
         checks: CheckSettings,
+        signer: SignerArgs,
     },
     /// Manages committees and their people (PMC members, committers, release managers).
     #[command(subcommand)]
@@ -157,6 +169,7 @@ enum Command {
         log_format: LogFormat,
         #[command(flatten)]
         checks: CheckSettings,
+        signer: SignerArgs,
     },
     /// Writes the shell completion script of `atr` to stdout, such as
     /// `atr completions bash > ~/.local/share/bash-completion/completions/atr`.
@@ -164,6 +177,35 @@ enum Command {
         /// The shell the script is for.
         shell: clap_complete::Shell,
     },
+}
+
+/// The signer-identity rule of the Analyze checks that `serve` and `worker` run.
+#[derive(Debug, Clone, clap::Args)]
+struct SignerArgs {
+    /// The foundation's mail domain, such as `apache.org`: turns on the signer-identity rule. The
+    /// key of every good signature should then have a user id `<uid@DOMAIN>` of a committer, PMC
+    /// member or release manager of the project's committee (or an `--automated-signer`
+    /// address); a good signature from another key of KEYS is a warning. Off when unset.
+    #[arg(long, env = "ATR_SIGNER_DOMAIN", value_name = "DOMAIN")]
+    signer_domain: Option<String>,
+    /// The address of a key that signs releases automatically, accepted by the rule; `{committee}`
+    /// in it stands for the committee's key (`{committee}-release@apache.org`). Repeatable (the
+    /// variable takes a comma-separated list).
+    #[arg(
+        long = "automated-signer",
+        env = "ATR_AUTOMATED_SIGNERS",
+        value_name = "ADDRESS",
+        value_delimiter = ',',
+        requires = "signer_domain"
+    )]
+    automated_signers: Vec<String>,
+}
+
+/// The signer-identity rule of a domain and automated-signing addresses, if a domain is given.
+fn signer_rule(domain: Option<&str>, automated: &[String]) -> Result<Option<atr_core::model::SignerRule>, String> {
+    domain
+        .map(|d| atr_core::model::SignerRule::parse(d, automated).map_err(|e| format!("--signer-domain: {e}")))
+        .transpose()
 }
 
 impl Cli {
@@ -184,8 +226,15 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if let Command::Check { dir, keys, project, podling } = &cli.command {
-        return check::run(dir, keys.as_deref(), project.as_deref(), *podling, cli.json);
+    if let Command::Check { dir, keys, project, podling, signer_domain, automated_signers } = &cli.command {
+        let rule = match signer_rule(signer_domain.as_deref(), automated_signers) {
+            Ok(rule) => rule,
+            Err(message) => {
+                eprintln!("error: {message}");
+                return ExitCode::from(2);
+            }
+        };
+        return check::run(dir, keys.as_deref(), project.as_deref(), *podling, rule, cli.json);
     }
     if let Command::Completions { shell } = cli.command {
         return completions(shell);
@@ -251,13 +300,22 @@ async fn run(cli: &Cli) -> Result<(), String> {
             println!("audit log intact: {} event(s), head {}", report.events, report.head);
             Ok(())
         }
-        Command::Worker { concurrency, ref name, log_format, ref metrics_listen, ref metrics_allow, ref checks } => {
+        Command::Worker {
+            concurrency,
+            ref name,
+            log_format,
+            ref metrics_listen,
+            ref metrics_allow,
+            ref checks,
+            ref signer,
+        } => {
             start_log(log_format);
             let metrics = match metrics_listen {
                 Some(listen) => Some((listen.clone(), metrics_allow_of(metrics_allow)?)),
                 None => None,
             };
-            worker(cli, concurrency, name.clone(), metrics, checks.source_fetch()).await
+            let rule = signer_rule(signer.signer_domain.as_deref(), &signer.automated_signers)?;
+            worker(cli, concurrency, name.clone(), metrics, checks.source_fetch(), rule).await
         }
         Command::Serve {
             ref listen,
@@ -272,10 +330,12 @@ async fn run(cli: &Cli) -> Result<(), String> {
             log_format,
             ref metrics_allow,
             ref checks,
+            ref signer,
         } => {
             start_log(log_format);
             let metrics_allow = metrics_allow_of(metrics_allow)?;
             let limits = Limits {
+                signer_rule: signer_rule(signer.signer_domain.as_deref(), &signer.automated_signers)?,
                 secure_cookies: public_url.as_deref().is_some_and(|u| u.starts_with("https://")),
                 header_timeout: std::time::Duration::from_secs(header_timeout_secs.max(1)),
                 body_stall: std::time::Duration::from_secs(body_stall_secs.max(1)),
@@ -335,6 +395,7 @@ struct Limits {
     body_stall: std::time::Duration,
     max_connections: usize,
     metrics_allow: atr_http::MetricsAllow,
+    signer_rule: Option<atr_core::model::SignerRule>,
     source_fetch: atr_tasks::analyze::source::SourceFetch,
 }
 
@@ -441,7 +502,8 @@ async fn serve(
     } else {
         let handler =
             AnalyzeHandler::new(storage.clone(), VotePolicy::foundation_default(), SignaturePolicy::default())
-                .with_source_fetch(limits.source_fetch.clone());
+                .with_source_fetch(limits.source_fetch.clone())
+                .with_signer_rule(limits.signer_rule.clone());
         let runner = Arc::new(
             Runner::new(storage.sql.clone(), RunnerConfig::new(format!("serve-{}", std::process::id())))
                 .with_kind(handler),
@@ -565,6 +627,7 @@ async fn worker(
     name: Option<String>,
     metrics: Option<(String, atr_http::MetricsAllow)>,
     source_fetch: atr_tasks::analyze::source::SourceFetch,
+    signer_rule: Option<atr_core::model::SignerRule>,
 ) -> Result<(), String> {
     use atr_core::policy::VotePolicy;
     use atr_tasks::analyze::signature::SignaturePolicy;
@@ -579,7 +642,8 @@ async fn worker(
     config.max_concurrency = concurrency.max(1);
     config.initial_concurrency = concurrency.max(1);
     let handler = AnalyzeHandler::new(storage.clone(), VotePolicy::foundation_default(), SignaturePolicy::default())
-        .with_source_fetch(source_fetch);
+        .with_source_fetch(source_fetch)
+        .with_signer_rule(signer_rule);
     let runner = Runner::new(storage.sql.clone(), config).with_kind(handler);
     let (shutdown, signal) = Shutdown::new();
     tokio::spawn(async move {

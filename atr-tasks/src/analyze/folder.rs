@@ -27,9 +27,11 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::archive::{
-    ArchiveKind, ArchiveLimits, ArchiveOptions, ArchiveReport, Manifest, check_sbom, inspect_archive, parity,
+    ArchiveKind, ArchiveLimits, ArchiveOptions, ArchiveReport, Manifest, ReleaseArtifact, SbomRelease, check_sbom_in,
+    inspect_archive, parity,
 };
 use super::signature::{DetachedSignatures, Hashes, KeyNote, KeyRing, SignaturePolicy, verify};
+use super::signer::{self, SignerCheck};
 use super::{Finding, checksum, paths};
 
 /// Most files in a release folder.
@@ -53,6 +55,10 @@ pub struct AnalyzeOptions {
     pub limits: ArchiveLimits,
     /// Globs of binary artifacts: they skip the source-only archive checks.
     pub binary_globs: Vec<String>,
+    /// The release's version, which an SBOM's subject may be matched by; unknown to `atr check`.
+    pub version: Option<String>,
+    /// The signer-identity rule and what is known of the committee; `None`: the rule is off.
+    pub signers: Option<SignerCheck>,
 }
 
 /// What Analyze found.
@@ -259,9 +265,9 @@ fn read_full(input: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
     Ok(filled)
 }
 
-fn sbom_findings(artifact: &ReleasePath, file: &Path) -> Vec<Finding> {
+fn sbom_findings(artifact: &ReleasePath, file: &Path, release: &SbomRelease) -> Vec<Finding> {
     match read_small(file, MAX_SBOM) {
-        Ok(bytes) => check_sbom(artifact, &bytes),
+        Ok(bytes) => check_sbom_in(artifact, &bytes, release),
         Err(error) => {
             vec![Finding::new("sbom", artifact, CheckStatus::Blocker, format!("cannot read {artifact}: {error}"))]
         }
@@ -287,6 +293,9 @@ fn signature_findings(
         (Some((_, Ok(sigs))), Some(ring)) => {
             let verified = verify(artifact, sigs, ring, hashes, &options.signature_policy);
             report.findings.extend(verified.findings);
+            if let Some(signers) = &options.signers {
+                report.findings.extend(signer::check(artifact, &verified.signer_user_ids, signers));
+            }
             report.good_signers.extend(verified.good_signers);
         }
         (Some((sig, Ok(_))), None) => report.findings.push(Finding::new(
@@ -318,6 +327,11 @@ pub fn analyze_folder(dir: &Path, options: &AnalyzeOptions) -> AnalyzeReport {
     let mut archive_options = options.archive.clone();
     archive_options.podling |= options.podling;
 
+    // The SBOMs are checked last, against the release's other artifacts and their digests.
+    let mut sboms = Vec::new();
+    // With an SBOM in the release, SHA-256 is computed too: an SBOM may give only that digest.
+    let any_sbom = paths.iter().any(atr_core::model::revision::is_sbom);
+    let mut release = SbomRelease { version: options.version.clone(), artifacts: Vec::new() };
     let packages = derive_packages(paths.iter()).packages;
     // The archives whose content is checked (binary artifacts skip the source-only archive checks).
     let archive_kind = |artifact: &ReleasePath| {
@@ -332,8 +346,11 @@ pub fn analyze_folder(dir: &Path, options: &AnalyzeOptions) -> AnalyzeReport {
     for package in &packages {
         let artifact = &package.artifact;
         let Some(file) = on_disk(artifact) else { continue };
-        if atr_core::model::revision::is_sbom(artifact) {
-            report.findings.extend(sbom_findings(artifact, &file));
+        let sbom = atr_core::model::revision::is_sbom(artifact);
+        if sbom {
+            sboms.push((artifact.clone(), file.clone()));
+        } else {
+            release.artifacts.push(ReleaseArtifact { path: artifact.clone(), sha512: None, sha256: None });
         }
         let archive =
             archive_kind(artifact).map(|k| (k, &archive_options, &options.limits, with_twin.contains(artifact)));
@@ -356,7 +373,7 @@ pub fn analyze_folder(dir: &Path, options: &AnalyzeOptions) -> AnalyzeReport {
             _ => Hashes::new([]),
         });
         let want_sha256 = package.checksum.as_ref().is_some_and(|c| c.file_name().ends_with(".sha256"));
-        let (digests, archive_report) = match single_pass(&file, artifact, hashes, want_sha256, archive) {
+        let (digests, archive_report) = match single_pass(&file, artifact, hashes, want_sha256 || any_sbom, archive) {
             Ok(result) => result,
             Err(error) => {
                 report.findings.push(Finding::new(
@@ -373,6 +390,10 @@ pub fn analyze_folder(dir: &Path, options: &AnalyzeOptions) -> AnalyzeReport {
             manifests.insert(artifact.clone(), manifest);
         }
         let Some(digests) = digests else { continue };
+        if let Some(read) = release.artifacts.last_mut().filter(|a| !sbom && a.path == *artifact) {
+            read.sha512 = Some(digests.hashes.sha512().to_vec());
+            read.sha256 = digests.sha256.map(|d| d.to_vec());
+        }
         signature_findings(&mut report, artifact, signatures.as_ref(), ring.as_ref(), &digests.hashes, options);
         if let Some(sum) = &package.checksum {
             let content = on_disk(sum).map(|f| read_small(&f, MAX_SMALL_FILE));
@@ -399,6 +420,9 @@ pub fn analyze_folder(dir: &Path, options: &AnalyzeOptions) -> AnalyzeReport {
         for other in others {
             report.findings.push(parity::compare(reference, manifests.get(reference), other, manifests.get(other)));
         }
+    }
+    for (artifact, file) in &sboms {
+        report.findings.extend(sbom_findings(artifact, file, &release));
     }
     report.good_signers.sort();
     report.good_signers.dedup();

@@ -5,6 +5,7 @@ pub mod checksum;
 pub mod folder;
 pub mod paths;
 pub mod signature;
+pub mod signer;
 pub mod source;
 pub mod task;
 pub mod text;

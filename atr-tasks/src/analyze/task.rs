@@ -3,7 +3,9 @@
 //! fenced completion, in one transaction.
 
 use async_trait::async_trait;
-use atr_core::model::{Actor, Analyze, CheckCounts, CheckResult, CheckRun, CheckStatus, EventKind, NewEvent, TaskKind};
+use atr_core::model::{
+    Actor, Analyze, CheckCounts, CheckResult, CheckRun, CheckStatus, EventKind, NewEvent, SignerRule, TaskKind,
+};
 use atr_core::policy::VotePolicy;
 use atr_core::ports::{CommitteeRepository, KeyRepository, ProjectRepository, ReleaseRepository, StoreError};
 use atr_core::types::Timestamp;
@@ -12,6 +14,7 @@ use atr_store::sql::QueuedTask;
 
 use super::folder::{AnalyzeOptions, analyze_folder};
 use super::signature::SignaturePolicy;
+use super::signer::SignerCheck;
 use super::source::{SourceFetch, compare_with_git, source_archives};
 use crate::runner::{KindHandler, TaskFailure, TaskOutput};
 
@@ -26,17 +29,27 @@ pub struct AnalyzeHandler {
     foundation_policy: VotePolicy,
     signature_policy: SignaturePolicy,
     source_fetch: SourceFetch,
+    signer_rule: Option<SignerRule>,
 }
 
 impl AnalyzeHandler {
     pub fn new(storage: Storage, foundation_policy: VotePolicy, signature_policy: SignaturePolicy) -> Self {
-        Self { storage, foundation_policy, signature_policy, source_fetch: SourceFetch::default() }
+        Self { storage, foundation_policy, signature_policy, source_fetch: SourceFetch::default(), signer_rule: None }
     }
 
     /// How git is run to compare a release's source archive with its commit.
     #[must_use]
     pub fn with_source_fetch(mut self, fetch: SourceFetch) -> Self {
         self.source_fetch = fetch;
+        self
+    }
+
+    /// Turns on the signer-identity rule (`None` leaves it off): the key of every good signature
+    /// should have a user id in the rule's domain naming a committer, PMC member or release
+    /// manager of the project's committee, or be the committee's automated-signing key.
+    #[must_use]
+    pub fn with_signer_rule(mut self, rule: Option<SignerRule>) -> Self {
+        self.signer_rule = rule;
         self
     }
 }
@@ -96,6 +109,21 @@ impl KindHandler for AnalyzeHandler {
             keys: Some(keys_file),
             signature_policy: self.signature_policy,
             binary_globs: policy.binary_globs.clone(),
+            version: Some(args.release.version.to_string()),
+            // The committee's people, as the store has them now, are whom the rule accepts.
+            signers: self.signer_rule.clone().map(|rule| SignerCheck {
+                rule,
+                committee: Some(committee.key.to_string()),
+                people: Some(
+                    committee
+                        .committers
+                        .iter()
+                        .chain(&committee.pmc_members)
+                        .chain(&committee.release_managers)
+                        .cloned()
+                        .collect(),
+                ),
+            }),
             ..AnalyzeOptions::default()
         };
         options.archive.podling = committee.podling;

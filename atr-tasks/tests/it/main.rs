@@ -8,4 +8,5 @@ mod analyze_task;
 mod archive;
 mod runner;
 mod signature;
+mod signer;
 mod source;

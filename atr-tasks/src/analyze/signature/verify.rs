@@ -17,6 +17,9 @@ use super::policy::{self, AnyAlgorithm, Level};
 use super::{CHECKER, DetachedSignatures, Hashes, KeyRing, SignaturePolicy};
 use crate::analyze::Finding;
 
+/// Most user ids of a good signer's key passed on to the signer-identity rule.
+const MAX_USER_IDS: usize = 100;
+
 /// The outcome of checking one artifact's signatures.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct SignatureReport {
@@ -25,6 +28,9 @@ pub struct SignatureReport {
     /// The primary-key fingerprints of the keys that made a good signature, each once: the keys the release
     /// records as its signers.
     pub good_signers: Vec<Fingerprint>,
+    /// The user ids of each good signer's key that were bound to it, and not revoked, when it signed: what the
+    /// signer-identity rule reads. One entry per key of [`good_signers`](Self::good_signers), in that order.
+    pub signer_user_ids: Vec<(Fingerprint, Vec<String>)>,
 }
 
 /// Checks every signature of `sigs` against the artifact's `hashes` and the committee's `ring`.
@@ -45,10 +51,11 @@ pub fn verify(
     let count = sigs.len();
     for (i, sig) in sigs.signatures().iter().enumerate() {
         let label = if count == 1 { "the signature".to_owned() } else { format!("signature {} of {count}", i + 1) };
-        if let Some(signer) = check.one(sig, &label)
+        if let Some((signer, user_ids)) = check.one(sig, &label)
             && !check.report.good_signers.contains(&signer)
         {
-            check.report.good_signers.push(signer);
+            check.report.good_signers.push(signer.clone());
+            check.report.signer_user_ids.push((signer, user_ids));
         }
     }
     if check.report.good_signers.is_empty() {
@@ -83,8 +90,9 @@ impl Check<'_> {
         self.report.findings.push(Finding::new(CHECKER, self.artifact, status, message));
     }
 
-    /// Checks one signature; returns the signer's primary fingerprint when it is good.
-    fn one(&mut self, sig: &Signature, label: &str) -> Option<Fingerprint> {
+    /// Checks one signature; returns the signer's primary fingerprint, and its user ids at signing time, when it
+    /// is good.
+    fn one(&mut self, sig: &Signature, label: &str) -> Option<(Fingerprint, Vec<String>)> {
         let issuers = sig.get_issuers();
         if issuers.is_empty() {
             self.push(
@@ -257,7 +265,7 @@ impl Check<'_> {
         key: &openpgp::Fingerprint,
         made: SystemTime,
         label: &str,
-    ) -> Option<Fingerprint> {
+    ) -> Option<(Fingerprint, Vec<String>)> {
         let strict = policy::strict();
         let sha1 = policy::sha1_bindings();
         let ladder: [(Level, &dyn Policy); 3] =
@@ -323,7 +331,13 @@ impl Check<'_> {
         let signer = policy::fingerprint(&cert.fingerprint())?;
         let subkey = if ka.primary() { String::new() } else { format!(", with its signing subkey {key}") };
         self.push(CheckStatus::Success, format!("{label} is good: made on {when} by {name}{subkey}"));
-        Some(signer)
+        let user_ids = vc
+            .userids()
+            .revoked(false)
+            .take(MAX_USER_IDS)
+            .map(|u| String::from_utf8_lossy(u.userid().value()).into_owned())
+            .collect();
+        Some((signer, user_ids))
     }
 }
 

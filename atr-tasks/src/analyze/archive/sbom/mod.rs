@@ -1,6 +1,16 @@
 //! SBOM documents: CycloneDX JSON (`*.cdx.json`) and SPDX 2 JSON (`*.spdx.json`), validated against
 //! their official schemas, embedded from `assets/sbom` (see its README for where each comes from).
 //! Every `$ref` resolves to an embedded schema; nothing is fetched.
+//!
+//! A document that validates is then judged on its quality, each a finding of its own:
+//!
+//! * the NTIA minimum elements ([`ntia`]: supplier, component name, version, unique identifiers,
+//!   dependency relationships, author, timestamp), with a score such as
+//!   `NTIA minimum elements: 5 of 7 (71%)` and, per element missing, how many components lack it
+//!   and the first few of them: a [`Warning`](CheckStatus::Warning) unless all seven are there;
+//! * whether it describes an artifact of its release ([`subject`]: by digest, file name, or name
+//!   and version), a [`Warning`](CheckStatus::Warning) when it does not, checked when the release's
+//!   artifacts are known ([`check_sbom_in`]).
 
 use std::sync::OnceLock;
 
@@ -10,6 +20,11 @@ use jsonschema::{Registry, Validator};
 use serde_json::Value;
 
 use crate::analyze::Finding;
+
+mod ntia;
+mod subject;
+
+pub use subject::{ReleaseArtifact, SbomRelease};
 
 /// The checker name of SBOM findings.
 const CHECKER: &str = atr_core::model::revision::SBOM_CHECKER;
@@ -25,28 +40,28 @@ const CYCLONEDX_BASE: &str = "http://cyclonedx.org/schema/";
 
 /// The CycloneDX versions validated, with their schemas.
 const CYCLONEDX: [(&str, &str); 6] = [
-    ("1.2", include_str!("../../../assets/sbom/bom-1.2.SNAPSHOT.schema.json")),
-    ("1.3", include_str!("../../../assets/sbom/bom-1.3.SNAPSHOT.schema.json")),
-    ("1.4", include_str!("../../../assets/sbom/bom-1.4.SNAPSHOT.schema.json")),
-    ("1.5", include_str!("../../../assets/sbom/bom-1.5.SNAPSHOT.schema.json")),
-    ("1.6", include_str!("../../../assets/sbom/bom-1.6.SNAPSHOT.schema.json")),
-    ("1.7", include_str!("../../../assets/sbom/bom-1.7.SNAPSHOT.schema.json")),
+    ("1.2", include_str!("../../../../assets/sbom/bom-1.2.SNAPSHOT.schema.json")),
+    ("1.3", include_str!("../../../../assets/sbom/bom-1.3.SNAPSHOT.schema.json")),
+    ("1.4", include_str!("../../../../assets/sbom/bom-1.4.SNAPSHOT.schema.json")),
+    ("1.5", include_str!("../../../../assets/sbom/bom-1.5.SNAPSHOT.schema.json")),
+    ("1.6", include_str!("../../../../assets/sbom/bom-1.6.SNAPSHOT.schema.json")),
+    ("1.7", include_str!("../../../../assets/sbom/bom-1.7.SNAPSHOT.schema.json")),
 ];
 
 /// The schemas the CycloneDX schemas refer to, by file name under [`CYCLONEDX_BASE`].
 const CYCLONEDX_REFERENCED: [(&str, &str); 3] = [
-    ("spdx.SNAPSHOT.schema.json", include_str!("../../../assets/sbom/spdx.SNAPSHOT.schema.json")),
-    ("jsf-0.82.SNAPSHOT.schema.json", include_str!("../../../assets/sbom/jsf-0.82.SNAPSHOT.schema.json")),
+    ("spdx.SNAPSHOT.schema.json", include_str!("../../../../assets/sbom/spdx.SNAPSHOT.schema.json")),
+    ("jsf-0.82.SNAPSHOT.schema.json", include_str!("../../../../assets/sbom/jsf-0.82.SNAPSHOT.schema.json")),
     (
         "cryptography-defs.SNAPSHOT.schema.json",
-        include_str!("../../../assets/sbom/cryptography-defs.SNAPSHOT.schema.json"),
+        include_str!("../../../../assets/sbom/cryptography-defs.SNAPSHOT.schema.json"),
     ),
 ];
 
 /// The mandatory fields of an SPDX 2.2 or 2.3 JSON document, as a schema written for this
 /// project from the SPDX 2.3 specification (the official schema is not shipped by any package
 /// this build can use); it checks what must be there and its types, not every optional field.
-const SPDX_2_3: &str = include_str!("../../../assets/sbom/spdx-2-document.schema.json");
+const SPDX_2_3: &str = include_str!("../../../../assets/sbom/spdx-2-document.schema.json");
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Format {
@@ -117,7 +132,16 @@ fn shorten(text: &str, max: usize) -> String {
 /// The format comes from the name (`*.cdx.json`, `*.spdx.json`), else from the document. CycloneDX
 /// 1.2 to 1.7 and SPDX 2.2 and 2.3 are read; anything else, a file over [`MAX_SBOM_SIZE`], non-JSON, or
 /// a document breaking its schema is a Blocker, the latter listing the first errors by JSON pointer.
+///
+/// A valid document then gets its NTIA minimum elements finding (see the module documentation). Whether it
+/// describes an artifact of its release is judged by [`check_sbom_in`], which knows the release.
 pub fn check_sbom(path: &ReleasePath, bytes: &[u8]) -> Vec<Finding> {
+    check_sbom_in(path, bytes, &SbomRelease::default())
+}
+
+/// [`check_sbom`], and for a valid document whether it describes one of `release`'s artifacts (unless
+/// `release` lists none).
+pub fn check_sbom_in(path: &ReleasePath, bytes: &[u8], release: &SbomRelease) -> Vec<Finding> {
     let file = path.file_name();
     let blocker = |message: String| vec![Finding::new(CHECKER, path, CheckStatus::Blocker, message)];
     if bytes.len() > MAX_SBOM_SIZE {
@@ -187,12 +211,21 @@ pub fn check_sbom(path: &ReleasePath, bytes: &[u8]) -> Vec<Finding> {
         })
         .collect();
     if errors.is_empty() {
-        return vec![Finding::new(
+        let mut findings = vec![Finding::new(
             CHECKER,
             path,
             CheckStatus::Success,
             format!("{file} is a valid {label} document ({count})."),
         )];
+        let (complete, message) = ntia::Elements::of(format, &document).verdict();
+        let status = if complete { CheckStatus::Success } else { CheckStatus::Warning };
+        findings.push(Finding::new(CHECKER, path, status, message));
+        if !release.artifacts.is_empty() {
+            let (described, message) = subject::describes(format, &document, file, release);
+            let status = if described { CheckStatus::Success } else { CheckStatus::Warning };
+            findings.push(Finding::new(CHECKER, path, status, message));
+        }
+        return findings;
     }
     let more = if errors.len() > LISTED_ERRORS { "; and more" } else { "" };
     blocker(format!(
