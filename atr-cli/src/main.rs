@@ -131,6 +131,7 @@ enum Command {
         metrics_allow: Vec<String>,
         #[command(flatten)]
         checks: CheckSettings,
+        #[command(flatten)]
         signer: SignerArgs,
     },
     /// Manages committees and their people (PMC members, committers, release managers).
@@ -169,6 +170,7 @@ enum Command {
         log_format: LogFormat,
         #[command(flatten)]
         checks: CheckSettings,
+        #[command(flatten)]
         signer: SignerArgs,
     },
     /// Writes the shell completion script of `atr` to stdout, such as

@@ -153,7 +153,7 @@ fn check_tag(tag: &str) -> Result<(), SourceError> {
         || tag.len() > MAX_TAG_LEN
         || tag.starts_with(['-', '/', '.'])
         || tag.ends_with(['/', '.'])
-        || tag.ends_with(".lock")
+        || tag.to_ascii_lowercase().ends_with(".lock")
         || tag.contains("..")
         || tag.contains("//")
         || tag.contains("@{")

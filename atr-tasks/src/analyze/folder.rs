@@ -308,6 +308,41 @@ fn signature_findings(
     }
 }
 
+/// The finding of a checksum file (`content`: its bytes, `None` when it is not in the folder).
+fn checksum_finding(
+    sum: &ReleasePath,
+    artifact: &ReleasePath,
+    content: Option<std::io::Result<Vec<u8>>>,
+    digests: &Digests,
+    want_sha256: bool,
+) -> Option<Finding> {
+    match content? {
+        Ok(content) => {
+            let actual: Vec<u8> = match digests.sha256 {
+                Some(d) if want_sha256 => d.to_vec(),
+                _ => digests.hashes.sha512().to_vec(),
+            };
+            Some(checksum::check(sum, artifact, &content, &actual))
+        }
+        Err(error) => Some(Finding::new("checksum", sum, CheckStatus::Blocker, format!("cannot read {sum}: {error}"))),
+    }
+}
+
+/// The parity findings of each group of archives of one tree: each compared with the first.
+fn parity_findings(
+    twins: &[Vec<ReleasePath>],
+    manifests: &std::collections::BTreeMap<ReleasePath, Manifest>,
+) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for group in twins {
+        let Some((reference, others)) = group.split_first() else { continue };
+        for other in others {
+            findings.push(parity::compare(reference, manifests.get(reference), other, manifests.get(other)));
+        }
+    }
+    findings
+}
+
 /// Runs every check on the files under `dir`. Blocking: call it from a blocking thread.
 pub fn analyze_folder(dir: &Path, options: &AnalyzeOptions) -> AnalyzeReport {
     let mut report = AnalyzeReport::default();
@@ -391,36 +426,15 @@ pub fn analyze_folder(dir: &Path, options: &AnalyzeOptions) -> AnalyzeReport {
         }
         let Some(digests) = digests else { continue };
         if let Some(read) = release.artifacts.last_mut().filter(|a| !sbom && a.path == *artifact) {
-            read.sha512 = Some(digests.hashes.sha512().to_vec());
-            read.sha256 = digests.sha256.map(|d| d.to_vec());
+            (read.sha512, read.sha256) = (Some(digests.hashes.sha512().to_vec()), digests.sha256.map(|d| d.to_vec()));
         }
         signature_findings(&mut report, artifact, signatures.as_ref(), ring.as_ref(), &digests.hashes, options);
         if let Some(sum) = &package.checksum {
             let content = on_disk(sum).map(|f| read_small(&f, MAX_SMALL_FILE));
-            match content {
-                Some(Ok(content)) => {
-                    let actual: Vec<u8> = match digests.sha256 {
-                        Some(d) if want_sha256 => d.to_vec(),
-                        _ => digests.hashes.sha512().to_vec(),
-                    };
-                    report.findings.push(checksum::check(sum, artifact, &content, &actual));
-                }
-                Some(Err(error)) => report.findings.push(Finding::new(
-                    "checksum",
-                    sum,
-                    CheckStatus::Blocker,
-                    format!("cannot read {sum}: {error}"),
-                )),
-                None => {}
-            }
+            report.findings.extend(checksum_finding(sum, artifact, content, &digests, want_sha256));
         }
     }
-    for group in &twins {
-        let Some((reference, others)) = group.split_first() else { continue };
-        for other in others {
-            report.findings.push(parity::compare(reference, manifests.get(reference), other, manifests.get(other)));
-        }
-    }
+    report.findings.extend(parity_findings(&twins, &manifests));
     for (artifact, file) in &sboms {
         report.findings.extend(sbom_findings(artifact, file, &release));
     }

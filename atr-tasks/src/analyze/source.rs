@@ -52,7 +52,7 @@ impl Default for SourceFetch {
         Self {
             git: PathBuf::from("git"),
             protocols: vec!["https".into()],
-            timeout: Duration::from_secs(300),
+            timeout: Duration::from_mins(5),
             max_fetch_bytes: 2 * 1024 * 1024 * 1024,
         }
     }

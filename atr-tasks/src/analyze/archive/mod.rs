@@ -45,7 +45,6 @@ use atr_core::types::ReleasePath;
 
 pub use parity::Manifest;
 pub use sbom::{MAX_SBOM_SIZE, ReleaseArtifact, SbomRelease, check_sbom, check_sbom_in, sbom_subjects};
-pub use sbom::{MAX_SBOM_SIZE, check_sbom, sbom_subjects};
 use sha2::{Digest, Sha256};
 pub use tree::{ArchiveTree, TreeEntry, archive_tree};
 
