@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use atr_core::model::TaskStatus;
 use atr_core::ports::TaskCount;
-use atr_store::sql::PoolStats;
+use atr_store::sql::SqlStore;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -59,10 +59,13 @@ pub(crate) struct Metrics {
     queue: Family<QueueLabels, Gauge>,
     pool: Family<PoolLabels, Gauge>,
     pool_max: Gauge,
+    /// The store whose connection pool the pool series describe, read at scrape time.
+    store: SqlStore,
 }
 
-impl Default for Metrics {
-    fn default() -> Self {
+impl Metrics {
+    /// The service's series, with the pool series read from `store`'s pool.
+    pub(crate) fn new(store: SqlStore) -> Self {
         let requests = Family::<RequestLabels, Counter>::default();
         let latency = Family::<RequestLabels, Histogram, fn() -> Histogram>::new_with_constructor(latency_histogram);
         let queue = Family::<QueueLabels, Gauge>::default();
@@ -94,11 +97,9 @@ impl Default for Metrics {
             "The most connections the database pool opens",
             pool_max.clone(),
         );
-        Self { registry: Mutex::new(registry), requests, latency, queue, pool, pool_max }
+        Self { registry: Mutex::new(registry), requests, latency, queue, pool, pool_max, store }
     }
-}
 
-impl Metrics {
     /// Counts one answer.
     pub(crate) fn request(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
         let labels = RequestLabels { method: method.to_owned(), route: route.to_owned(), status };
@@ -111,8 +112,9 @@ impl Metrics {
         register(&mut self.registry.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
     }
 
-    /// The exposition, with the queue's counts and the pool's use as given.
-    pub(crate) fn render(&self, counts: Option<&[TaskCount]>, pool: PoolStats) -> String {
+    /// The exposition, with the queue's counts as given and the pool's use as it is now.
+    pub(crate) fn render(&self, counts: Option<&[TaskCount]>) -> String {
+        let pool = self.store.pool_stats();
         if let Some(counts) = counts {
             self.queue.clear();
             let kinds: std::collections::BTreeSet<&str> = counts.iter().map(|c| c.kind.as_str()).collect();

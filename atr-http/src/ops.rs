@@ -64,7 +64,7 @@ async fn scrape(State(app): State<AppState>, request: Request) -> Response {
             None
         }
     };
-    let text = app.metrics.render(counts.as_deref(), app.storage.sql.pool_stats());
+    let text = app.metrics.render(counts.as_deref());
     let mut response = no_store(text.into_response());
     response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(metrics::CONTENT_TYPE));
     response

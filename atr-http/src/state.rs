@@ -67,7 +67,8 @@ impl AppState {
             .expect("the foundation's default vote policy is valid")
             .with_stale_runner_after(config.stale_runner_after);
         let uploads = crate::api::UploadSlots::new(config.max_uploads_per_person);
-        Self { storage, services, config: Arc::new(config), uploads, metrics: Arc::new(Metrics::default()) }
+        let metrics = Arc::new(Metrics::new(storage.sql.clone()));
+        Self { storage, services, config: Arc::new(config), uploads, metrics }
     }
 
     /// Lets another part of the process, such as a task runner started beside the service,
