@@ -24,14 +24,11 @@ use atr_core::model::check::glob_match;
 use atr_core::model::{CheckStatus, SourceOrigin};
 use atr_core::types::ReleasePath;
 
-use super::Finding;
 use super::archive::{ArchiveKind, ArchiveLimits, ArchiveTree, archive_tree};
+use super::{Finding, text};
 
 /// The checker's name.
 pub const CHECKER: &str = "source-git";
-
-/// How many paths a message names before it says how many more there are.
-const SHOWN: usize = 5;
 
 /// How git is run for the comparison: the operator's choices.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -149,15 +146,6 @@ pub fn source_archives(folder: &Path, source_globs: &[String], binary_globs: &[S
     if named.is_empty() { archives } else { named }
 }
 
-/// Paths named in a message: the first few, then how many more.
-fn some_of(paths: &[&String]) -> String {
-    let shown: Vec<&str> = paths.iter().take(SHOWN).map(|p| p.as_str()).collect();
-    match paths.len().saturating_sub(SHOWN) {
-        0 => shown.join(", "),
-        more => format!("{} and {more} more", shown.join(", ")),
-    }
-}
-
 /// The findings of one archive against the commit's tree.
 fn compare(
     path: &ReleasePath,
@@ -187,7 +175,7 @@ fn compare(
             format!(
                 "{} file(s) of {path} differ from commit {commit}: {}. The source archive must hold the committed content.",
                 changed.len(),
-                some_of(&changed)
+                text::list(&changed)
             ),
         ));
     }
@@ -197,7 +185,7 @@ fn compare(
             format!(
                 "{} file(s) of {path} are not in commit {commit}: {}. If they are generated, name them in the policy's generated_globs; otherwise remove them.",
                 extra.len(),
-                some_of(&extra)
+                text::list(&extra)
             ),
         ));
     }
@@ -207,14 +195,14 @@ fn compare(
             format!(
                 "{} generated file(s) of {path} are not in git, as the policy allows: {}.",
                 allowed.len(),
-                some_of(&allowed)
+                text::list(&allowed)
             ),
         ));
     }
     if !missing.is_empty() {
         findings.push(finding(
             CheckStatus::Note,
-            format!("{} file(s) of commit {commit} are not in {path}: {}.", missing.len(), some_of(&missing)),
+            format!("{} file(s) of commit {commit} are not in {path}: {}.", missing.len(), text::list(&missing)),
         ));
     }
     if changed.is_empty() && extra.is_empty() {
@@ -266,9 +254,8 @@ fn finish(
         match child.try_wait() {
             Ok(Some(status)) if status.success() => return Ok(()),
             Ok(Some(status)) => {
-                let text = reader.join().unwrap_or_default();
-                let text: String = text.trim().escape_debug().take(300).collect();
-                return Err(format!("{what} failed ({status}): {text}"));
+                let stderr = reader.join().unwrap_or_default();
+                return Err(format!("{what} failed ({status}): {}", text::detail(&stderr)));
             }
             Ok(None) if Instant::now() >= deadline => {
                 let _ = child.kill();
@@ -321,6 +308,10 @@ fn tree_of_commit(origin: &SourceOrigin, fetch: &SourceFetch, limits: &ArchiveLi
             .then(|| format!("it brought {bytes} bytes, more than the {} allowed", fetch.max_fetch_bytes))
     };
     finish(fetched, deadline, "git fetch", Some(&too_big))?;
+    // A fetch quicker than the watch's first look is held to the same bound.
+    if let Some(why) = too_big() {
+        return Err(format!("git fetch was stopped: {why}"));
+    }
     let mut archive = git(fetch, &repository)
         .args(["archive", "--format=tar.gz"])
         .arg(origin.commit.as_str())

@@ -127,6 +127,15 @@ pub fn list_within<S: AsRef<str>>(items: &[S], max: usize) -> String {
     }
 }
 
+/// Bytes as lowercase hexadecimal, as digests are written in checksum files and SBOMs.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut text, b| {
+        use std::fmt::Write as _;
+        let _ = write!(text, "{b:02x}");
+        text
+    })
+}
+
 /// `count` and the noun, singular for one: `1 member`, `3 members`.
 pub fn count(count: usize, singular: &str, plural: &str) -> String {
     if count == 1 { format!("1 {singular}") } else { format!("{count} {plural}") }

@@ -123,10 +123,22 @@ async fn upload(storage: &Storage, number: u32, flip: bool) {
 
 /// Queues Analyze of `number` through the port and runs a runner until it is done.
 async fn analyze(storage: &Storage, number: u32) -> Vec<atr_core::model::CheckResult> {
-    let descriptor = TaskDescriptor::of(&Analyze { release: key(), revision: rev(number) }).unwrap();
-    let task = TaskRepository::enqueue(&storage.sql, &descriptor).await.unwrap();
-    assert_eq!(TaskRepository::pending(&storage.sql, &key(), rev(number)).await.unwrap(), 1);
     let handler = AnalyzeHandler::new(storage.clone(), VotePolicy::foundation_default(), SignaturePolicy::default());
+    run_analyze(storage, &key(), rev(number), handler).await
+}
+
+/// Queues Analyze of revision `number` of `release` through the port, runs `handler` in a runner
+/// until the task completed (failing the test if it failed or took over two minutes), and answers
+/// the revision's stored results.
+pub(crate) async fn run_analyze(
+    storage: &Storage,
+    release: &ReleaseKey,
+    number: RevisionNumber,
+    handler: AnalyzeHandler,
+) -> Vec<atr_core::model::CheckResult> {
+    let descriptor = TaskDescriptor::of(&Analyze { release: release.clone(), revision: number }).unwrap();
+    let task = TaskRepository::enqueue(&storage.sql, &descriptor).await.unwrap();
+    assert_eq!(TaskRepository::pending(&storage.sql, release, number).await.unwrap(), 1);
     let config =
         RunnerConfig { poll_interval: Duration::from_millis(20), adaptive: false, ..RunnerConfig::new("test") };
     let runner = Arc::new(Runner::new(storage.sql.clone(), config).with_kind(handler));
@@ -146,8 +158,8 @@ async fn analyze(storage: &Storage, number: u32) -> Vec<atr_core::model::CheckRe
     }
     shutdown.trigger();
     handle.await.unwrap();
-    assert_eq!(TaskRepository::pending(&storage.sql, &key(), rev(number)).await.unwrap(), 0);
-    RevisionRepository::checks(&storage.sql, &key(), rev(number)).await.unwrap()
+    assert_eq!(TaskRepository::pending(&storage.sql, release, number).await.unwrap(), 0);
+    RevisionRepository::checks(&storage.sql, release, number).await.unwrap()
 }
 
 fn has(checks: &[atr_core::model::CheckResult], checker: &str, status: CheckStatus, text: &str) -> bool {

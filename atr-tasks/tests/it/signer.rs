@@ -2,17 +2,16 @@
 //! the Analyze task, which takes the committee's people from the store.
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use atr_core::model::{
-    Analyze, CheckResult, CheckStatus, Committee, Metadata, Phase, Project, Release, ReleaseKey, Revision,
-    RevisionNumber, SignerRule, TaskDescriptor, TaskStatus,
+    CheckResult, CheckStatus, Committee, Metadata, Phase, Project, Release, ReleaseKey, Revision, RevisionNumber,
+    SignerRule,
 };
 use atr_core::policy::{PolicyOverrides, VotePolicy};
 use atr_core::ports::{
     ByteStream, CommitteeRepository, FileChange, KeyRepository, ProjectRepository, ReleaseFiles, ReleaseRepository,
-    RevisionRepository, TaskRepository,
+    RevisionRepository,
 };
 use atr_core::types::{CommitteeKey, ProjectKey, ReleasePath, Timestamp, UserId, Version};
 use atr_store::testing::databases;
@@ -22,7 +21,6 @@ use atr_tasks::analyze::folder::{AnalyzeOptions, analyze_folder};
 use atr_tasks::analyze::signature::{KeyRing, SignaturePolicy};
 use atr_tasks::analyze::signer::SignerCheck;
 use atr_tasks::analyze::task::AnalyzeHandler;
-use atr_tasks::runner::{Runner, RunnerConfig, Shutdown};
 use sequoia_openpgp::armor::{Kind, Writer};
 use sequoia_openpgp::cert::prelude::*;
 use sequoia_openpgp::packet::prelude::*;
@@ -248,31 +246,9 @@ async fn upload(storage: &Storage, signers: &[(&str, &Cert)]) {
 }
 
 async fn run_analyze(storage: &Storage, rule: Option<SignerRule>) -> Vec<CheckResult> {
-    let number = RevisionNumber::new(1).unwrap();
-    let descriptor = TaskDescriptor::of(&Analyze { release: release(), revision: number }).unwrap();
-    let task = TaskRepository::enqueue(&storage.sql, &descriptor).await.unwrap();
     let handler = AnalyzeHandler::new(storage.clone(), VotePolicy::foundation_default(), SignaturePolicy::default())
         .with_signer_rule(rule);
-    let config =
-        RunnerConfig { poll_interval: Duration::from_millis(20), adaptive: false, ..RunnerConfig::new("test") };
-    let runner = Arc::new(Runner::new(storage.sql.clone(), config).with_kind(handler));
-    let (shutdown, signal) = Shutdown::new();
-    let running = runner.clone();
-    let handle = tokio::spawn(async move { running.run(signal).await });
-    let id = i64::try_from(task.id).unwrap();
-    let deadline = std::time::Instant::now() + Duration::from_mins(1);
-    loop {
-        let t = storage.sql.task(id).await.unwrap().unwrap();
-        if t.status == TaskStatus::Completed {
-            break;
-        }
-        assert!(t.status != TaskStatus::Failed, "Analyze failed: {:?}", t.error);
-        assert!(std::time::Instant::now() < deadline, "Analyze did not finish: {t:?}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    shutdown.trigger();
-    handle.await.unwrap();
-    RevisionRepository::checks(&storage.sql, &release(), number).await.unwrap()
+    super::analyze_task::run_analyze(storage, &release(), RevisionNumber::new(1).unwrap(), handler).await
 }
 
 fn identity_of<'a>(checks: &'a [CheckResult], file: &str) -> Vec<(CheckStatus, &'a str)> {

@@ -163,6 +163,22 @@ fn a_commit_the_repository_does_not_have_is_an_exception_naming_it() {
 }
 
 #[test]
+fn a_fetch_larger_than_the_operator_allows_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (repo, commit) = repository(dir.path());
+    let archive = tarball(dir.path(), "p-1.0.tar.gz", &SAME);
+    let small = SourceFetch { max_fetch_bytes: 16, ..local() };
+    let findings = compare_with_git(&origin(&repo, &commit), &[archive], &[], &small, &ArchiveLimits::default());
+    let exceptions = only(&findings, CheckStatus::Exception);
+    assert_eq!(exceptions.len(), 1, "{findings:?}");
+    assert!(
+        exceptions[0].contains("git fetch was stopped: it brought")
+            && exceptions[0].contains("more than the 16 allowed"),
+        "{exceptions:?}"
+    );
+}
+
+#[test]
 fn the_source_archives_are_those_the_policy_names_else_every_non_binary_archive() {
     let dir = tempfile::tempdir().unwrap();
     for name in ["p-1.0-src.tar.gz", "p-1.0-bin.tar.gz", "p-1.0.zip", "p-1.0-src.tar.gz.asc", "NOTES.txt"] {

@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 
 use super::stream::{self, Member, MemberKind, Outcome, Visitor};
 use super::{ArchiveKind, ArchiveLimits, names};
+use crate::analyze::text;
 
 /// What one path of the tree is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,7 +49,7 @@ impl Visitor for Collector {
             MemberKind::File => {
                 let mut hasher = Sha256::new();
                 io::copy(content, &mut HashWriter(&mut hasher))?;
-                TreeEntry::File(hex(&hasher.finalize()))
+                TreeEntry::File(text::hex(&hasher.finalize()))
             }
             MemberKind::Symlink(target) => TreeEntry::Symlink(target.clone()),
             MemberKind::Hardlink(target) => TreeEntry::Hardlink(target.clone()),
@@ -73,24 +74,6 @@ impl io::Write for HashWriter<'_> {
     }
 }
 
-/// Text from an archive, escaped and cut short for a message.
-fn shown(text: &str) -> String {
-    let escaped: String = text.escape_debug().collect();
-    if escaped.chars().count() > 200 {
-        format!("{}...", escaped.chars().take(200).collect::<String>())
-    } else {
-        escaped
-    }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut out, b| {
-        let _ = write!(out, "{b:02x}");
-        out
-    })
-}
-
 /// Reads the tree of an archive within `limits`. The error is a sentence saying why the archive
 /// could not be read whole (the archive checks report the details of a damaged or hostile one).
 pub fn archive_tree(kind: ArchiveKind, reader: impl Read, limits: &ArchiveLimits) -> Result<ArchiveTree, String> {
@@ -103,12 +86,12 @@ pub fn archive_tree(kind: ArchiveKind, reader: impl Read, limits: &ArchiveLimits
         Outcome::Complete { .. } => {}
         Outcome::Stopped => {
             let name = collector.unsafe_name.unwrap_or_default();
-            return Err(format!("it has an unsafe member path ({})", shown(&name)));
+            return Err(format!("it has an unsafe member path ({})", text::detail(&name)));
         }
         Outcome::Limit(_) => return Err("it goes over the limits of what an archive may hold".into()),
-        Outcome::Refused(why) => return Err(format!("it was refused: {}", shown(&why))),
+        Outcome::Refused(why) => return Err(format!("it was refused: {}", text::detail(&why))),
         Outcome::Damaged { .. } => return Err("it is damaged".into()),
-        Outcome::Internal(why) => return Err(format!("it could not be read: {}", shown(&why))),
+        Outcome::Internal(why) => return Err(format!("it could not be read: {}", text::detail(&why))),
     }
     Ok(strip_root(collector.entries))
 }

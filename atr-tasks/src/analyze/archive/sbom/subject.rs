@@ -133,14 +133,6 @@ fn subjects(format: Format, document: &Value) -> Vec<Subject> {
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut text, b| {
-        use std::fmt::Write as _;
-        let _ = write!(text, "{b:02x}");
-        text
-    })
-}
-
 /// How a subject matches an artifact, if it does.
 fn matches(subject: &Subject, artifact: &ReleaseArtifact, version: Option<&str>) -> Option<&'static str> {
     let by_digest = subject.digests.iter().any(|(algorithm, value)| {
@@ -149,7 +141,7 @@ fn matches(subject: &Subject, artifact: &ReleaseArtifact, version: Option<&str>)
             "SHA256" => artifact.sha256.as_deref(),
             _ => None,
         };
-        ours.is_some_and(|ours| hex(ours) == *value)
+        ours.is_some_and(|ours| crate::analyze::text::hex(ours) == *value)
     });
     if by_digest {
         return Some("by digest");
