@@ -24,7 +24,7 @@ pub const CHECKERS: &[(&str, &str)] = &[
     (archive::ARCHIVE_CHECKER, "2"),
     (archive::PARITY_CHECKER, "1"),
     (archive::LICENSE_FILES_CHECKER, "1"),
-    (archive::LICENSE_HEADERS_CHECKER, "1"),
+    (archive::LICENSE_HEADERS_CHECKER, "2"),
     (atr_core::model::revision::SBOM_CHECKER, "1"),
     (source::CHECKER, "1"),
 ];

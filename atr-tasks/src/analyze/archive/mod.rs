@@ -14,8 +14,12 @@
 //! * **license files** (checker `license-files`): exactly one `LICENSE` starting with the Apache License
 //!   2.0 text and one UTF-8 `NOTICE` with the ASF copyright line at the top of the root folder, and a
 //!   `DISCLAIMER` for podlings;
-//! * **license headers** (checker `license-headers`): source files carry the ASF header; only their
-//!   first 8 KiB are looked at, but every member is still read to its end;
+//! * **license audit** (checker `license-headers`, in [`audit`]): every file is classified by the
+//!   license its first 8 KiB carry (the ASF header, an SPDX tag, or a license text recognised by the
+//!   `spdx` crate's detector), as generated, as binary, or as carrying none; files are grouped by
+//!   license and each license judged by its category under the foundation's policy
+//!   ([`atr_core::model::license`]); source files without any license header are reported too.
+//!   Every member is still read to its end;
 //! * **parity** (checker `archive-parity`, in [`parity`]): when asked ([`inspect_archive`] with a
 //!   manifest), each member's path and the SHA-256 of its content are recorded on the same pass, so that
 //!   the archives of one tree (`NAME.tar.gz` and `NAME.zip`) can be compared without reading them again.
@@ -29,6 +33,7 @@
 //! [`ArchiveLimits::max_total_uncompressed`]); a temporary file rather than memory keeps large releases
 //! from costing their size in memory. Its members are then decompressed one at a time, and never written.
 
+mod audit;
 mod headers;
 mod license;
 mod names;
@@ -207,6 +212,20 @@ impl Read for Hashing<'_> {
     }
 }
 
+/// Reads from `reader` until `buf` is full or the content ends; how many bytes it holds.
+fn fill(reader: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match reader.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
+}
+
 /// Bytes shown as MiB or GiB.
 fn size(bytes: u64) -> String {
     const MIB: u64 = 1024 * 1024;
@@ -227,10 +246,10 @@ struct Inspector<'a> {
     more_roots: bool,
     keys: Vec<String>,
     license: license::LicenseFiles,
-    /// Source files without a header: the normalized path and the name as in the archive.
-    missing_headers: Vec<(String, String)>,
-    with_header: u64,
-    skipped: u64,
+    /// What the license audit found, file by file.
+    audit: audit::Audit,
+    /// The first bytes of the file being read, for the audit.
+    prefix: Box<[u8; audit::PREFIX]>,
     /// The members and their digests, when asked for.
     manifest: Option<Manifest>,
 }
@@ -321,35 +340,21 @@ impl Visitor for Inspector<'_> {
 }
 
 impl Inspector<'_> {
-    /// The checks of one file member's content: KEYS, license files, license headers.
+    /// The checks of one file member's content: KEYS, license files, the license audit.
     fn inspect_file(&mut self, name: &str, segments: &[&str], content: &mut dyn Read) -> io::Result<()> {
         let file_name = segments[segments.len() - 1];
         if file_name == "KEYS" && self.keys.len() < MAX_UNSAFE {
             self.keys.push(name.to_owned());
         }
-        let wanted = license::wanted(segments);
-        let source = headers::is_source(file_name);
-        let keep = if wanted.is_some() {
-            license::MAX_KEPT
-        } else if source {
-            headers::PREFIX
-        } else {
-            0
-        };
-        if keep == 0 {
-            return Ok(());
-        }
-        let mut prefix = Vec::new();
-        content.take(keep as u64).read_to_end(&mut prefix)?;
-        if source {
-            match headers::header(&prefix) {
-                headers::Header::Present => self.with_header += 1,
-                headers::Header::Skipped => self.skipped += 1,
-                headers::Header::Missing => self.missing_headers.push((segments.join("/"), name.to_owned())),
-            }
-        }
-        if let Some(kind) = wanted {
-            self.license.keep(kind, segments, name, prefix);
+        if let Some(kind) = license::wanted(segments) {
+            let mut kept = Vec::new();
+            content.take(license::MAX_KEPT as u64).read_to_end(&mut kept)?;
+            self.license.keep(kind, segments, name, kept);
+        } else if !audit::is_notice(file_name) {
+            // Into one buffer kept for the whole archive, read in large pieces.
+            let filled = fill(content, &mut self.prefix[..])?;
+            let verdict = audit::classify(&self.prefix[..filled]);
+            self.audit.record(verdict, segments.join("/"), name, headers::is_source(file_name));
         }
         Ok(())
     }
@@ -368,9 +373,8 @@ impl<'a> Inspector<'a> {
             more_roots: false,
             keys: Vec::new(),
             license: license::LicenseFiles::default(),
-            missing_headers: Vec::new(),
-            with_header: 0,
-            skipped: 0,
+            audit: audit::Audit::default(),
+            prefix: Box::new([0; audit::PREFIX]),
             manifest: None,
         }
     }
@@ -592,8 +596,8 @@ impl<'a> Inspector<'a> {
         };
         let license = self.license.judge(self.path, &folder, &place, self.options.podling);
         self.findings.extend(license);
-        let headers = self.headers(&folder);
-        self.findings.push(headers);
+        let audit = self.audit_findings(&folder);
+        self.findings.extend(audit);
         self.findings
     }
 
@@ -653,48 +657,19 @@ impl<'a> Inspector<'a> {
         root
     }
 
-    /// The license header finding.
-    fn headers(&self, folder: &[String]) -> Finding {
+    /// The license audit's findings, with the policy's globs and the archive's `.rat-excludes`.
+    fn audit_findings(&self, folder: &[String]) -> Vec<Finding> {
         let mut patterns = self.options.header_excludes.clone();
         patterns.extend(self.license.rat_excludes(folder));
         if !folder.is_empty() {
             patterns.extend(self.license.rat_excludes(&[]));
         }
         patterns.truncate(self.options.header_excludes.len() + 1024);
-        let prefix = folder.first().map(|root| format!("{root}/"));
-        let mut excluded = 0u64;
-        let mut missing = Vec::new();
-        for (normalized, name) in &self.missing_headers {
-            let relative = prefix.as_deref().and_then(|p| normalized.strip_prefix(p)).unwrap_or(normalized);
-            if headers::excluded(&patterns, relative, normalized) {
-                excluded += 1;
-            } else {
-                missing.push(name.as_str());
-            }
-        }
-        let checked = self.with_header + missing.len() as u64;
-        let skipped = self.skipped + excluded;
-        if missing.is_empty() {
-            return self.finding(
-                LICENSE_HEADERS_CHECKER,
-                CheckStatus::Success,
-                format!(
-                    "All {checked} source files checked carry the Apache license header ({skipped} generated, binary \
-                     or excluded files skipped)."
-                ),
-            );
-        }
-        // As many paths as fit in the message beside its two sentences, then how many more.
-        let listed = text::list_within(&missing, text::MAX_MESSAGE - 260);
-        let status = if self.options.license_headers_blocking { CheckStatus::Blocker } else { CheckStatus::Warning };
-        self.finding(
-            LICENSE_HEADERS_CHECKER,
-            status,
-            format!(
-                "{} of {checked} source files have no Apache license header: {listed}. Add the header, or list \
-                 files that cannot carry one (third-party code, test data) in .rat-excludes.",
-                missing.len()
-            ),
-        )
+        let root = folder.first().map(|root| format!("{root}/"));
+        let excluded = |normalized: &str| {
+            let relative = root.as_deref().and_then(|p| normalized.strip_prefix(p)).unwrap_or(normalized);
+            headers::excluded(&patterns, relative, normalized)
+        };
+        self.audit.findings(self.path, &excluded, self.options.license_headers_blocking)
     }
 }
