@@ -539,6 +539,10 @@ pub struct Revoke {
 #[serde(deny_unknown_fields)]
 pub struct Analyze {
     pub revision: u32,
+    /// Run every check again instead of reusing the results of a run with the same inputs
+    /// (admins only).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub force: bool,
 }
 
 /// `?product=` on release routes: the sub-product, absent for the main one.

@@ -330,6 +330,7 @@ fn entities_write_the_json_the_api_answered() {
         descriptor: core::TaskDescriptor::of(&core::Analyze {
             release: key(None),
             revision: core::RevisionNumber::FIRST,
+            force: false,
         })
         .unwrap(),
         status: core::TaskStatus::Queued,

@@ -444,6 +444,8 @@ impl TestApp {
                 completed_at: Timestamp::from_unix(0),
                 counts: CheckCounts::default(),
                 signers: BTreeSet::new(),
+                inputs: None,
+                reused_from: None,
             };
             let result = serde_json::json!({});
             let done = atr_store::sql::Completion { result: &result, checks: &[], run: Some(&run), events: &[] };

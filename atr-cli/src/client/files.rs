@@ -264,14 +264,15 @@ pub(crate) async fn rename(api: &Api, release: &ReleaseArgs, from: &str, to: &st
     Ok(())
 }
 
-/// `atr checks rerun`: queues the checks of a revision again (after KEYS changed, say).
-pub(crate) async fn rerun(api: &Api, release: &ReleaseArgs, revision: Option<u32>, json: bool) -> Outcome {
+/// `atr checks rerun`: queues the checks of a revision again (after KEYS changed, say); with
+/// `force`, even the checks whose inputs did not change.
+pub(crate) async fn rerun(api: &Api, release: &ReleaseArgs, revision: Option<u32>, force: bool, json: bool) -> Outcome {
     let revision = match revision {
         Some(n) => n,
         None => latest_revision(api, release).await?,
     };
     let path = release.at(op::AnalyzeRevision, &[]);
-    let answer = api.op(op::AnalyzeRevision, &path, Some(&Analyze { revision })).await?;
+    let answer = api.op(op::AnalyzeRevision, &path, Some(&Analyze { revision, force })).await?;
     if json {
         output::print_json(&answer.json);
     } else {

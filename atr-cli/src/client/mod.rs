@@ -340,12 +340,19 @@ pub(crate) enum ReleaseCommand {
 #[derive(Debug, Subcommand)]
 pub(crate) enum ChecksCommand {
     /// Queues the checks of a revision again, such as after the committee's KEYS changed.
+    ///
+    /// The results of an earlier run of this revision or its parent with the same inputs (the
+    /// files' digests, the keys, the policy's settings, each checker's version) are reused;
+    /// `--force` runs every check again.
     Rerun {
         #[command(flatten)]
         release: ReleaseArgs,
         /// The revision (by default the latest).
         #[arg(long)]
         revision: Option<u32>,
+        /// Run every check again, reusing nothing (admins only).
+        #[arg(long)]
+        force: bool,
     },
 }
 
@@ -774,8 +781,8 @@ async fn dispatch(context: &Context, command: &ClientCommand) -> Outcome {
         ClientCommand::Rm { release, paths } => files::remove(&connect(context)?, release, paths, json).await,
         ClientCommand::Mv { release, from, to } => files::rename(&connect(context)?, release, from, to, json).await,
         ClientCommand::Sboms { release } => files::sboms(&connect(context)?, release, json).await,
-        ClientCommand::Checks { action: Some(ChecksCommand::Rerun { release, revision }), .. } => {
-            files::rerun(&connect(context)?, release, *revision, json).await
+        ClientCommand::Checks { action: Some(ChecksCommand::Rerun { release, revision, force }), .. } => {
+            files::rerun(&connect(context)?, release, *revision, *force, json).await
         }
         ClientCommand::Checks { action: None, project, version, product, revision, wait, timeout } => {
             let (Some(project), Some(version)) = (project, version) else {

@@ -228,6 +228,13 @@ pub struct CheckRun {
     pub counts: CheckCounts,
     /// The keys that made good signatures on the revision's files.
     pub signers: std::collections::BTreeSet<crate::types::Fingerprint>,
+    /// The digest of everything the results depend on (the files' digests, the keys, the policy's
+    /// settings, each checker's version): a later run with the same inputs reuses these results.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inputs: Option<String>,
+    /// The revision whose run's results were reused, when they were.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reused_from: Option<RevisionNumber>,
 }
 
 /// What a vote needs to know about a revision's checks.

@@ -28,6 +28,17 @@ pub trait TaskKind: Serialize + DeserializeOwned + Send + Sync + 'static {
 pub struct Analyze {
     pub release: ReleaseKey,
     pub revision: RevisionNumber,
+    /// Run every check again even when a stored run had the same inputs (an admin's choice);
+    /// otherwise such a run's results are reused.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub force: bool,
+}
+
+impl Analyze {
+    /// The checks of `revision`, reusing stored results where the inputs are the same.
+    pub fn of(release: ReleaseKey, revision: RevisionNumber) -> Self {
+        Self { release, revision, force: false }
+    }
 }
 
 impl TaskKind for Analyze {
@@ -144,7 +155,7 @@ mod tests {
     #[test]
     fn a_kind_round_trips_through_its_descriptor() {
         let key = ReleaseKey::new(ProjectKey::parse("httpd").unwrap(), None, Version::parse("2.4.68").unwrap());
-        let job = Analyze { release: key.clone(), revision: RevisionNumber::new(3).unwrap() };
+        let job = Analyze { release: key.clone(), revision: RevisionNumber::new(3).unwrap(), force: false };
         let descriptor = TaskDescriptor::of(&job).unwrap();
         assert_eq!(descriptor.kind, "analyze");
         assert_eq!(descriptor.subject, Some((key, RevisionNumber::new(3).unwrap())));

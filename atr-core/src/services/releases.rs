@@ -119,7 +119,7 @@ impl Services {
             files,
         };
         let kind = EventKind::RevisionCreated { revision: number, files: revision.files.len() };
-        let analyze = TaskDescriptor::of(&Analyze { release: key.clone(), revision: number })
+        let analyze = TaskDescriptor::of(&Analyze { release: key.clone(), revision: number, force: false })
             .map_err(|e| ServiceError::Invalid(e.to_string()))?;
         let change = Change::new()
             .write(Write::RecordRevision(revision.clone()))

@@ -41,7 +41,7 @@ impl Services {
             kind,
         ));
         if let Some(revision) = release.latest_revision {
-            let analyze = TaskDescriptor::of(&Analyze { release: key.clone(), revision })
+            let analyze = TaskDescriptor::of(&Analyze { release: key.clone(), revision, force: false })
                 .map_err(|e| ServiceError::Invalid(e.to_string()))?;
             change = change.task(analyze);
         }

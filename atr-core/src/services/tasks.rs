@@ -469,19 +469,26 @@ impl Services {
     }
 
     /// Queues the Analyze checks of a revision, unless the same revision's are already queued or
-    /// running: then answers that task. Needs `manage release`.
+    /// running: then answers that task. Needs `manage release`. The checks reuse the results of
+    /// an earlier run with the same inputs; with `force` they all run again, which needs
+    /// `manage tasks` (an admin): for a checker whose results are in doubt although its inputs
+    /// are not.
     pub async fn queue_analyze(
         &self,
         principal: &Principal,
         release: &ReleaseKey,
         revision: RevisionNumber,
+        force: bool,
         now: Timestamp,
     ) -> ServiceResult<TaskView> {
         self.authorized_release(principal, Activity::ManageRelease, release, now).await?;
+        if force {
+            auth::authorize(principal, Activity::ManageTasks, &Target::Foundation, now)?;
+        }
         if self.ports.revisions.get(release, revision).await?.is_none() {
             return Err(ServiceError::NotFound(format!("revision {revision} of {release}")));
         }
-        let analyze = TaskDescriptor::of(&Analyze { release: release.clone(), revision })
+        let analyze = TaskDescriptor::of(&Analyze { release: release.clone(), revision, force })
             .map_err(|e| ServiceError::Invalid(e.to_string()))?;
         let committed = self.commit(Change::new().task(analyze)).await?;
         let queued = committed.tasks.first().ok_or_else(|| {

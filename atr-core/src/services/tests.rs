@@ -308,8 +308,21 @@ async fn add_revision_builds_records_and_queues_analyze() {
     let [Write::RecordRevision(r)] = changes[0].writes.as_slice() else { panic!("{:?}", changes[0].writes) };
     assert_eq!((r.parent, r.number), (Some(rev(1)), rev(2)));
     assert_eq!(changes[0].tasks.len(), 1);
-    assert_eq!(changes[0].tasks[0].payload::<Analyze>().unwrap(), Analyze { release: key(), revision: rev(2) });
+    assert_eq!(
+        changes[0].tasks[0].payload::<Analyze>().unwrap(),
+        Analyze { release: key(), revision: rev(2), force: false }
+    );
     assert_eq!(log.events(), vec![EventKind::RevisionCreated { revision: rev(2), files: 1 }]);
+}
+
+#[tokio::test]
+async fn only_an_admin_may_force_the_checks_to_run_again() {
+    let (m, log) = Mocks::new(httpd_committee(), project(PolicyOverrides::default()));
+    let mut m = m.with_release(draft_with(1));
+    m.revisions.expect_get().returning(|_, _| Ok(Some(revision_with(&["a.tar.gz"]))));
+    let d = denied(m.services().queue_analyze(&person("rm"), &key(), rev(1), true, T0).await);
+    assert!(d.to_string().contains("manage_tasks"), "{d}");
+    assert!(log.changes().is_empty(), "a refused forced run queues nothing");
 }
 
 #[tokio::test]
@@ -371,6 +384,8 @@ fn completed_run() -> CheckRun {
         completed_at: T0,
         counts: CheckCounts::default(),
         signers: BTreeSet::from([fpr('a')]),
+        inputs: None,
+        reused_from: None,
     }
 }
 

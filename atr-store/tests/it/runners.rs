@@ -129,7 +129,7 @@ async fn the_tasks_of_a_revision_are_listed_newest_first() {
         assert!(TaskQueue::revision_tasks(&store, &key("9.9.9"), rev(1)).await.unwrap().is_empty(), "unknown release");
         let first = TaskRepository::enqueue(
             &store,
-            &TaskDescriptor::of(&Analyze { release: key("2.4.68"), revision: rev(1) }).unwrap(),
+            &TaskDescriptor::of(&Analyze { release: key("2.4.68"), revision: rev(1), force: false }).unwrap(),
         )
         .await
         .unwrap();
@@ -144,13 +144,13 @@ async fn the_tasks_of_a_revision_are_listed_newest_first() {
         assert!(TaskQueue::cancel(&store, first.id).await.unwrap());
         let second = TaskRepository::enqueue(
             &store,
-            &TaskDescriptor::of(&Analyze { release: key("2.4.68"), revision: rev(1) }).unwrap(),
+            &TaskDescriptor::of(&Analyze { release: key("2.4.68"), revision: rev(1), force: false }).unwrap(),
         )
         .await
         .unwrap();
         let other = TaskRepository::enqueue(
             &store,
-            &TaskDescriptor::of(&Analyze { release: key("2.4.68"), revision: rev(2) }).unwrap(),
+            &TaskDescriptor::of(&Analyze { release: key("2.4.68"), revision: rev(2), force: false }).unwrap(),
         )
         .await
         .unwrap();

@@ -241,7 +241,7 @@ async fn a_change_commits_its_writes_events_and_tasks_together_or_not_at_all() {
     each(|store| async move {
         seeded(&store).await;
         let started = NewEvent::for_release(T0, Actor::User(uid("rm")), &key("2.4.68"), EventKind::ReleaseStarted);
-        let analyze = TaskDescriptor::of(&Analyze { release: key("2.4.68"), revision: rev(1) }).unwrap();
+        let analyze = TaskDescriptor::of(&Analyze { release: key("2.4.68"), revision: rev(1), force: false }).unwrap();
         let created = revision_created_change(&started, &analyze);
         // The last write fails (the revision's parent is wrong): nothing of the change is stored.
         let failing = created.clone().write(Write::RecordRevision(revision("2.4.68", 3, Some(2))));
@@ -280,7 +280,7 @@ async fn a_completed_check_run_is_recorded_with_its_results_and_event() {
         ReleaseRepository::create(&store, &draft("2.4.68")).await.unwrap();
         RevisionRepository::record(&store, &revision("2.4.68", 1, None)).await.unwrap();
         assert!(RevisionRepository::check_run(&store, &key("2.4.68"), rev(1)).await.unwrap().is_none());
-        let analyze = TaskDescriptor::of(&Analyze { release: key("2.4.68"), revision: rev(1) }).unwrap();
+        let analyze = TaskDescriptor::of(&Analyze { release: key("2.4.68"), revision: rev(1), force: false }).unwrap();
         TaskRepository::enqueue(&store, &analyze).await.unwrap();
         let far = i64::MAX / 4;
         let claimed = store.claim_task(&["analyze"], "w", far, 60_000).await.unwrap().unwrap();
@@ -291,6 +291,8 @@ async fn a_completed_check_run_is_recorded_with_its_results_and_event() {
             completed_at: T0,
             counts: CheckCounts { blockers: 1, ..CheckCounts::default() },
             signers: BTreeSet::new(),
+            inputs: None,
+            reused_from: None,
         };
         let recorded = NewEvent::for_release(
             T0,
@@ -671,11 +673,11 @@ async fn a_task_is_queued_once() {
     each(|store| async move {
         seeded(&store).await;
         ReleaseRepository::create(&store, &draft("2.4.68")).await.unwrap();
-        let task = TaskDescriptor::of(&Analyze { release: key("2.4.68"), revision: rev(1) }).unwrap();
+        let task = TaskDescriptor::of(&Analyze { release: key("2.4.68"), revision: rev(1), force: false }).unwrap();
         let first = TaskRepository::enqueue(&store, &task).await.unwrap();
         let again = TaskRepository::enqueue(&store, &task).await.unwrap();
         assert_eq!(first.id, again.id);
-        let second = TaskDescriptor::of(&Analyze { release: key("2.4.68"), revision: rev(2) }).unwrap();
+        let second = TaskDescriptor::of(&Analyze { release: key("2.4.68"), revision: rev(2), force: false }).unwrap();
         let other = TaskRepository::enqueue(&store, &second).await.unwrap();
         assert_ne!(first.id, other.id);
         assert_eq!(TaskRepository::pending(&store, &key("2.4.68"), rev(1)).await.unwrap(), 1);

@@ -136,7 +136,13 @@ pub(crate) async fn run_analyze(
     number: RevisionNumber,
     handler: AnalyzeHandler,
 ) -> Vec<atr_core::model::CheckResult> {
-    let descriptor = TaskDescriptor::of(&Analyze { release: release.clone(), revision: number }).unwrap();
+    run_task(storage, &Analyze::of(release.clone(), number), handler).await
+}
+
+/// [`run_analyze`] of any Analyze task, forced or not.
+async fn run_task(storage: &Storage, analyze: &Analyze, handler: AnalyzeHandler) -> Vec<atr_core::model::CheckResult> {
+    let (release, number) = (&analyze.release, analyze.revision);
+    let descriptor = TaskDescriptor::of(analyze).unwrap();
     let task = TaskRepository::enqueue(&storage.sql, &descriptor).await.unwrap();
     assert_eq!(TaskRepository::pending(&storage.sql, release, number).await.unwrap(), 1);
     let config =
@@ -223,4 +229,70 @@ async fn analyze_checks_a_real_release_and_catches_a_flipped_byte() {
         storage.sql.close().await;
         db.finish().await;
     }
+}
+
+/// The results as a run reports them, without what differs between runs (revision, time).
+fn reported(checks: &[atr_core::model::CheckResult]) -> Vec<(String, Option<String>, CheckStatus, String)> {
+    let mut reported: Vec<_> =
+        checks.iter().map(|c| (c.checker.clone(), c.member.clone(), c.status, c.message.clone())).collect();
+    reported.sort_by(|a, b| format!("{a:?}").cmp(&format!("{b:?}")));
+    reported
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_with_the_same_inputs_reuses_the_results_unless_forced() {
+    for db in databases().await {
+        let data = tempfile::tempdir().unwrap();
+        let config = StorageConfig { database_url: Some(db.url.clone()), ..StorageConfig::new(data.path()) };
+        let (storage, _) = Storage::open(&config).await.unwrap();
+        seed(&storage).await;
+        let run_of = |n| {
+            let sql = storage.sql.clone();
+            async move { RevisionRepository::check_run(&sql, &key(), rev(n)).await.unwrap().expect("a run") }
+        };
+
+        upload(&storage, 1, false).await;
+        let first = analyze(&storage, 1).await;
+        let run = run_of(1).await;
+        assert_eq!(run.reused_from, None);
+        let inputs = run.inputs.clone().expect("the run records its inputs");
+        assert_eq!(inputs.len(), 64, "a SHA-256 in hex: {inputs}");
+
+        // Revision 2 holds the same bytes: its checks are revision 1's, recorded for revision 2.
+        upload(&storage, 2, false).await;
+        let second = analyze(&storage, 2).await;
+        let run = run_of(2).await;
+        assert_eq!((run.reused_from, run.inputs.as_deref()), (Some(rev(1)), Some(inputs.as_str())));
+        assert_eq!(reported(&second), reported(&first));
+        assert!(second.iter().all(|c| c.revision == rev(2)), "{second:?}");
+        assert_eq!(run.signers, run_of(1).await.signers, "the good signers are carried over too");
+
+        // An admin's forced run reads the files again although nothing changed.
+        let forced =
+            run_task(&storage, &Analyze { force: true, ..Analyze::of(key(), rev(2)) }, handler(&storage)).await;
+        let run = run_of(2).await;
+        assert_eq!((run.reused_from, run.inputs.as_deref()), (None, Some(inputs.as_str())));
+        assert_eq!(reported(&forced), reported(&first));
+
+        // Other options (here the signer rule) are other inputs: the checks run.
+        let rule = atr_core::model::SignerRule::parse("apache.org", &[]).unwrap();
+        let with_rule = handler(&storage).with_signer_rule(Some(rule));
+        let checks = run_analyze(&storage, &key(), rev(2), with_rule).await;
+        let run = run_of(2).await;
+        assert_eq!(run.reused_from, None);
+        assert_ne!(run.inputs.as_deref(), Some(inputs.as_str()));
+        assert!(checks.iter().any(|c| c.checker == "signer-identity"), "{checks:?}");
+
+        // Other bytes are other inputs: the flipped byte is caught, not hidden by a reused run.
+        upload(&storage, 3, true).await;
+        let third = analyze(&storage, 3).await;
+        assert_eq!(run_of(3).await.reused_from, None);
+        assert!(has(&third, "checksum", CheckStatus::Blocker, "does not match"), "{third:?}");
+        storage.sql.close().await;
+        db.finish().await;
+    }
+}
+
+fn handler(storage: &Storage) -> AnalyzeHandler {
+    AnalyzeHandler::new(storage.clone(), VotePolicy::foundation_default(), SignaturePolicy::default())
 }

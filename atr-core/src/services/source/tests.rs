@@ -26,9 +26,12 @@ async fn the_source_is_stored_and_the_latest_revision_checked_again() {
     stored.source = Some(origin());
     assert_eq!(log.writes(), [Write::UpdateRelease(stored)]);
     assert_eq!(log.events(), [EventKind::SourceSet { commit: Some(origin().commit) }]);
-    let analyze =
-        TaskDescriptor::of(&Analyze { release: release_key("2.4.68"), revision: RevisionNumber::new(3).unwrap() })
-            .unwrap();
+    let analyze = TaskDescriptor::of(&Analyze {
+        release: release_key("2.4.68"),
+        revision: RevisionNumber::new(3).unwrap(),
+        force: false,
+    })
+    .unwrap();
     assert_eq!(log.tasks(), [analyze]);
 }
 

@@ -103,6 +103,6 @@ pub(crate) async fn analyze(
     let Json(body) = body.map_err(|e| json_error(&e))?;
     let revision =
         RevisionNumber::new(body.revision).ok_or_else(|| ApiError::invalid("revision: numbers start at 1"))?;
-    let task = state.services.queue_analyze(&caller, &key, revision, now()).await?;
+    let task = state.services.queue_analyze(&caller, &key, revision, body.force, now()).await?;
     Ok((StatusCode::CREATED, Json(api::Task::from(&task))))
 }

@@ -46,8 +46,15 @@ async fn analyze_is_queued_once_per_revision() {
         site.post(unknown, Some("pmc"), json!({ "revision": 1 })).await.expect(StatusCode::NOT_FOUND);
         let bad = "/api/projects/demo/releases/1..0/analyze";
         site.post(bad, Some("pmc"), json!({ "revision": 1 })).await.expect(StatusCode::BAD_REQUEST);
+        // Running every check again, reusing nothing, is an admin's call.
+        let forced = site.post(uri, Some("pmc"), json!({ "revision": 1, "force": true })).await;
+        assert_eq!(forced.expect(StatusCode::FORBIDDEN)["error"]["details"]["activity"], "manage_tasks");
         let queued = site.get("/api/tasks?status=queued", Some("pmc")).await;
         assert_eq!(ids(queued.expect(StatusCode::OK)).len(), 2, "refused requests queue nothing");
+        let forced = site.post(uri, Some("admin"), json!({ "revision": 1, "force": true })).await;
+        let forced = forced.expect(StatusCode::CREATED).clone();
+        assert_eq!((&forced["args"]["force"], &forced["args"]["revision"]), (&json!(true), &json!(1)));
+        assert_ne!(forced["id"], first["id"], "a forced run is work of its own");
         site.finish().await;
     }
 }
