@@ -14,7 +14,7 @@
 //! * **license files** (checker `license-files`): exactly one `LICENSE` starting with the Apache License
 //!   2.0 text and one UTF-8 `NOTICE` with the ASF copyright line at the top of the root folder, and a
 //!   `DISCLAIMER` for podlings;
-//! * **license audit** (checker `license-headers`, in [`audit`]): every file is classified by the
+//! * **license audit** (checker `license-headers`, in `audit`): every file is classified by the
 //!   license its first 8 KiB carry (the ASF header, an SPDX tag, or a license text recognised by the
 //!   `spdx` crate's detector), as generated, as binary, or as carrying none; files are grouped by
 //!   license and each license judged by its category under the foundation's policy
