@@ -156,6 +156,16 @@ enum Command {
         /// This runner's name in task leases; defaults to the host name and process id.
         #[arg(long)]
         name: Option<String>,
+        /// How long a claimed task stays this runner's without a heartbeat, in seconds (the
+        /// heartbeat renews it every quarter of that): how soon another runner takes over the
+        /// tasks of one that died.
+        #[arg(
+            long,
+            env = "ATR_WORKER_LEASE_SECS",
+            default_value_t = 60,
+            value_parser = clap::value_parser!(u64).range(2..=3600)
+        )]
+        lease_secs: u64,
         /// Serves `/healthz`, `/readyz` and `/metrics` (this runner's series, the queue and the
         /// database pool) at this address, such as `127.0.0.1:9464`; by default none.
         #[arg(long, env = "ATR_WORKER_METRICS_LISTEN", value_name = "ADDR")]
@@ -305,6 +315,7 @@ async fn run(cli: &Cli) -> Result<(), String> {
         Command::Worker {
             concurrency,
             ref name,
+            lease_secs,
             log_format,
             ref metrics_listen,
             ref metrics_allow,
@@ -317,7 +328,8 @@ async fn run(cli: &Cli) -> Result<(), String> {
                 None => None,
             };
             let rule = signer_rule(signer.signer_domain.as_deref(), &signer.automated_signers)?;
-            worker(cli, concurrency, name.clone(), metrics, checks.source_fetch(), rule).await
+            let lease = std::time::Duration::from_secs(lease_secs);
+            worker(cli, (concurrency, lease), name.clone(), metrics, checks.source_fetch(), rule).await
         }
         Command::Serve {
             ref listen,
@@ -625,7 +637,7 @@ async fn account(cli: &Cli, user: &str, admin: bool, asf_member: bool) -> Result
 
 async fn worker(
     cli: &Cli,
-    concurrency: usize,
+    (concurrency, lease): (usize, std::time::Duration),
     name: Option<String>,
     metrics: Option<(String, atr_http::MetricsAllow)>,
     source_fetch: atr_tasks::analyze::source::SourceFetch,
@@ -643,6 +655,8 @@ async fn worker(
     let mut config = RunnerConfig::new(owner.clone());
     config.max_concurrency = concurrency.max(1);
     config.initial_concurrency = concurrency.max(1);
+    config.lease = lease;
+    config.heartbeat = lease / 4;
     let handler = AnalyzeHandler::new(storage.clone(), VotePolicy::foundation_default(), SignaturePolicy::default())
         .with_source_fetch(source_fetch)
         .with_signer_rule(signer_rule);

@@ -9,6 +9,8 @@
 //!   without its row is removed then);
 //! - the event chain verifies (`atr verify-events`).
 //!
+//! On SQLite, and on PostgreSQL as well when `ATR_TEST_DATABASE_URL` names a server.
+//!
 //! `ATR_CRASH_KILLS` sets the number of kills (10 by default: the short version the test command
 //! runs; `docs/reliability.md` has the long one) and `ATR_CRASH_SEED` the seed of the sizes, the
 //! contents and the moments of the kills, so that a failing run can be repeated.
@@ -54,22 +56,23 @@ fn env_or(name: &str, default: u64) -> u64 {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
-fn atr(data: &Path) -> Command {
+/// `atr` with the data directory and database of the test and nothing from the environment.
+fn atr(config: &StorageConfig) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_atr"));
-    command
-        .arg("--data-dir")
-        .arg(data)
-        .env_remove("ATR_DATABASE_URL")
-        .env_remove("ATR_CONFIG")
-        .env_remove("ATR_SERVER")
-        .env_remove("ATR_TOKEN")
-        .env("XDG_CONFIG_HOME", data.join("client-config"));
+    command.arg("--data-dir").arg(&config.data_dir);
+    if let Some(url) = &config.database_url {
+        command.arg("--database-url").arg(url);
+    }
+    for name in ["ATR_DATABASE_URL", "ATR_CONFIG", "ATR_SERVER", "ATR_TOKEN", "ATR_PASSWORD"] {
+        command.env_remove(name);
+    }
+    command.env("XDG_CONFIG_HOME", config.data_dir.join("client-config"));
     command
 }
 
 /// Starts the service (with the demo data the first time) and answers it with its address.
-fn start(data: &Path, demo: bool) -> (Child, String) {
-    let mut command = atr(data);
+fn start(config: &StorageConfig, demo: bool) -> (Child, String) {
+    let mut command = atr(config);
     command.args(["serve", "--listen", "127.0.0.1:0", "--no-worker"]);
     if demo {
         command.arg("--demo");
@@ -135,8 +138,8 @@ fn hex(bytes: &[u8]) -> String {
 
 /// The checks after a kill; see the module documentation. Answers how many interrupted writes the
 /// reconciliation cleaned up: revisions being built, and revision folders left without their row.
-async fn check_data(data: &Path, acknowledged: &BTreeMap<String, String>) -> (usize, usize) {
-    let (storage, recovery) = Storage::open(&StorageConfig::new(data)).await.unwrap();
+async fn check_data(config: &StorageConfig, acknowledged: &BTreeMap<String, String>) -> (usize, usize) {
+    let (storage, recovery) = Storage::open(config).await.unwrap();
     assert!(recovery.missing_folders.is_empty(), "a recorded revision lost its folder: {recovery:?}");
     assert!(recovery.unrecorded_in_flight.is_empty(), "the killed writer is still running: {recovery:?}");
     let cleaned = (recovery.temporary_removed, recovery.unrecorded_removed.len());
@@ -186,29 +189,35 @@ async fn check_data(data: &Path, acknowledged: &BTreeMap<String, String>) -> (us
         assert_eq!(&hex(&Sha512::digest(&bytes)), digest, "{name} on disk has the bytes sent");
     }
     storage.sql.close().await;
-    let verified = succeeded(atr(data).arg("verify-events"));
+    let verified = succeeded(atr(config).arg("verify-events"));
     assert!(verified.starts_with("audit log intact"), "{verified}");
     cleaned
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acknowledged_uploads_survive_sigkill_and_nothing_is_half_visible() {
+    for db in atr_store::testing::databases().await {
+        let data = tempfile::tempdir().unwrap();
+        crash_loop(&StorageConfig { database_url: Some(db.url.clone()), ..StorageConfig::new(data.path()) }).await;
+        db.finish().await;
+    }
+}
+
+/// The loop on one database; see the module documentation.
+async fn crash_loop(config: &StorageConfig) {
     let kills = env_or("ATR_CRASH_KILLS", 10);
     let seed = env_or("ATR_CRASH_SEED", 0x5EED_2026);
     let mut rng = Rng(seed | 1);
-    let data = tempfile::tempdir().unwrap();
-    let data = data.path();
-
-    let (mut child, address) = start(data, true);
+    let (mut child, address) = start(config, true);
     let token = succeeded(
-        atr(data)
+        atr(config)
             .args(["--server", &address, "token", "create", "--user", "rm", "--project", "httpd"])
             .args(["--action", "manage_release"])
             .env("ATR_PASSWORD", PASSWORD),
     )
     .trim()
     .to_owned();
-    succeeded(atr(data).args(["--server", &address, "release", "start", "httpd", VERSION]).env("ATR_TOKEN", &token));
+    succeeded(atr(config).args(["--server", &address, "release", "start", "httpd", VERSION]).env("ATR_TOKEN", &token));
 
     let mut acknowledged: BTreeMap<String, String> = BTreeMap::new();
     let (mut building, mut unrecorded) = (0, 0);
@@ -226,15 +235,20 @@ async fn acknowledged_uploads_survive_sigkill_and_nothing_is_half_visible() {
         for client in clients {
             acknowledged.extend(client.await.unwrap());
         }
-        let (built, rows) = check_data(data, &acknowledged).await;
+        let (built, rows) = check_data(config, &acknowledged).await;
         (building, unrecorded) = (building + built, unrecorded + rows);
         eprintln!(
-            "kill {}: {} uploads acknowledged so far; {building} interrupted builds and {unrecorded} revisions \
+            "{}: kill {}: {} uploads acknowledged so far; {building} interrupted builds and {unrecorded} revisions \
              without their row cleaned at start",
+            if config.database_url.as_deref().is_some_and(|u| u.starts_with("postgres")) {
+                "PostgreSQL"
+            } else {
+                "SQLite"
+            },
             kill + 1,
             acknowledged.len()
         );
-        (child, address) = start(data, false);
+        (child, address) = start(config, false);
     }
     child.kill().unwrap();
     child.wait().unwrap();
