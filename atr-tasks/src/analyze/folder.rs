@@ -252,7 +252,8 @@ fn single_pass(
     })
 }
 
-fn read_full(input: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+/// Reads from `input` until `buf` is full or the input ends; how many bytes it holds.
+pub(crate) fn read_full(input: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
     let mut filled = 0;
     while filled < buf.len() {
         match input.read(&mut buf[filled..]) {

@@ -129,15 +129,15 @@ enum Judgement {
 }
 
 impl Audit {
-    /// Records one file's verdict; `normalized` is its path from the archive's root, `source`
-    /// whether it is a source file, which must carry a license header.
-    pub(super) fn record(&mut self, verdict: Verdict, normalized: String, name: &str, source: bool) {
+    /// Records one file's verdict; `segments` are its path from the archive's root (joined only
+    /// for the files kept), `source` whether it is a source file, which must carry a license header.
+    pub(super) fn record(&mut self, verdict: Verdict, segments: &[&str], name: &str, source: bool) {
         match verdict {
             Verdict::Binary | Verdict::Generated => self.skipped += 1,
             Verdict::Apache => self.apache += 1,
-            Verdict::Licensed(licensed) => self.licensed.push((normalized, name.to_owned(), licensed)),
-            Verdict::Unrecognised if source => self.missing.push((normalized, name.to_owned(), true)),
-            Verdict::Unlicensed if source => self.missing.push((normalized, name.to_owned(), false)),
+            Verdict::Licensed(licensed) => self.licensed.push((segments.join("/"), name.to_owned(), licensed)),
+            Verdict::Unrecognised if source => self.missing.push((segments.join("/"), name.to_owned(), true)),
+            Verdict::Unlicensed if source => self.missing.push((segments.join("/"), name.to_owned(), false)),
             Verdict::Unrecognised | Verdict::Unlicensed => self.unlicensed_other += 1,
         }
     }

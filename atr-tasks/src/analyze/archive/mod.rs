@@ -212,20 +212,6 @@ impl Read for Hashing<'_> {
     }
 }
 
-/// Reads from `reader` until `buf` is full or the content ends; how many bytes it holds.
-fn fill(reader: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
-    let mut filled = 0;
-    while filled < buf.len() {
-        match reader.read(&mut buf[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(filled)
-}
-
 /// Bytes shown as MiB or GiB.
 fn size(bytes: u64) -> String {
     const MIB: u64 = 1024 * 1024;
@@ -352,9 +338,9 @@ impl Inspector<'_> {
             self.license.keep(kind, segments, name, kept);
         } else if !audit::is_notice(file_name) {
             // Into one buffer kept for the whole archive, read in large pieces.
-            let filled = fill(content, &mut self.prefix[..])?;
+            let filled = crate::analyze::folder::read_full(&mut &mut *content, &mut self.prefix[..])?;
             let verdict = audit::classify(&self.prefix[..filled]);
-            self.audit.record(verdict, segments.join("/"), name, headers::is_source(file_name));
+            self.audit.record(verdict, segments, name, headers::is_source(file_name));
         }
         Ok(())
     }
