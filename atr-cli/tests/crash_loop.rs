@@ -15,10 +15,12 @@
 //! runs; `docs/reliability.md` has the long one) and `ATR_CRASH_SEED` the seed of the sizes, the
 //! contents and the moments of the kills, so that a failing run can be repeated.
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::io::{BufRead as _, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use atr_core::model::ReleaseKey;
@@ -26,6 +28,8 @@ use atr_core::ports::{PageRequest, ReleaseRepository, RevisionRepository};
 use atr_core::types::{ProjectKey, ReleasePath, Version};
 use atr_store::{Storage, StorageConfig};
 use sha2::{Digest, Sha512};
+
+use support::{Running, atr, hex};
 
 const PASSWORD: &str = "atr-demo-password";
 const VERSION: &str = "9.0.0";
@@ -56,22 +60,8 @@ fn env_or(name: &str, default: u64) -> u64 {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
-/// `atr` with the data directory and database of the test and nothing from the environment.
-fn atr(config: &StorageConfig) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_atr"));
-    command.arg("--data-dir").arg(&config.data_dir);
-    if let Some(url) = &config.database_url {
-        command.arg("--database-url").arg(url);
-    }
-    for name in ["ATR_DATABASE_URL", "ATR_CONFIG", "ATR_SERVER", "ATR_TOKEN", "ATR_PASSWORD"] {
-        command.env_remove(name);
-    }
-    command.env("XDG_CONFIG_HOME", config.data_dir.join("client-config"));
-    command
-}
-
 /// Starts the service (with the demo data the first time) and answers it with its address.
-fn start(config: &StorageConfig, demo: bool) -> (Child, String) {
+fn start(config: &StorageConfig, demo: bool) -> (Running, String) {
     let mut command = atr(config);
     command.args(["serve", "--listen", "127.0.0.1:0", "--no-worker"]);
     if demo {
@@ -85,7 +75,7 @@ fn start(config: &StorageConfig, demo: bool) -> (Child, String) {
         lines.by_ref().map(Result::unwrap).find(|l| l.starts_with("demo loaded")).unwrap();
     }
     std::thread::spawn(move || lines.for_each(drop));
-    (child, address)
+    (Running(child), address)
 }
 
 fn succeeded(command: &mut Command) -> String {
@@ -126,14 +116,6 @@ async fn upload_until_killed(address: String, token: String, client: usize, mut 
         acknowledged.push((name, digest));
     }
     acknowledged
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().fold(String::new(), |mut hex, b| {
-        use std::fmt::Write as _;
-        let _ = write!(hex, "{b:02x}");
-        hex
-    })
 }
 
 /// The checks after a kill; see the module documentation. Answers how many interrupted writes the
@@ -208,7 +190,7 @@ async fn crash_loop(config: &StorageConfig) {
     let kills = env_or("ATR_CRASH_KILLS", 10);
     let seed = env_or("ATR_CRASH_SEED", 0x5EED_2026);
     let mut rng = Rng(seed | 1);
-    let (mut child, address) = start(config, true);
+    let (mut server, address) = start(config, true);
     let token = succeeded(
         atr(config)
             .args(["--server", &address, "token", "create", "--user", "rm", "--project", "httpd"])
@@ -230,8 +212,8 @@ async fn crash_loop(config: &StorageConfig) {
             })
             .collect();
         tokio::time::sleep(Duration::from_millis(200 + rng.below(1000))).await;
-        child.kill().unwrap();
-        child.wait().unwrap();
+        // SIGKILL, waited for.
+        drop(server);
         for client in clients {
             acknowledged.extend(client.await.unwrap());
         }
@@ -248,9 +230,8 @@ async fn crash_loop(config: &StorageConfig) {
             kill + 1,
             acknowledged.len()
         );
-        (child, address) = start(config, false);
+        (server, address) = start(config, false);
     }
-    child.kill().unwrap();
-    child.wait().unwrap();
+    drop(server);
     assert!(u64::try_from(acknowledged.len()).unwrap() >= kills, "uploads got through: {}", acknowledged.len());
 }

@@ -12,10 +12,13 @@
 //! forever); the harness's pace keeps that unlikely, and it fails the run if it happens.
 //! On SQLite, and on PostgreSQL as well when `ATR_TEST_DATABASE_URL` names a server.
 
+#[expect(dead_code, reason = "this harness checks no digest: the shared hex helper goes unused")]
+mod support;
+
 use std::collections::BTreeMap;
 use std::io::{BufRead as _, BufReader};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use atr_core::model::{EventKind, ReleaseKey, RevisionNumber, TaskStatus};
@@ -24,6 +27,8 @@ use atr_core::types::{ProjectKey, Version};
 use atr_store::StorageConfig;
 use atr_store::sql::SqlStore;
 
+use support::{Running, atr};
+
 const PASSWORD: &str = "atr-demo-password";
 const VERSION: &str = "9.0.0";
 /// Revisions uploaded, each with its Analyze task, unless `ATR_RUNNER_TASKS` says otherwise.
@@ -31,34 +36,10 @@ const REVISIONS: u32 = 6;
 /// Runners sharing the queue.
 const RUNNERS: usize = 3;
 
-/// `atr` with the data directory and database of the test and nothing from the environment.
-fn atr(config: &StorageConfig) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_atr"));
-    command.arg("--data-dir").arg(&config.data_dir);
-    if let Some(url) = &config.database_url {
-        command.arg("--database-url").arg(url);
-    }
-    for name in ["ATR_DATABASE_URL", "ATR_CONFIG", "ATR_SERVER", "ATR_TOKEN", "ATR_PASSWORD"] {
-        command.env_remove(name);
-    }
-    command.env("XDG_CONFIG_HOME", config.data_dir.join("client-config"));
-    command
-}
-
 fn succeeded(command: &mut Command) -> String {
     let output = command.stdin(Stdio::null()).output().unwrap();
     assert!(output.status.success(), "{command:?} failed: {}", String::from_utf8_lossy(&output.stderr));
     String::from_utf8(output.stdout).unwrap()
-}
-
-/// A process killed with SIGKILL when dropped.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 fn worker(config: &StorageConfig, n: usize) -> Running {

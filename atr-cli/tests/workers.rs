@@ -7,8 +7,10 @@
 //! 3 releases of 8 uploads, on loopback only; on PostgreSQL as well when `ATR_TEST_DATABASE_URL`
 //! is set.
 
+mod support;
+
 use std::io::{BufRead as _, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
@@ -19,36 +21,14 @@ use atr_core::types::{ProjectKey, ReleasePath, Version};
 use atr_store::{Storage, StorageConfig};
 use sha2::{Digest, Sha512};
 
+use support::{Running, atr, hex};
+
 const PASSWORD: &str = "atr-demo-password";
 const RELEASES: [&str; 3] = ["9.0.0", "9.1.0", "9.2.0"];
 const UPLOADS: usize = 8;
 const CHUNKS: usize = 16;
 const CHUNK: usize = 32 * 1024;
 const PAUSE: Duration = Duration::from_millis(15);
-
-/// `atr` with the data directory and database of the test and nothing from the environment.
-fn atr(config: &StorageConfig) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_atr"));
-    command.arg("--data-dir").arg(&config.data_dir);
-    if let Some(url) = &config.database_url {
-        command.arg("--database-url").arg(url);
-    }
-    for name in ["ATR_DATABASE_URL", "ATR_CONFIG", "ATR_SERVER", "ATR_TOKEN", "ATR_PASSWORD"] {
-        command.env_remove(name);
-    }
-    command.stdin(Stdio::null());
-    command
-}
-
-/// A running process, killed with SIGKILL when dropped.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// Starts `atr serve --demo`; answers it and its address once the demo is loaded.
 fn serve(config: &StorageConfig) -> (Running, String) {
@@ -129,14 +109,6 @@ fn chunk(release: usize, index: usize, part: usize) -> Vec<u8> {
 
 fn content(release: usize, index: usize) -> Vec<u8> {
     (0..CHUNKS).flat_map(|part| chunk(release, index, part)).collect()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().fold(String::new(), |mut out, b| {
-        use std::fmt::Write as _;
-        let _ = write!(out, "{b:02x}");
-        out
-    })
 }
 
 /// An upload the server acknowledged: release, revision, file name, SHA-512.
